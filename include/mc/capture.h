@@ -1,0 +1,34 @@
+/* Screen capture from an X11 display: MIT-SHM (XShmGetImage) where the
+ * server offers it, XGetImage otherwise; the cursor is drawn in with
+ * XFixes. Pixels come out as BGRX, 4 bytes per pixel. */
+#ifndef MC_CAPTURE_H
+#define MC_CAPTURE_H
+
+#include <stdint.h>
+
+typedef struct mc_capture mc_capture;
+
+typedef struct {
+    const char *display; /* NULL = $DISPLAY */
+    int x, y, w, h;      /* region; w = 0 means the whole screen */
+    int cursor;          /* draw the mouse pointer into the picture */
+    int no_shm;          /* force XGetImage (tests the fallback) */
+} mc_capture_config;
+
+/* Returns 0, MC_EDISPLAY when the display cannot be opened, MC_EINVAL when
+ * the region lies outside the screen. */
+int mc_capture_create(const mc_capture_config *cfg, mc_capture **out);
+
+/* Size of the captured region. */
+void mc_capture_size(const mc_capture *c, int *w, int *h);
+
+/* 1 if MIT-SHM is in use. */
+int mc_capture_uses_shm(const mc_capture *c);
+
+/* Grabs the region. *pixels points to the capture buffer until the next
+ * grab; *pitch is its row length in bytes. */
+int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch);
+
+void mc_capture_destroy(mc_capture *c);
+
+#endif

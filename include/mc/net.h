@@ -1,0 +1,28 @@
+/* UDP multicast sockets and address parsing. */
+#ifndef MC_NET_H
+#define MC_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MC_DEFAULT_GROUP "239.1.1.1"
+#define MC_DEFAULT_PORT 5004
+
+/* Parses "GROUP[:PORT]" (IPv4 dotted quad, multicast range 224.0.0.0/4).
+ * group_out receives the address text. Returns 0 or MC_EADDR/MC_EINVAL. */
+int mc_parse_endpoint(const char *text, char *group_out, size_t cap, uint16_t *port);
+
+/* Opens a UDP socket that sends to group:port. iface (address or interface
+ * name, or NULL for the routing table's choice) selects the outgoing
+ * interface. Returns the fd or a negative error. */
+int mc_net_open_sender(const char *group, uint16_t port, const char *iface, int ttl, int loop);
+
+/* Opens a UDP socket bound to group:port and joined to the group on iface.
+ * rcvbuf_bytes is the requested receive buffer (forced past rmem_max when
+ * running as root). Returns the fd or a negative error. */
+int mc_net_open_receiver(const char *group, uint16_t port, const char *iface, int rcvbuf_bytes);
+
+/* Sends one datagram on a socket made by mc_net_open_sender. */
+int mc_net_send(int fd, const uint8_t *buf, size_t len);
+
+#endif

@@ -1,0 +1,87 @@
+/* The receiver pipeline: multicast socket -> validation -> reassembly of
+ * tiles -> JPEG decode workers -> picture. Shared by mcview, mcprobe, the
+ * tests and the fuzzers. */
+#ifndef MC_RECEIVER_H
+#define MC_RECEIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mc_receiver mc_receiver;
+
+enum mc_rx_state {
+    MC_RX_WAITING = 0, /* no announce seen yet */
+    MC_RX_LIVE = 1,    /* a session is being received */
+    MC_RX_ENDED = 2,   /* the sender said BYE */
+};
+
+/* Called from a decode worker after each tile is decoded, before it enters
+ * the picture: pixels is the w x h BGRX tile at (x, y). */
+typedef void (*mc_tile_cb)(void *ctx, int tile, uint32_t version, const uint8_t *pixels,
+                           int pitch, int x, int y, int w, int h);
+
+typedef struct {
+    const char *group;  /* NULL: no socket, packets come from mc_receiver_feed */
+    uint16_t port;
+    const char *iface;  /* interface to join on (address or name), NULL = default */
+    int rcvbuf_bytes;   /* socket receive buffer, default 8 MiB */
+    int threads;        /* decode workers; 0 = decode inline in mc_receiver_feed */
+    int no_decode;      /* reassemble and count only */
+    mc_tile_cb on_tile;
+    void *cb_ctx;
+} mc_receiver_config;
+
+/* Counters since creation (packet counters) or since the session started
+ * (loss and frames). Latencies are from the sender's capture timestamp to
+ * this host's monotonic clock, which is only meaningful when both share a
+ * clock (same machine) until the control channel's clock sync exists. */
+typedef struct {
+    int state;
+    uint32_t session;
+    int width, height, tiles, tile;
+    uint64_t packets, bytes;
+    uint64_t bad_magic, bad_version, bad_field, bad_type, bad_tile, corrupt_tile;
+    uint64_t foreign_session; /* packets of another sender on the same group */
+    uint64_t no_announce;     /* packets before the first announce */
+    uint64_t duplicates, stale, sessions;
+    uint64_t expected, received; /* by sequence number, current session */
+    uint64_t tiles_complete, tiles_decoded, decode_errors;
+    uint64_t frames_complete, frames_decoded;
+    int tiles_held;             /* tiles of the grid that hold a picture */
+    double lat_complete_ms[3];  /* p50, p95, p99 capture -> last packet of frame */
+    double lat_decoded_ms[3];   /* p50, p95, p99 capture -> frame decoded */
+    int lat_samples;
+} mc_receiver_stats;
+
+/* A locked view of the current picture, for presenting. */
+typedef struct {
+    int state;
+    uint32_t generation;  /* changes when the session or geometry changes */
+    int width, height, pitch;
+    const uint8_t *pixels; /* BGRX */
+    int cols, rows, tile;
+    uint8_t *dirty;        /* per tile: changed since the last clear */
+} mc_picture;
+
+void mc_receiver_config_default(mc_receiver_config *cfg);
+int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out);
+
+/* Processes one datagram as if it had arrived at now_us. Never trusts it.
+ * Returns 0 if it was used, or the negative reason it was dropped. */
+int mc_receiver_feed(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now_us);
+
+/* Waits up to timeout_ms for a newly decoded frame or a state change.
+ * Returns 1 if something changed, 0 on time-out. */
+int mc_receiver_wait(mc_receiver *r, int timeout_ms);
+
+/* Locks the picture; unlock with mc_receiver_unlock_picture. Decoding of
+ * new tiles waits meanwhile, so hold it briefly. */
+void mc_receiver_lock_picture(mc_receiver *r, mc_picture *pic);
+void mc_receiver_unlock_picture(mc_receiver *r);
+
+void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st);
+
+/* Stops the threads and frees everything; NULL is a no-op. */
+void mc_receiver_destroy(mc_receiver *r);
+
+#endif

@@ -1,0 +1,69 @@
+/* The sender pipeline: change detection -> JPEG workers -> packetizer ->
+ * pacer -> multicast. The caller captures pictures and submits them. */
+#ifndef MC_SENDER_H
+#define MC_SENDER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mc_sender mc_sender;
+
+/* When set, packets go to this function instead of a socket (tests and
+ * benchmarks). Called from the send thread. */
+typedef void (*mc_packet_sink)(void *ctx, const uint8_t *pkt, size_t len);
+
+typedef struct {
+    const char *group;   /* multicast group, default 239.1.1.1 */
+    uint16_t port;       /* default 5004 */
+    const char *iface;   /* outgoing interface (address or name), NULL = routing table */
+    int ttl;             /* IP_MULTICAST_TTL, default 1 (stay on the LAN) */
+    int loop;            /* IP_MULTICAST_LOOP: let viewers on this host receive */
+    int width, height;   /* picture size as sent */
+    int tile;            /* tile edge in pixels, default 64 (see docs/performance.md) */
+    int quality;         /* JPEG quality 1..100, default 75 */
+    int subsamp;         /* MC_SUBSAMP_420 (default) or MC_SUBSAMP_444 */
+    int fps;             /* target frame rate (announced; the caller paces capture) */
+    int refresh_ms;      /* every tile is resent at least this often, default 1000 */
+    int mtu;             /* largest UDP payload in bytes, default 1200 */
+    double max_bitrate_mbit; /* pacer rate, Mbit/s on the wire, default 100 */
+    int threads;         /* encode workers, default = online CPUs */
+    uint16_t ctrl_port;  /* announced control port, 0 = none */
+    mc_packet_sink sink; /* optional: replaces the socket */
+    void *sink_ctx;
+} mc_sender_config;
+
+typedef struct {
+    uint64_t frames;          /* pictures submitted */
+    uint64_t tiles_changed;   /* tiles encoded because they changed */
+    uint64_t tiles_refreshed; /* unchanged tiles resent by the rolling refresh */
+    uint64_t packets, bytes;  /* datagrams and UDP payload bytes sent */
+    uint64_t encode_us;       /* worker time spent in the JPEG encoder */
+    uint64_t pace_wait_us;    /* time the pacer held packets back */
+    uint64_t send_errors;
+} mc_sender_stats;
+
+void mc_sender_config_default(mc_sender_config *cfg);
+
+/* Checks the configuration, opens the socket, starts the workers and the
+ * send thread. Returns 0 or a negative MC_E* / errno code. */
+int mc_sender_create(const mc_sender_config *cfg, mc_sender **out);
+
+/* Submits one picture (width x height BGRX, pitch in bytes) captured at
+ * capture_us (mc_now_us clock). Copies what it needs before returning.
+ * Blocks while the previous two frames are still being encoded and sent, so
+ * a slow link lowers the frame rate instead of growing a queue. */
+int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capture_us);
+
+/* Waits until every submitted frame has been sent. */
+void mc_sender_flush(mc_sender *s);
+
+void mc_sender_get_stats(mc_sender *s, mc_sender_stats *st);
+
+/* The session id this sender stamps on its packets. */
+uint32_t mc_sender_session(const mc_sender *s);
+
+/* Tells viewers the broadcast ended (BYE), stops the threads and frees
+ * everything. NULL is a no-op. */
+void mc_sender_destroy(mc_sender *s);
+
+#endif

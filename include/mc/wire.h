@@ -1,0 +1,104 @@
+/* mcshare wire format, version 1. docs/protocol.md is the prose version of
+ * this file; keep the two in step.
+ *
+ * Every multi-byte field is big-endian (network order) on the wire. The
+ * structs below hold host-order values: conversion happens only in
+ * mc_wire_* functions, at the socket boundary. Parsers never trust the
+ * packet: every length, index and count is checked and a bad packet returns
+ * a negative MC_E* code, never an abort.
+ */
+#ifndef MC_WIRE_H
+#define MC_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MC_WIRE_MAGIC 0x4D43u /* "MC" */
+#define MC_WIRE_VERSION 1
+
+enum mc_ptype {
+    MC_PT_ANNOUNCE = 1, /* stream configuration + JPEG tables, ~10/s */
+    MC_PT_VIDEO = 2,    /* one fragment of one tile */
+    MC_PT_BYE = 3,      /* the sender is stopping (no payload) */
+};
+
+/* Sizes in bytes. */
+#define MC_HDR_BYTES 20
+#define MC_VIDEO_HDR_BYTES 24 /* after the common header */
+#define MC_ANNOUNCE_FIXED_BYTES 32 /* after the common header, before the JPEG tables */
+
+/* Limits that a receiver enforces; a packet outside them is dropped. */
+#define MC_MAX_DIM 8192           /* picture width/height in pixels */
+#define MC_MIN_TILE 16
+#define MC_MAX_TILE 512
+#define MC_MAX_TILES 65535        /* tiles in the grid */
+#define MC_MAX_FRAGS 1024         /* fragments of one tile */
+#define MC_MAX_TILE_BYTES (1u << 20) /* entropy-coded bytes of one tile */
+#define MC_MAX_JPEG_HDR 1024      /* JPEG tables template in the announce */
+#define MC_MIN_MTU 800            /* an announce must fit one datagram */
+#define MC_MAX_MTU 9000
+
+enum mc_subsamp { MC_SUBSAMP_444 = 0, MC_SUBSAMP_420 = 1 };
+
+/* Common header, at offset 0 of every packet (20 bytes). */
+typedef struct {
+    uint8_t type;     /* enum mc_ptype */
+    uint32_t session; /* random per sender start; a new value = sender restarted */
+    uint32_t seq;     /* per-session packet counter; compare with mc_seq_* only */
+    uint64_t ts_us;   /* sender media timestamp, monotonic µs (capture time for video) */
+} mc_hdr;
+
+/* Video fragment header, after the common header (24 bytes). */
+typedef struct {
+    uint32_t frame;       /* frame this packet belongs to (sequence of captures) */
+    uint32_t version;     /* frame in which this tile's content was captured */
+    uint16_t tile;        /* tile index, row-major in the announced grid */
+    uint16_t frame_tiles; /* how many tiles the sender sends in this frame */
+    uint16_t frag;        /* fragment index, 0..frag_count-1 */
+    uint16_t frag_count;  /* fragments of this tile */
+    uint32_t tile_bytes;  /* entropy-coded bytes of the whole tile */
+    uint32_t offset;      /* byte offset of this fragment's data in the tile */
+    const uint8_t *data;  /* points into the packet; not owned */
+    size_t len;           /* bytes of data in this fragment */
+} mc_video;
+
+/* Announce, after the common header (32 bytes + JPEG template). */
+typedef struct {
+    uint16_t width, height; /* picture size in pixels */
+    uint16_t tile;          /* tile edge in pixels (square tiles) */
+    uint16_t cols, rows;    /* grid; cols = ceil(width / tile) */
+    uint16_t fps;           /* target frames per second */
+    uint8_t quality;        /* JPEG quality 1..100 */
+    uint8_t subsamp;        /* enum mc_subsamp */
+    uint16_t refresh_ms;    /* every tile is resent at least this often */
+    uint32_t max_tile_bytes; /* no tile's entropy data is larger */
+    uint32_t frame;         /* newest frame number at send time */
+    uint16_t ctrl_port;     /* control channel UDP port, 0 = none */
+    uint16_t flags;         /* reserved, 0 */
+    uint16_t jpeg_hdr_len;  /* bytes of JPEG template that follow */
+    uint16_t sof_off;       /* offset in the template of SOF0's height field */
+    const uint8_t *jpeg_hdr; /* SOI .. end of SOS header; points into the packet */
+} mc_announce;
+
+/* Wrap-safe sequence comparison (RFC 1982 style, 32-bit). */
+static inline int32_t mc_seq_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
+static inline int mc_seq_lt(uint32_t a, uint32_t b) { return mc_seq_diff(a, b) < 0; }
+static inline int mc_seq_le(uint32_t a, uint32_t b) { return mc_seq_diff(a, b) <= 0; }
+
+/* Writers return the bytes written, or a negative MC_E* code when cap is too
+ * small or a field is out of range. */
+int mc_wire_write_header(uint8_t *buf, size_t cap, const mc_hdr *h);
+int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_video *v);
+int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_announce *a);
+
+/* Parsers. mc_wire_parse_header checks magic and version; the others also
+ * check that every field is internally consistent. Pointers in the output
+ * point into buf. */
+int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h);
+int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *v);
+int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a);
+
+/* Number of tiles along an edge: ceil(px / tile). */
+static inline uint32_t mc_tiles_along(uint32_t px, uint32_t tile) { return (px + tile - 1) / tile; }
+
+#endif

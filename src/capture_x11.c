@@ -1,0 +1,194 @@
+/* X11 screen capture: XShm where possible, XGetSubImage as the fallback,
+ * cursor drawn in from XFixes. */
+#include "mc/capture.h"
+
+#include <X11/Xlib.h>
+#include <X11/Xutil.h>
+#include <X11/extensions/XShm.h>
+#include <X11/extensions/Xfixes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
+
+#include "mc/common.h"
+
+struct mc_capture {
+    Display *dpy;
+    Window root;
+    int x, y, w, h;
+    int cursor, have_xfixes, use_shm;
+    XImage *img;
+    XShmSegmentInfo shm;
+    uint8_t *mem; /* XGetSubImage path: our own buffer */
+};
+
+/* Set by the error handler: XShmAttach fails with an X error (not a return
+ * value) when the server cannot reach our segment, e.g. over the network. */
+static int x_error_seen;
+
+static int on_x_error(Display *dpy, XErrorEvent *ev)
+{
+    (void)dpy;
+    (void)ev;
+    x_error_seen = 1;
+    return 0;
+}
+
+static int attach_shm(mc_capture *c, Visual *vis, int depth)
+{
+    if (!XShmQueryExtension(c->dpy))
+        return 0;
+    c->img = XShmCreateImage(c->dpy, vis, (unsigned)depth, ZPixmap, NULL, &c->shm,
+                             (unsigned)c->w, (unsigned)c->h);
+    if (!c->img)
+        return 0;
+    c->shm.shmid = shmget(IPC_PRIVATE, (size_t)c->img->bytes_per_line * c->h, IPC_CREAT | 0600);
+    if (c->shm.shmid < 0)
+        goto fail;
+    c->shm.shmaddr = c->img->data = shmat(c->shm.shmid, NULL, 0);
+    /* Marked for removal now, so it disappears even if we are killed. */
+    shmctl(c->shm.shmid, IPC_RMID, NULL);
+    if (c->shm.shmaddr == (char *)-1)
+        goto fail;
+    c->shm.readOnly = False;
+    x_error_seen = 0;
+    XErrorHandler old = XSetErrorHandler(on_x_error);
+    XShmAttach(c->dpy, &c->shm);
+    XSync(c->dpy, False);
+    XSetErrorHandler(old);
+    if (x_error_seen) {
+        shmdt(c->shm.shmaddr);
+        goto fail;
+    }
+    return 1;
+fail:
+    c->img->data = NULL;
+    XDestroyImage(c->img);
+    c->img = NULL;
+    return 0;
+}
+
+static int create_plain_image(mc_capture *c, Visual *vis, int depth)
+{
+    c->mem = malloc((size_t)c->w * c->h * 4);
+    if (!c->mem)
+        return MC_ENOMEM;
+    c->img = XCreateImage(c->dpy, vis, (unsigned)depth, ZPixmap, 0, (char *)c->mem,
+                          (unsigned)c->w, (unsigned)c->h, 32, c->w * 4);
+    return c->img ? 0 : MC_ENOMEM;
+}
+
+int mc_capture_create(const mc_capture_config *cfg, mc_capture **out)
+{
+    *out = NULL;
+    mc_capture *c = calloc(1, sizeof(*c));
+    if (!c)
+        return MC_ENOMEM;
+    int err = MC_EDISPLAY;
+    c->dpy = XOpenDisplay(cfg->display);
+    if (!c->dpy)
+        goto fail;
+    int scr = DefaultScreen(c->dpy);
+    c->root = RootWindow(c->dpy, scr);
+    Visual *vis = DefaultVisual(c->dpy, scr);
+    int depth = DefaultDepth(c->dpy, scr);
+    int sw = DisplayWidth(c->dpy, scr), sh = DisplayHeight(c->dpy, scr);
+    err = MC_ECAPTURE;
+    if ((depth != 24 && depth != 32) || vis->red_mask != 0xFF0000 || vis->blue_mask != 0xFF)
+        goto fail; /* only the common 32-bit BGRX layout is supported */
+    c->x = cfg->x;
+    c->y = cfg->y;
+    c->w = cfg->w ? cfg->w : sw;
+    c->h = cfg->h ? cfg->h : sh;
+    err = MC_EINVAL;
+    if (c->x < 0 || c->y < 0 || c->x + c->w > sw || c->y + c->h > sh)
+        goto fail;
+    c->use_shm = !cfg->no_shm && attach_shm(c, vis, depth);
+    err = c->use_shm ? 0 : create_plain_image(c, vis, depth);
+    if (err)
+        goto fail;
+    err = MC_ECAPTURE;
+    if (c->img->bits_per_pixel != 32)
+        goto fail;
+    int ev, er;
+    c->have_xfixes = XFixesQueryExtension(c->dpy, &ev, &er);
+    c->cursor = cfg->cursor && c->have_xfixes;
+    *out = c;
+    return 0;
+fail:
+    mc_capture_destroy(c);
+    return err;
+}
+
+void mc_capture_size(const mc_capture *c, int *w, int *h)
+{
+    *w = c->w;
+    *h = c->h;
+}
+
+int mc_capture_uses_shm(const mc_capture *c) { return c->use_shm; }
+
+/* Blends the ARGB cursor image (premultiplied alpha) into the picture. */
+static void draw_cursor(mc_capture *c)
+{
+    XFixesCursorImage *ci = XFixesGetCursorImage(c->dpy);
+    if (!ci)
+        return;
+    int cx = ci->x - ci->xhot - c->x, cy = ci->y - ci->yhot - c->y;
+    uint8_t *base = (uint8_t *)c->img->data;
+    for (int j = 0; j < ci->height; j++) {
+        int py = cy + j;
+        if (py < 0 || py >= c->h)
+            continue;
+        for (int i = 0; i < ci->width; i++) {
+            int px = cx + i;
+            if (px < 0 || px >= c->w)
+                continue;
+            uint32_t argb = (uint32_t)ci->pixels[j * ci->width + i];
+            uint32_t a = argb >> 24;
+            uint8_t *d = base + (size_t)py * c->img->bytes_per_line + (size_t)px * 4;
+            for (int k = 0; k < 3; k++) {
+                uint32_t src = (argb >> (8 * k)) & 0xFF;
+                d[k] = (uint8_t)(src + d[k] * (255 - a) / 255);
+            }
+        }
+    }
+    XFree(ci);
+}
+
+int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch)
+{
+    int ok;
+    if (c->use_shm)
+        ok = XShmGetImage(c->dpy, c->root, c->img, c->x, c->y, AllPlanes);
+    else
+        ok = XGetSubImage(c->dpy, c->root, c->x, c->y, (unsigned)c->w, (unsigned)c->h,
+                          AllPlanes, ZPixmap, c->img, 0, 0) != NULL;
+    if (!ok)
+        return MC_ECAPTURE;
+    if (c->cursor)
+        draw_cursor(c);
+    *pixels = (const uint8_t *)c->img->data;
+    *pitch = c->img->bytes_per_line;
+    return 0;
+}
+
+void mc_capture_destroy(mc_capture *c)
+{
+    if (!c)
+        return;
+    if (c->img && c->use_shm) {
+        XShmDetach(c->dpy, &c->shm);
+        shmdt(c->shm.shmaddr);
+        c->img->data = NULL;
+    }
+    if (c->img) {
+        c->img->data = NULL; /* c->mem is freed below, not by Xlib */
+        XDestroyImage(c->img);
+    }
+    free(c->mem);
+    if (c->dpy)
+        XCloseDisplay(c->dpy);
+    free(c);
+}

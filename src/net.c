@@ -1,0 +1,146 @@
+/* Multicast socket set-up. Joins and sends on the interface the user names
+ * (by address or by name), since a classroom PC often has several. */
+#include "mc/net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mc/common.h"
+
+static int is_multicast(struct in_addr a) { return (ntohl(a.s_addr) >> 28) == 14; }
+
+int mc_parse_endpoint(const char *text, char *group_out, size_t cap, uint16_t *port)
+{
+    char buf[64];
+    if (!text || strlen(text) >= sizeof(buf))
+        return MC_EADDR;
+    strncpy(buf, text, sizeof(buf) - 1);
+    buf[sizeof(buf) - 1] = '\0';
+    char *colon = strchr(buf, ':');
+    if (colon) {
+        long p;
+        *colon = '\0';
+        if (mc_parse_long(colon + 1, 1, 65535, &p))
+            return MC_EINVAL;
+        *port = (uint16_t)p;
+    }
+    struct in_addr a;
+    if (inet_pton(AF_INET, buf, &a) != 1 || !is_multicast(a))
+        return MC_EADDR;
+    if (strlen(buf) + 1 > cap)
+        return MC_EINVAL;
+    memcpy(group_out, buf, strlen(buf) + 1);
+    return 0;
+}
+
+/* Resolves an interface given as an IPv4 address or a name into an
+ * ip_mreqn-style (address, index) pair. */
+static int resolve_iface(const char *iface, struct in_addr *addr, int *index)
+{
+    addr->s_addr = htonl(INADDR_ANY);
+    *index = 0;
+    if (!iface || !*iface)
+        return 0;
+    if (inet_pton(AF_INET, iface, addr) == 1)
+        return 0;
+    unsigned idx = if_nametoindex(iface);
+    if (idx == 0)
+        return MC_EADDR;
+    *index = (int)idx;
+    return 0;
+}
+
+static int make_group(const char *group, uint16_t port, struct sockaddr_in *sa)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    if (inet_pton(AF_INET, group, &sa->sin_addr) != 1 || !is_multicast(sa->sin_addr))
+        return MC_EADDR;
+    return 0;
+}
+
+int mc_net_open_sender(const char *group, uint16_t port, const char *iface, int ttl, int loop)
+{
+    struct sockaddr_in sa;
+    struct ip_mreqn mr;
+    memset(&mr, 0, sizeof(mr));
+    int err = make_group(group, port, &sa);
+    if (!err)
+        err = resolve_iface(iface, &mr.imr_address, &mr.imr_ifindex);
+    if (err)
+        return err;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    unsigned char t = (unsigned char)ttl, l = (unsigned char)(loop ? 1 : 0);
+    int sndbuf = 4 << 20;
+    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, sizeof(t)) ||
+        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &l, sizeof(l)) ||
+        ((iface && *iface) && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr))))
+        goto fail;
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+    /* connect() fixes the destination so each send is a plain send(). */
+    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        goto fail;
+    return fd;
+fail:
+    err = -errno;
+    close(fd);
+    return err;
+}
+
+int mc_net_open_receiver(const char *group, uint16_t port, const char *iface, int rcvbuf_bytes)
+{
+    struct sockaddr_in sa;
+    struct ip_mreqn mr;
+    memset(&mr, 0, sizeof(mr));
+    int err = make_group(group, port, &sa);
+    if (!err)
+        err = resolve_iface(iface, &mr.imr_address, &mr.imr_ifindex);
+    if (err)
+        return err;
+    mr.imr_multiaddr = sa.sin_addr;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+        goto fail;
+    /* A big receive buffer absorbs a frame's burst while the receive thread
+     * is descheduled; SO_RCVBUFFORCE passes rmem_max when we may. */
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf_bytes, sizeof(rcvbuf_bytes)))
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof(rcvbuf_bytes));
+    /* Binding to the group address (not INADDR_ANY) keeps other groups'
+     * traffic on the same port out of this socket. */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+        setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)))
+        goto fail;
+    return fd;
+fail:
+    err = -errno;
+    close(fd);
+    return err;
+}
+
+int mc_net_send(int fd, const uint8_t *buf, size_t len)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        ssize_t n = send(fd, buf, len, 0);
+        if (n == (ssize_t)len)
+            return 0;
+        if (n < 0 && errno != EINTR && errno != ENOBUFS && errno != EAGAIN)
+            return -errno;
+        /* ENOBUFS: the qdisc is full; back off briefly rather than drop. */
+        if (n < 0 && errno != EINTR)
+            usleep(200);
+    }
+    return -ENOBUFS;
+}

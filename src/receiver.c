@@ -1,0 +1,768 @@
+/* Receiver pipeline.
+ *
+ *   receive thread: drains the socket (recvmmsg) and calls
+ *       mc_receiver_feed for each datagram;
+ *   feed: validates, follows the session, reassembles tiles; a complete
+ *       tile goes on the decode queue (newest version wins);
+ *   decode workers: rebuild the JPEG from the session template, decode into
+ *       a private scratch tile, then copy it into the picture under the lock.
+ *
+ * Each tile slot owns two buffers (assembling, ready); each worker owns
+ * one. A worker swaps the ready buffer with its own, so no buffer is ever
+ * copied or shared and nothing is allocated per packet. Memory is fixed per
+ * session and bounded by MC_RX_MAX_MEMORY whatever the announce says.
+ */
+#include "mc/receiver.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mc/common.h"
+#include "mc/jpeg.h"
+#include "mc/net.h"
+#include "mc/tiles.h"
+#include "mc/wire.h"
+
+#define MC_RX_MAX_MEMORY (512u << 20) /* tile buffers + picture, per session */
+#define SESSION_SWITCH_SILENCE_US 500000u /* old sender quiet this long: follow a new one */
+#define FRAME_RING 128
+#define LAT_SAMPLES 2048
+#define RX_BATCH 32
+#define RX_BUF_BYTES 9216
+#define PICTURE_BLANK 0x00202020u
+
+typedef struct {
+    uint32_t version, tile_bytes, got_bytes;
+    uint16_t frag_count, got;
+    uint8_t assembling, queued, ready, have;
+    uint32_t ready_version, ready_len, ready_frame;
+    uint32_t shown_version;
+    uint32_t acc_frame; /* last frame this tile was counted in */
+    uint8_t acc_valid;
+    uint8_t *asm_buf, *ready_buf; /* entropy data at +MC_TILE_HEADROOM */
+    uint64_t bits[MC_MAX_FRAGS / 64];
+} tile_slot;
+
+typedef struct {
+    uint32_t frame;
+    uint64_t ts_us;
+    uint16_t expected, accounted, decoded;
+    uint8_t used;
+} frame_rec;
+
+typedef struct {
+    uint8_t *buf;     /* swapped with a tile's ready buffer */
+    uint8_t *scratch; /* decoded pixels of one tile */
+    mc_tile_decoder *dec;
+} worker_ctx;
+
+typedef struct {
+    mc_receiver *r;
+    int index;
+} worker_arg;
+
+typedef struct {
+    int tile;
+    uint32_t version, frame, len, generation;
+    int x, y, w, h;
+} decode_job;
+
+struct mc_receiver {
+    mc_receiver_config cfg;
+    int fd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv_dec, cv_pic, cv_idle;
+
+    int state;
+    uint32_t session, generation;
+    uint64_t last_rx_us;
+    mc_announce ann;
+    uint8_t tmpl[MC_MAX_JPEG_HDR];
+    mc_grid grid;
+    size_t buf_bytes;
+    tile_slot *tiles;
+    uint16_t *dq;
+    int dq_head, dq_len;
+    uint8_t *pixels, *dirty;
+    int pitch;
+    frame_rec frames[FRAME_RING];
+    int seq_init;
+    uint32_t seq_first, seq_max;
+    uint64_t pic_seq;
+
+    int nworkers, busy, resetting, stop;
+    pthread_t *threads;
+    worker_arg *wargs;
+    worker_ctx *w;      /* nworkers + 1: the last one is for inline decoding */
+    pthread_t rx_thread;
+    int rx_started;
+    uint8_t (*rxbufs)[RX_BUF_BYTES]; /* RX_BATCH datagrams for recvmmsg */
+
+    mc_receiver_stats st;
+    float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
+    int lat_c_n, lat_d_n;
+};
+
+void mc_receiver_config_default(mc_receiver_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->group = MC_DEFAULT_GROUP;
+    cfg->port = MC_DEFAULT_PORT;
+    cfg->rcvbuf_bytes = 8 << 20;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = n > 0 && n < 64 ? (int)n : 2;
+}
+
+/* ---- session memory ---------------------------------------------------- */
+
+static void free_session(mc_receiver *r)
+{
+    for (int i = 0; r->tiles && i < r->grid.count; i++) {
+        free(r->tiles[i].asm_buf);
+        free(r->tiles[i].ready_buf);
+    }
+    free(r->tiles);
+    r->tiles = NULL;
+    for (int i = 0; i <= r->nworkers; i++) {
+        free(r->w[i].buf);
+        free(r->w[i].scratch);
+        r->w[i].buf = r->w[i].scratch = NULL;
+    }
+    free(r->dq);
+    free(r->pixels);
+    free(r->dirty);
+    r->dq = NULL;
+    r->pixels = r->dirty = NULL;
+    memset(&r->grid, 0, sizeof(r->grid));
+}
+
+static int alloc_session(mc_receiver *r, const mc_announce *a)
+{
+    mc_grid g;
+    if (mc_grid_init(&g, a->width, a->height, a->tile))
+        return MC_EFIELD;
+    size_t buf = MC_TILE_HEADROOM + a->max_tile_bytes + MC_TILE_TAILROOM;
+    size_t scratch = (size_t)a->tile * a->tile * 4;
+    size_t total = ((size_t)g.count * 2 + (size_t)r->nworkers + 1) * buf +
+                   (size_t)(r->nworkers + 1) * scratch + (size_t)a->width * a->height * 4;
+    if (total > MC_RX_MAX_MEMORY)
+        return MC_ETOOBIG;
+    r->grid = g;
+    r->buf_bytes = buf;
+    r->pitch = a->width * 4;
+    r->tiles = calloc((size_t)g.count, sizeof(*r->tiles));
+    r->dq = calloc((size_t)g.count, sizeof(*r->dq));
+    r->pixels = malloc((size_t)r->pitch * a->height);
+    r->dirty = calloc((size_t)g.count, 1);
+    if (!r->tiles || !r->dq || !r->pixels || !r->dirty)
+        return MC_ENOMEM;
+    for (int i = 0; i < g.count; i++) {
+        r->tiles[i].asm_buf = malloc(buf);
+        r->tiles[i].ready_buf = malloc(buf);
+        if (!r->tiles[i].asm_buf || !r->tiles[i].ready_buf)
+            return MC_ENOMEM;
+    }
+    for (int i = 0; i <= r->nworkers; i++) {
+        r->w[i].buf = malloc(buf);
+        r->w[i].scratch = malloc(scratch);
+        if (!r->w[i].buf || !r->w[i].scratch)
+            return MC_ENOMEM;
+    }
+    return 0;
+}
+
+static void blank_picture(mc_receiver *r)
+{
+    size_t n = (size_t)r->grid.width * r->grid.height;
+    uint32_t *p = (uint32_t *)(void *)r->pixels;
+    for (size_t i = 0; i < n; i++)
+        p[i] = PICTURE_BLANK;
+    memset(r->dirty, 1, (size_t)r->grid.count);
+}
+
+static int same_geometry(const mc_announce *a, const mc_announce *b)
+{
+    return a->width == b->width && a->height == b->height && a->tile == b->tile &&
+           a->max_tile_bytes == b->max_tile_bytes;
+}
+
+/* Starts following a session. The caller holds mu. Waits for the decode
+ * workers to go idle first, since they hold pointers into session memory. */
+static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, uint64_t now)
+{
+    r->resetting = 1;
+    while (r->busy > 0)
+        pthread_cond_wait(&r->cv_idle, &r->mu);
+    r->resetting = 0;
+    int err = 0;
+    if (!r->tiles || !same_geometry(a, &r->ann)) {
+        free_session(r);
+        err = alloc_session(r, a);
+        if (err) {
+            free_session(r);
+            r->state = MC_RX_WAITING;
+            r->session = 0;
+            return err;
+        }
+    }
+    for (int i = 0; i < r->grid.count; i++) {
+        tile_slot *t = &r->tiles[i];
+        uint8_t *ab = t->asm_buf, *rb = t->ready_buf;
+        memset(t, 0, sizeof(*t));
+        t->asm_buf = ab;
+        t->ready_buf = rb;
+    }
+    r->ann = *a;
+    memcpy(r->tmpl, a->jpeg_hdr, a->jpeg_hdr_len);
+    r->ann.jpeg_hdr = r->tmpl;
+    r->dq_head = r->dq_len = 0;
+    memset(r->frames, 0, sizeof(r->frames));
+    blank_picture(r);
+    r->session = h->session;
+    r->state = MC_RX_LIVE;
+    r->generation++;
+    r->last_rx_us = now;
+    r->seq_init = 0;
+    r->st.sessions++;
+    r->st.expected = r->st.received = r->st.frames_complete = r->st.frames_decoded = 0;
+    r->st.tiles_held = 0;
+    r->lat_c_n = r->lat_d_n = 0;
+    r->pic_seq++;
+    pthread_cond_broadcast(&r->cv_pic);
+    mc_log(1, "mcview: session %08x: %dx%d, tile %d, q%d, %d fps", h->session, a->width,
+           a->height, a->tile, a->quality, a->fps);
+    return 0;
+}
+
+/* ---- frames and latency ------------------------------------------------ */
+
+static void lat_add(float *ring, int *n, double ms)
+{
+    ring[*n % LAT_SAMPLES] = (float)ms;
+    (*n)++;
+}
+
+static frame_rec *frame_get(mc_receiver *r, uint32_t frame, uint64_t ts, uint16_t expected)
+{
+    frame_rec *f = &r->frames[frame % FRAME_RING];
+    if (f->used && f->frame == frame)
+        return f;
+    if (f->used && mc_seq_lt(frame, f->frame))
+        return NULL; /* older than the ring remembers */
+    *f = (frame_rec){.frame = frame, .ts_us = ts, .expected = expected, .used = 1};
+    return f;
+}
+
+static void frame_decoded(mc_receiver *r, uint32_t frame, uint64_t now)
+{
+    frame_rec *f = &r->frames[frame % FRAME_RING];
+    if (!f->used || f->frame != frame)
+        return;
+    if (++f->decoded == f->expected) {
+        r->st.frames_decoded++;
+        lat_add(r->lat_d, &r->lat_d_n, (double)(int64_t)(now - f->ts_us) / 1000.0);
+        r->pic_seq++;
+        pthread_cond_broadcast(&r->cv_pic);
+    }
+}
+
+/* Counts tile t as delivered for frame f (once per frame). */
+static void frame_account(mc_receiver *r, frame_rec *f, tile_slot *t, int already_decoded,
+                          uint64_t now)
+{
+    if (!f || (t->acc_valid && t->acc_frame == f->frame))
+        return;
+    t->acc_valid = 1;
+    t->acc_frame = f->frame;
+    if (++f->accounted == f->expected) {
+        r->st.frames_complete++;
+        lat_add(r->lat_c, &r->lat_c_n, (double)(int64_t)(now - f->ts_us) / 1000.0);
+    }
+    if (already_decoded)
+        frame_decoded(r, f->frame, now);
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+static void dq_push(mc_receiver *r, int t)
+{
+    if (r->tiles[t].queued)
+        return; /* already queued: the newest ready version will be taken */
+    r->tiles[t].queued = 1;
+    r->dq[(r->dq_head + r->dq_len) % r->grid.count] = (uint16_t)t;
+    r->dq_len++;
+    pthread_cond_signal(&r->cv_dec);
+}
+
+/* Takes the next ready tile into worker w's buffer. Caller holds mu.
+ * Returns 1 with *job filled, 0 when the queue has nothing ready. */
+static int take_job(mc_receiver *r, worker_ctx *w, decode_job *job)
+{
+    while (r->dq_len > 0) {
+        int t = r->dq[r->dq_head];
+        r->dq_head = (r->dq_head + 1) % r->grid.count;
+        r->dq_len--;
+        tile_slot *s = &r->tiles[t];
+        s->queued = 0;
+        if (!s->ready)
+            continue;
+        uint8_t *b = s->ready_buf;
+        s->ready_buf = w->buf;
+        w->buf = b;
+        s->ready = 0;
+        *job = (decode_job){.tile = t, .version = s->ready_version, .frame = s->ready_frame,
+                            .len = s->ready_len, .generation = r->generation};
+        mc_grid_rect(&r->grid, t, &job->x, &job->y, &job->w, &job->h);
+        return 1;
+    }
+    return 0;
+}
+
+/* Decodes a taken job; needs no lock (the session cannot change while a
+ * worker is busy). Returns 0 or a negative MC_E* code. */
+static int run_job(mc_receiver *r, worker_ctx *w, const decode_job *job)
+{
+    int err = mc_tile_decode(w->dec, r->tmpl, r->ann.jpeg_hdr_len, r->ann.sof_off,
+                             w->buf + MC_TILE_HEADROOM, job->len, job->w, job->h, w->scratch,
+                             job->w * 4);
+    if (!err && r->cfg.on_tile)
+        r->cfg.on_tile(r->cfg.cb_ctx, job->tile, job->version, w->scratch, job->w * 4, job->x,
+                       job->y, job->w, job->h);
+    return err;
+}
+
+/* Puts a decoded tile into the picture unless a newer one got there first
+ * or the session changed. Caller holds mu. */
+static void finish_job(mc_receiver *r, worker_ctx *w, const decode_job *job, int err)
+{
+    if (job->generation != r->generation)
+        return;
+    if (err) {
+        r->st.decode_errors++;
+        return;
+    }
+    tile_slot *s = &r->tiles[job->tile];
+    if (s->have && mc_seq_le(job->version, s->shown_version))
+        return;
+    for (int y = 0; y < job->h; y++)
+        memcpy(r->pixels + (size_t)(job->y + y) * r->pitch + (size_t)job->x * 4,
+               w->scratch + (size_t)y * job->w * 4, (size_t)job->w * 4);
+    if (!s->have)
+        r->st.tiles_held++;
+    s->have = 1;
+    s->shown_version = job->version;
+    r->dirty[job->tile] = 1;
+    r->st.tiles_decoded++;
+    frame_decoded(r, job->frame, mc_now_us());
+}
+
+static void *decode_main(void *arg)
+{
+    mc_receiver *r = ((worker_arg *)arg)->r;
+    worker_ctx *w = &r->w[((worker_arg *)arg)->index];
+    pthread_mutex_lock(&r->mu);
+    while (!r->stop) {
+        decode_job job;
+        if (r->resetting || !take_job(r, w, &job)) {
+            pthread_cond_wait(&r->cv_dec, &r->mu);
+            continue;
+        }
+        r->busy++;
+        pthread_mutex_unlock(&r->mu);
+        int err = run_job(r, w, &job);
+        pthread_mutex_lock(&r->mu);
+        finish_job(r, w, &job, err);
+        if (--r->busy == 0)
+            pthread_cond_broadcast(&r->cv_idle);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Without workers (tests, fuzzers) tiles are decoded at once, in feed. */
+static void decode_inline(mc_receiver *r)
+{
+    worker_ctx *w = &r->w[r->nworkers];
+    decode_job job;
+    while (take_job(r, w, &job))
+        finish_job(r, w, &job, run_job(r, w, &job));
+}
+
+/* ---- packets ----------------------------------------------------------- */
+
+static void tile_complete(mc_receiver *r, tile_slot *s, int t, frame_rec *f, uint32_t frame,
+                          uint64_t now)
+{
+    s->assembling = 0;
+    if (s->got_bytes != s->tile_bytes) {
+        r->st.corrupt_tile++; /* overlapping fragments: forged or corrupt */
+        return;
+    }
+    uint8_t *b = s->ready_buf;
+    s->ready_buf = s->asm_buf;
+    s->asm_buf = b;
+    s->ready = 1;
+    s->ready_version = s->version;
+    s->ready_len = s->tile_bytes;
+    s->ready_frame = frame;
+    r->st.tiles_complete++;
+    frame_account(r, f, s, r->cfg.no_decode, now);
+    if (r->cfg.no_decode) {
+        s->ready = 0;
+        if (!s->have)
+            r->st.tiles_held++;
+        s->have = 1;
+        s->shown_version = s->version;
+        return;
+    }
+    dq_push(r, t);
+}
+
+static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len,
+                    uint64_t now)
+{
+    mc_video v;
+    int err = mc_wire_parse_video(pkt, len, &v);
+    if (err) {
+        r->st.bad_field++;
+        return err;
+    }
+    if (v.tile >= r->grid.count || v.tile_bytes > r->ann.max_tile_bytes ||
+        v.frag_count > v.tile_bytes || v.frame_tiles > r->grid.count) {
+        r->st.bad_tile++;
+        return MC_EFIELD;
+    }
+    frame_rec *f = frame_get(r, v.frame, h->ts_us, v.frame_tiles);
+    tile_slot *s = &r->tiles[v.tile];
+    /* A version we already hold (or hold ready) is a refresh we do not need. */
+    if ((s->have && mc_seq_le(v.version, s->shown_version)) ||
+        (s->ready && mc_seq_le(v.version, s->ready_version)) ||
+        (s->assembling && mc_seq_lt(v.version, s->version))) {
+        r->st.stale++;
+        if (!s->assembling || s->version != v.version)
+            frame_account(r, f, s, !s->ready, now);
+        return 0;
+    }
+    if (s->assembling &&
+        (s->version != v.version || s->tile_bytes != v.tile_bytes || s->frag_count != v.frag_count))
+        s->assembling = 0; /* a newer version (or a re-encode): start over */
+    if (!s->assembling) {
+        s->assembling = 1;
+        s->version = v.version;
+        s->tile_bytes = v.tile_bytes;
+        s->frag_count = v.frag_count;
+        s->got = 0;
+        s->got_bytes = 0;
+        memset(s->bits, 0, ((size_t)v.frag_count + 63) / 64 * sizeof(uint64_t));
+    }
+    uint64_t bit = 1ull << (v.frag % 64);
+    if (s->bits[v.frag / 64] & bit) {
+        r->st.duplicates++;
+        return 0;
+    }
+    s->bits[v.frag / 64] |= bit;
+    memcpy(s->asm_buf + MC_TILE_HEADROOM + v.offset, v.data, v.len);
+    s->got++;
+    s->got_bytes += (uint32_t)v.len;
+    if (s->got == s->frag_count)
+        tile_complete(r, s, v.tile, f, v.frame, now);
+    return 0;
+}
+
+static void seq_track(mc_receiver *r, uint32_t seq)
+{
+    if (!r->seq_init) {
+        r->seq_init = 1;
+        r->seq_first = r->seq_max = seq;
+    } else if (mc_seq_lt(r->seq_max, seq)) {
+        r->seq_max = seq;
+    }
+    r->st.received++;
+    r->st.expected = (uint64_t)(uint32_t)(r->seq_max - r->seq_first) + 1;
+}
+
+/* Decides what a packet of another session means: a restarted sender
+ * (follow it once ours has gone quiet or said BYE) or a second sender on
+ * the same group (ignore it). */
+static int on_other_session(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len,
+                            uint64_t now)
+{
+    if (h->type != MC_PT_ANNOUNCE) {
+        if (r->state == MC_RX_WAITING)
+            r->st.no_announce++;
+        else
+            r->st.foreign_session++;
+        return MC_EFIELD;
+    }
+    mc_announce a;
+    int err = mc_wire_parse_announce(pkt, len, &a);
+    if (err) {
+        r->st.bad_field++;
+        return err;
+    }
+    if (r->state == MC_RX_LIVE && now - r->last_rx_us < SESSION_SWITCH_SILENCE_US) {
+        r->st.foreign_session++;
+        return MC_EFIELD;
+    }
+    return session_start(r, h, &a, now);
+}
+
+static int on_announce(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len,
+                       uint64_t now)
+{
+    mc_announce a;
+    int err = mc_wire_parse_announce(pkt, len, &a);
+    if (err) {
+        r->st.bad_field++;
+        return err;
+    }
+    /* The same session announcing other parameters: start over cleanly. */
+    if (!same_geometry(&a, &r->ann) || a.jpeg_hdr_len != r->ann.jpeg_hdr_len ||
+        a.sof_off != r->ann.sof_off || memcmp(a.jpeg_hdr, r->tmpl, a.jpeg_hdr_len) != 0)
+        return session_start(r, h, &a, now);
+    r->ann.frame = a.frame;
+    r->ann.ctrl_port = a.ctrl_port;
+    return 0;
+}
+
+static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    mc_hdr h;
+    r->st.packets++;
+    r->st.bytes += len;
+    int err = mc_wire_parse_header(pkt, len, &h);
+    if (err) {
+        if (err == MC_EMAGIC || err == MC_ETRUNC)
+            r->st.bad_magic++;
+        else if (err == MC_EVERSION)
+            r->st.bad_version++;
+        else
+            r->st.bad_type++;
+        return err;
+    }
+    if (r->state == MC_RX_WAITING || h.session != r->session)
+        return on_other_session(r, &h, pkt, len, now);
+    r->last_rx_us = now;
+    seq_track(r, h.seq);
+    switch (h.type) {
+    case MC_PT_ANNOUNCE:
+        return on_announce(r, &h, pkt, len, now);
+    case MC_PT_VIDEO:
+        if (r->state != MC_RX_LIVE)
+            return MC_ESTATE; /* after BYE: stragglers of the ended broadcast */
+        return on_video(r, &h, pkt, len, now);
+    case MC_PT_BYE:
+        if (r->state != MC_RX_ENDED) {
+            r->state = MC_RX_ENDED;
+            r->pic_seq++;
+            pthread_cond_broadcast(&r->cv_pic);
+            mc_log(1, "mcview: session %08x ended", h.session);
+        }
+        return 0;
+    default:
+        r->st.bad_type++;
+        return MC_EFIELD;
+    }
+}
+
+int mc_receiver_feed(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now_us)
+{
+    pthread_mutex_lock(&r->mu);
+    int err = feed_locked(r, pkt, len, now_us);
+    if (r->nworkers == 0 && r->tiles)
+        decode_inline(r);
+    pthread_mutex_unlock(&r->mu);
+    return err;
+}
+
+/* ---- threads and API --------------------------------------------------- */
+
+static void *rx_main(void *arg)
+{
+    mc_receiver *r = arg;
+    uint8_t(*bufs)[RX_BUF_BYTES] = r->rxbufs;
+    struct mmsghdr msgs[RX_BATCH];
+    struct iovec iov[RX_BATCH];
+    for (int i = 0; i < RX_BATCH; i++) {
+        iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = RX_BUF_BYTES};
+        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+    }
+    for (;;) {
+        pthread_mutex_lock(&r->mu);
+        int stop = r->stop;
+        pthread_mutex_unlock(&r->mu);
+        if (stop)
+            break;
+        struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        int n = recvmmsg(r->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+        uint64_t now = mc_now_us();
+        for (int i = 0; i < n; i++)
+            mc_receiver_feed(r, bufs[i], msgs[i].msg_len, now);
+    }
+    return NULL;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static void percentiles(const float *ring, int n, double out[3])
+{
+    int k = n < LAT_SAMPLES ? n : LAT_SAMPLES;
+    out[0] = out[1] = out[2] = 0;
+    if (k == 0)
+        return;
+    float tmp[LAT_SAMPLES];
+    memcpy(tmp, ring, (size_t)k * sizeof(float));
+    qsort(tmp, (size_t)k, sizeof(float), cmp_float);
+    out[0] = tmp[(k - 1) * 50 / 100];
+    out[1] = tmp[(k - 1) * 95 / 100];
+    out[2] = tmp[(k - 1) * 99 / 100];
+}
+
+void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
+{
+    pthread_mutex_lock(&r->mu);
+    *st = r->st;
+    st->state = r->state;
+    st->session = r->session;
+    st->width = r->grid.width;
+    st->height = r->grid.height;
+    st->tiles = r->grid.count;
+    st->tile = r->grid.tile;
+    percentiles(r->lat_c, r->lat_c_n, st->lat_complete_ms);
+    percentiles(r->lat_d, r->lat_d_n, st->lat_decoded_ms);
+    st->lat_samples = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
+    pthread_mutex_unlock(&r->mu);
+}
+
+int mc_receiver_wait(mc_receiver *r, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&r->mu);
+    uint64_t seen = r->pic_seq;
+    int rc = 0;
+    while (r->pic_seq == seen && rc == 0)
+        rc = pthread_cond_timedwait(&r->cv_pic, &r->mu, &ts);
+    int changed = r->pic_seq != seen;
+    pthread_mutex_unlock(&r->mu);
+    return changed;
+}
+
+void mc_receiver_lock_picture(mc_receiver *r, mc_picture *pic)
+{
+    pthread_mutex_lock(&r->mu);
+    *pic = (mc_picture){.state = r->state, .generation = r->generation,
+                        .width = r->grid.width, .height = r->grid.height, .pitch = r->pitch,
+                        .pixels = r->pixels, .cols = r->grid.cols, .rows = r->grid.rows,
+                        .tile = r->grid.tile, .dirty = r->dirty};
+}
+
+void mc_receiver_unlock_picture(mc_receiver *r) { pthread_mutex_unlock(&r->mu); }
+
+static int start_workers(mc_receiver *r)
+{
+    for (int i = 0; i <= r->nworkers; i++) {
+        int err = mc_tile_decoder_create(&r->w[i].dec);
+        if (err)
+            return err;
+    }
+    for (int i = 0; i < r->nworkers; i++) {
+        r->wargs[i] = (worker_arg){r, i};
+        if (pthread_create(&r->threads[i], NULL, decode_main, &r->wargs[i])) {
+            r->nworkers = i; /* destroy joins only the started ones */
+            return MC_ENOMEM;
+        }
+    }
+    return 0;
+}
+
+int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
+{
+    *out = NULL;
+    if (cfg->threads < 0 || cfg->threads > 64)
+        return MC_EINVAL;
+    mc_receiver *r = calloc(1, sizeof(*r));
+    if (!r)
+        return MC_ENOMEM;
+    r->cfg = *cfg;
+    r->fd = -1;
+    r->nworkers = cfg->no_decode ? 0 : cfg->threads;
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&r->cv_pic, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&r->cv_dec, NULL);
+    pthread_cond_init(&r->cv_idle, NULL);
+    int err = MC_ENOMEM;
+    r->threads = calloc((size_t)r->nworkers + 1, sizeof(*r->threads));
+    r->wargs = calloc((size_t)r->nworkers + 1, sizeof(*r->wargs));
+    r->w = calloc((size_t)r->nworkers + 1, sizeof(*r->w));
+    if (r->threads && r->wargs && r->w)
+        err = start_workers(r);
+    if (!err && cfg->group) {
+        r->fd = mc_net_open_receiver(cfg->group, cfg->port, cfg->iface, cfg->rcvbuf_bytes);
+        err = r->fd < 0 ? r->fd : 0;
+        if (!err && !(r->rxbufs = malloc(RX_BATCH * sizeof(*r->rxbufs))))
+            err = MC_ENOMEM;
+        if (!err) {
+            err = pthread_create(&r->rx_thread, NULL, rx_main, r) ? MC_ENOMEM : 0;
+            r->rx_started = !err;
+        }
+    }
+    if (err) {
+        mc_receiver_destroy(r);
+        return err;
+    }
+    *out = r;
+    return 0;
+}
+
+void mc_receiver_destroy(mc_receiver *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->stop = 1;
+    pthread_cond_broadcast(&r->cv_dec);
+    pthread_cond_broadcast(&r->cv_pic);
+    pthread_mutex_unlock(&r->mu);
+    if (r->rx_started)
+        pthread_join(r->rx_thread, NULL);
+    for (int i = 0; r->threads && i < r->nworkers; i++)
+        pthread_join(r->threads[i], NULL);
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->w) {
+        free_session(r);
+        for (int i = 0; i <= r->nworkers; i++)
+            mc_tile_decoder_destroy(r->w[i].dec);
+    }
+    free(r->rxbufs);
+    free(r->w);
+    free(r->wargs);
+    free(r->threads);
+    pthread_cond_destroy(&r->cv_idle);
+    pthread_cond_destroy(&r->cv_dec);
+    pthread_cond_destroy(&r->cv_pic);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}

@@ -1,0 +1,557 @@
+/* Sender pipeline.
+ *
+ *   submit (caller's thread): diff against the reference picture, pick the
+ *       changed tiles and this frame's share of the rolling refresh;
+ *   encode workers: JPEG-encode changed tiles into the tile's spare slot;
+ *   send thread: fragment each finished tile into datagrams, pace them
+ *       under --max-bitrate, send; announce ~10 times a second.
+ *
+ * Each tile has two encoded slots. A changed tile is encoded into the slot
+ * not currently published; a refreshed tile resends its published slot
+ * without encoding. Frame N is only accepted once frame N-1 is encoded and
+ * frame N-2 fully sent, so a slot is never rewritten while it may still be
+ * read: memory and latency stay bounded and a slow link lowers the frame
+ * rate instead of building a queue.
+ */
+#include "mc/sender.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "mc/common.h"
+#include "mc/jpeg.h"
+#include "mc/net.h"
+#include "mc/tiles.h"
+#include "mc/wire.h"
+
+#define ANNOUNCE_INTERVAL_US 100000u
+#define UDP_IP_OVERHEAD 28 /* bytes the pacer adds per datagram */
+
+typedef struct {
+    uint32_t frame, version;
+    uint16_t tile, frame_tiles;
+    uint32_t len; /* entropy bytes; 0 = encode failed, send nothing */
+    uint8_t slot;
+    uint64_t ts_us;
+} send_item;
+
+typedef struct {
+    mc_sender *s;
+    int index;
+} worker_arg;
+
+struct mc_sender {
+    mc_sender_config cfg;
+    mc_grid grid;
+    int fd;
+    uint32_t session;
+    uint32_t seq; /* send thread only */
+
+    /* Per-tile state; owned by the submitter between frames, read by
+     * workers and the send thread under the rules above. */
+    size_t max_bytes;
+    uint8_t *enc_mem; /* tiles x 2 slots x max_bytes */
+    uint32_t *enc_len; /* tiles x 2 slots: entropy bytes in each slot */
+    uint8_t *cur_slot;
+    uint32_t *version;
+    uint16_t *refresh; /* this frame's refresh tiles (submitter only) */
+    uint8_t *changed;
+    uint8_t *ref; /* last picture seen; workers encode from it */
+    int ref_pitch;
+    int refresh_next, refresh_per_frame;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv_work, cv_send, cv_done;
+    uint16_t *jobs;
+    int job_count, job_next, job_done;
+    uint32_t job_frame;
+    uint16_t job_frame_tiles;
+    uint64_t job_ts;
+    send_item *q;
+    int q_cap, q_head, q_len;
+    int frame_left[2];
+    uint32_t frame_no, sent_upto;
+    int stop;
+    mc_sender_stats st;
+
+    int nworkers;
+    pthread_t *workers;
+    worker_arg *wargs;
+    mc_tile_encoder **enc;
+    pthread_t send_thread;
+    int send_started;
+
+    const uint8_t *tmpl;
+    size_t tmpl_len;
+    uint16_t sof_off;
+
+    /* Pacer (send thread only). */
+    double tokens, rate_bytes_per_us, burst_bytes;
+    uint64_t last_refill_us;
+    uint8_t pkt[MC_MAX_MTU];
+};
+
+void mc_sender_config_default(mc_sender_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->group = MC_DEFAULT_GROUP;
+    cfg->port = MC_DEFAULT_PORT;
+    cfg->ttl = 1;
+    cfg->tile = 64;
+    cfg->quality = 75;
+    cfg->subsamp = MC_SUBSAMP_420;
+    cfg->fps = 30;
+    cfg->refresh_ms = 1000;
+    cfg->mtu = 1200;
+    cfg->max_bitrate_mbit = 100.0;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = n > 0 && n < 64 ? (int)n : 2;
+}
+
+static int config_check(const mc_sender_config *c)
+{
+    if (c->quality < 1 || c->quality > 100 || c->fps < 1 || c->fps > 240)
+        return MC_EINVAL;
+    if (c->mtu < MC_MIN_MTU || c->mtu > MC_MAX_MTU || c->threads < 1 || c->threads > 64)
+        return MC_EINVAL;
+    if (c->refresh_ms < 100 || c->refresh_ms > 60000 || c->ttl < 0 || c->ttl > 255)
+        return MC_EINVAL;
+    if (!(c->max_bitrate_mbit >= 0.1 && c->max_bitrate_mbit <= 100000.0))
+        return MC_EINVAL;
+    if (c->subsamp != MC_SUBSAMP_420 && c->subsamp != MC_SUBSAMP_444)
+        return MC_EINVAL;
+    return 0;
+}
+
+static uint8_t *slot_data(mc_sender *s, int tile, int slot)
+{
+    return s->enc_mem + ((size_t)tile * 2 + (size_t)slot) * s->max_bytes;
+}
+
+/* Queue push; the caller holds mu. Capacity covers two frames of tiles. */
+static void q_push(mc_sender *s, const send_item *it)
+{
+    s->q[(s->q_head + s->q_len) % s->q_cap] = *it;
+    s->q_len++;
+    pthread_cond_signal(&s->cv_send);
+}
+
+static void *worker_main(void *arg)
+{
+    mc_sender *s = ((worker_arg *)arg)->s;
+    mc_tile_encoder *enc = s->enc[((worker_arg *)arg)->index];
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->stop && s->job_next >= s->job_count)
+            pthread_cond_wait(&s->cv_work, &s->mu);
+        if (s->stop)
+            break;
+        int t = s->jobs[s->job_next++];
+        send_item it = {.frame = s->job_frame, .version = s->version[t], .tile = (uint16_t)t,
+                        .frame_tiles = s->job_frame_tiles, .ts_us = s->job_ts,
+                        .slot = (uint8_t)(s->cur_slot[t] ^ 1)};
+        pthread_mutex_unlock(&s->mu);
+
+        int x, y, w, h;
+        mc_grid_rect(&s->grid, t, &x, &y, &w, &h);
+        uint64_t t0 = mc_now_us();
+        int n = mc_tile_encode(enc, s->ref + (size_t)y * s->ref_pitch + (size_t)x * 4,
+                               s->ref_pitch, w, h, slot_data(s, t, it.slot), s->max_bytes);
+        uint64_t dt = mc_now_us() - t0;
+        if (n < 0)
+            mc_log(0, "mcshare: tile %d: %s", t, mc_strerror(n));
+
+        pthread_mutex_lock(&s->mu);
+        it.len = n > 0 ? (uint32_t)n : 0;
+        if (n > 0) {
+            s->cur_slot[t] = it.slot;
+            s->enc_len[t * 2 + it.slot] = it.len;
+        }
+        q_push(s, &it);
+        s->st.encode_us += dt;
+        if (++s->job_done == s->job_count)
+            pthread_cond_broadcast(&s->cv_done);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* Token bucket: waits until `bytes` may go out under the configured rate.
+ * Bursts are limited to about a millisecond of traffic. */
+static uint64_t pace(mc_sender *s, size_t bytes)
+{
+    uint64_t now = mc_now_us(), waited = 0;
+    s->tokens += (double)(now - s->last_refill_us) * s->rate_bytes_per_us;
+    s->last_refill_us = now;
+    if (s->tokens > s->burst_bytes)
+        s->tokens = s->burst_bytes;
+    if (s->tokens < (double)bytes) {
+        waited = (uint64_t)(((double)bytes - s->tokens) / s->rate_bytes_per_us) + 1;
+        mc_sleep_until_us(now + waited);
+        s->tokens += (double)waited * s->rate_bytes_per_us;
+        s->last_refill_us = now + waited;
+    }
+    s->tokens -= (double)bytes;
+    return waited;
+}
+
+static int emit(mc_sender *s, const uint8_t *pkt, size_t len)
+{
+    if (s->cfg.sink) {
+        s->cfg.sink(s->cfg.sink_ctx, pkt, len);
+        return 0;
+    }
+    return mc_net_send(s->fd, pkt, len);
+}
+
+typedef struct {
+    uint64_t packets, bytes, wait_us, errors;
+} send_tally;
+
+static void send_packet(mc_sender *s, size_t len, send_tally *tally)
+{
+    tally->wait_us += pace(s, len + UDP_IP_OVERHEAD);
+    if (emit(s, s->pkt, len))
+        tally->errors++;
+    tally->packets++;
+    tally->bytes += len;
+}
+
+static void send_announce(mc_sender *s, uint32_t frame, send_tally *tally)
+{
+    mc_hdr h = {.type = MC_PT_ANNOUNCE, .session = s->session, .seq = s->seq++,
+                .ts_us = mc_now_us()};
+    mc_announce a = {
+        .width = (uint16_t)s->grid.width, .height = (uint16_t)s->grid.height,
+        .tile = (uint16_t)s->grid.tile, .cols = (uint16_t)s->grid.cols,
+        .rows = (uint16_t)s->grid.rows, .fps = (uint16_t)s->cfg.fps,
+        .quality = (uint8_t)s->cfg.quality, .subsamp = (uint8_t)s->cfg.subsamp,
+        .refresh_ms = (uint16_t)s->cfg.refresh_ms, .max_tile_bytes = (uint32_t)s->max_bytes,
+        .frame = frame, .ctrl_port = s->cfg.ctrl_port, .jpeg_hdr_len = (uint16_t)s->tmpl_len,
+        .sof_off = s->sof_off, .jpeg_hdr = s->tmpl,
+    };
+    int n = mc_wire_write_announce(s->pkt, (size_t)s->cfg.mtu, &h, &a);
+    if (n > 0)
+        send_packet(s, (size_t)n, tally);
+}
+
+/* Cuts one encoded tile into datagrams of at most --mtu bytes. */
+static void send_tile(mc_sender *s, const send_item *it, send_tally *tally)
+{
+    size_t room = (size_t)s->cfg.mtu - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES;
+    size_t frags = (it->len + room - 1) / room;
+    const uint8_t *data = slot_data(s, it->tile, it->slot);
+    for (size_t k = 0; k < frags; k++) {
+        size_t off = k * room;
+        mc_hdr h = {.type = MC_PT_VIDEO, .session = s->session, .seq = s->seq++,
+                    .ts_us = it->ts_us};
+        mc_video v = {.frame = it->frame, .version = it->version, .tile = it->tile,
+                      .frame_tiles = it->frame_tiles, .frag = (uint16_t)k,
+                      .frag_count = (uint16_t)frags, .tile_bytes = it->len,
+                      .offset = (uint32_t)off, .data = data + off,
+                      .len = it->len - off < room ? it->len - off : room};
+        int n = mc_wire_write_video(s->pkt, (size_t)s->cfg.mtu, &h, &v);
+        if (n > 0)
+            send_packet(s, (size_t)n, tally);
+    }
+}
+
+static void *send_main(void *arg)
+{
+    mc_sender *s = arg;
+    uint64_t next_announce = 0;
+    uint32_t last_frame = 0, announced_frame = 0;
+    /* Announce every 100 ms, and also every fps/10 frames so the rate per
+     * frame holds when frames come faster than real time (tests, benches). */
+    uint32_t announce_frames = s->cfg.fps / 10 > 0 ? (uint32_t)s->cfg.fps / 10 : 1;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        while (!s->stop && s->q_len == 0 && mc_now_us() < next_announce) {
+            struct timespec ts = {.tv_sec = (time_t)(next_announce / 1000000u),
+                                  .tv_nsec = (long)(next_announce % 1000000u) * 1000L};
+            pthread_cond_timedwait(&s->cv_send, &s->mu, &ts);
+        }
+        if (s->stop)
+            break;
+        send_item it;
+        int have = s->q_len > 0;
+        if (have) {
+            it = s->q[s->q_head];
+            s->q_head = (s->q_head + 1) % s->q_cap;
+            s->q_len--;
+            last_frame = it.frame;
+        }
+        pthread_mutex_unlock(&s->mu);
+
+        send_tally tally = {0};
+        if (mc_now_us() >= next_announce ||
+            mc_seq_diff(last_frame, announced_frame) >= (int32_t)announce_frames) {
+            send_announce(s, last_frame, &tally);
+            announced_frame = last_frame;
+            next_announce = mc_now_us() + ANNOUNCE_INTERVAL_US;
+        }
+        if (have && it.len > 0)
+            send_tile(s, &it, &tally);
+
+        pthread_mutex_lock(&s->mu);
+        s->st.packets += tally.packets;
+        s->st.bytes += tally.bytes;
+        s->st.pace_wait_us += tally.wait_us;
+        s->st.send_errors += tally.errors;
+        if (have && --s->frame_left[it.frame & 1] == 0) {
+            s->sent_upto = it.frame;
+            pthread_cond_broadcast(&s->cv_done);
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+static int alloc_state(mc_sender *s)
+{
+    int n = s->grid.count;
+    s->max_bytes = mc_tile_max_bytes(s->grid.tile, s->cfg.subsamp);
+    s->ref_pitch = s->grid.width * 4;
+    s->enc_mem = malloc((size_t)n * 2 * s->max_bytes);
+    s->enc_len = calloc((size_t)n * 2, sizeof(*s->enc_len));
+    s->cur_slot = calloc((size_t)n, 1);
+    s->version = calloc((size_t)n, sizeof(*s->version));
+    s->changed = calloc((size_t)n, 1);
+    s->ref = calloc((size_t)s->grid.height, (size_t)s->ref_pitch);
+    s->jobs = calloc((size_t)n, sizeof(*s->jobs));
+    s->q_cap = 2 * n + 1;
+    s->q = calloc((size_t)s->q_cap, sizeof(*s->q));
+    s->workers = calloc((size_t)s->cfg.threads, sizeof(*s->workers));
+    s->wargs = calloc((size_t)s->cfg.threads, sizeof(*s->wargs));
+    s->enc = calloc((size_t)s->cfg.threads, sizeof(*s->enc));
+    if (!s->enc_mem || !s->enc_len || !s->cur_slot || !s->version || !s->changed || !s->ref || !s->jobs ||
+        !s->q || !s->workers || !s->wargs || !s->enc)
+        return MC_ENOMEM;
+    /* Spread one refresh cycle over refresh_ms worth of frames. */
+    long frames = (long)s->cfg.fps * s->cfg.refresh_ms / 1000;
+    s->refresh_per_frame = (int)((n + (frames > 0 ? frames : 1) - 1) / (frames > 0 ? frames : 1));
+    if (s->refresh_per_frame < 1)
+        s->refresh_per_frame = 1;
+    s->refresh = calloc((size_t)s->refresh_per_frame, sizeof(*s->refresh));
+    return s->refresh ? 0 : MC_ENOMEM;
+}
+
+static int start_threads(mc_sender *s)
+{
+    for (int i = 0; i < s->cfg.threads; i++) {
+        int err = mc_tile_encoder_create(s->cfg.quality, s->cfg.subsamp, s->cfg.tile, &s->enc[i]);
+        if (err)
+            return err;
+    }
+    s->tmpl = mc_tile_encoder_template(s->enc[0], &s->tmpl_len, &s->sof_off);
+    if (MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES + s->tmpl_len > (size_t)s->cfg.mtu)
+        return MC_ETOOBIG;
+    for (int i = 0; i < s->cfg.threads; i++) {
+        s->wargs[i] = (worker_arg){s, i};
+        if (pthread_create(&s->workers[i], NULL, worker_main, &s->wargs[i]))
+            return MC_ENOMEM;
+        s->nworkers++;
+    }
+    if (pthread_create(&s->send_thread, NULL, send_main, s))
+        return MC_ENOMEM;
+    s->send_started = 1;
+    return 0;
+}
+
+int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
+{
+    *out = NULL;
+    int err = config_check(cfg);
+    if (err)
+        return err;
+    mc_sender *s = calloc(1, sizeof(*s));
+    if (!s)
+        return MC_ENOMEM;
+    s->cfg = *cfg;
+    s->fd = -1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cv_send, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_cond_init(&s->cv_work, NULL);
+    pthread_cond_init(&s->cv_done, NULL);
+    while (s->session == 0)
+        if (getrandom(&s->session, sizeof(s->session), 0) != sizeof(s->session))
+            s->session = (uint32_t)mc_now_us() ^ (uint32_t)getpid();
+    s->seq = s->session * 2654435761u; /* a random start exercises wrap-around */
+    s->rate_bytes_per_us = cfg->max_bitrate_mbit / 8.0;
+    s->burst_bytes = s->rate_bytes_per_us * 1000.0;
+    if (s->burst_bytes < 16.0 * (cfg->mtu + UDP_IP_OVERHEAD))
+        s->burst_bytes = 16.0 * (cfg->mtu + UDP_IP_OVERHEAD);
+    s->tokens = s->burst_bytes;
+    s->last_refill_us = mc_now_us();
+    err = mc_grid_init(&s->grid, cfg->width, cfg->height, cfg->tile);
+    if (!err)
+        err = alloc_state(s);
+    if (!err && !cfg->sink) {
+        s->fd = mc_net_open_sender(cfg->group, cfg->port, cfg->iface, cfg->ttl, cfg->loop);
+        err = s->fd < 0 ? s->fd : 0;
+    }
+    if (!err)
+        err = start_threads(s);
+    if (err) {
+        mc_sender_destroy(s);
+        return err;
+    }
+    *out = s;
+    return 0;
+}
+
+/* Picks this frame's refresh tiles round-robin, skipping tiles that are
+ * sent anyway because they changed. Runs in the submitter, which owns
+ * refresh_next. */
+static int pick_refresh(mc_sender *s)
+{
+    int n = 0;
+    for (int seen = 0; seen < s->grid.count && n < s->refresh_per_frame; seen++) {
+        int t = s->refresh_next;
+        s->refresh_next = (s->refresh_next + 1) % s->grid.count;
+        if (!s->changed[t])
+            s->refresh[n++] = (uint16_t)t;
+    }
+    return n;
+}
+
+/* Waits until frame `n` may enter the pipeline (see the top of the file).
+ * The caller holds mu. Returns 0, or MC_ESTATE when the sender is stopping. */
+static int wait_pipeline(mc_sender *s, uint32_t n)
+{
+    while (!s->stop && (s->job_done < s->job_count || mc_seq_diff(n - 1, s->sent_upto) > 1))
+        pthread_cond_wait(&s->cv_done, &s->mu);
+    return s->stop ? MC_ESTATE : 0;
+}
+
+int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capture_us)
+{
+    pthread_mutex_lock(&s->mu);
+    uint32_t n = s->frame_no + 1;
+    int err = wait_pipeline(s, n);
+    pthread_mutex_unlock(&s->mu);
+    if (err)
+        return err;
+
+    int nchanged;
+    if (n == 1) {
+        /* The first frame is a keyframe: every tile. */
+        for (int y = 0; y < s->grid.height; y++)
+            memcpy(s->ref + (size_t)y * s->ref_pitch, bgrx + (size_t)y * pitch,
+                   (size_t)s->ref_pitch);
+        memset(s->changed, 1, (size_t)s->grid.count);
+        nchanged = s->grid.count;
+    } else {
+        nchanged = mc_tiles_diff(&s->grid, bgrx, pitch, s->ref, s->ref_pitch, s->changed);
+    }
+    int k = 0;
+    for (int t = 0; t < s->grid.count; t++)
+        if (s->changed[t]) {
+            s->jobs[k++] = (uint16_t)t;
+            s->version[t] = n;
+        }
+    int nref = pick_refresh(s);
+    uint16_t frame_tiles = (uint16_t)(nchanged + nref);
+
+    pthread_mutex_lock(&s->mu);
+    s->frame_no = n;
+    s->job_frame = n;
+    s->job_ts = capture_us;
+    s->job_frame_tiles = frame_tiles;
+    s->frame_left[n & 1] = frame_tiles;
+    for (int i = 0; i < nref; i++) {
+        int t = s->refresh[i];
+        send_item it = {.frame = n, .version = s->version[t], .tile = (uint16_t)t,
+                        .frame_tiles = frame_tiles, .slot = s->cur_slot[t], .ts_us = capture_us,
+                        .len = s->enc_len[t * 2 + s->cur_slot[t]]};
+        q_push(s, &it);
+    }
+    s->job_next = 0;
+    s->job_done = 0;
+    s->job_count = k;
+    s->st.frames++;
+    s->st.tiles_changed += (uint64_t)nchanged;
+    s->st.tiles_refreshed += (uint64_t)nref;
+    pthread_cond_broadcast(&s->cv_work);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+void mc_sender_flush(mc_sender *s)
+{
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop && (s->job_done < s->job_count || s->sent_upto != s->frame_no))
+        pthread_cond_wait(&s->cv_done, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+}
+
+void mc_sender_get_stats(mc_sender *s, mc_sender_stats *st)
+{
+    pthread_mutex_lock(&s->mu);
+    *st = s->st;
+    pthread_mutex_unlock(&s->mu);
+}
+
+uint32_t mc_sender_session(const mc_sender *s) { return s->session; }
+
+static void send_bye(mc_sender *s)
+{
+    /* Three copies, a few ms apart: one lost datagram must not leave a
+     * viewer waiting for a broadcast that has ended. */
+    for (int i = 0; i < 3; i++) {
+        mc_hdr h = {.type = MC_PT_BYE, .session = s->session, .seq = s->seq++,
+                    .ts_us = mc_now_us()};
+        int n = mc_wire_write_header(s->pkt, sizeof(s->pkt), &h);
+        if (n > 0)
+            emit(s, s->pkt, (size_t)n);
+        if (i < 2)
+            mc_sleep_until_us(mc_now_us() + 5000);
+    }
+}
+
+void mc_sender_destroy(mc_sender *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = 1;
+    pthread_cond_broadcast(&s->cv_work);
+    pthread_cond_broadcast(&s->cv_send);
+    pthread_cond_broadcast(&s->cv_done);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < s->nworkers; i++)
+        pthread_join(s->workers[i], NULL);
+    if (s->send_started) {
+        pthread_join(s->send_thread, NULL);
+        send_bye(s);
+    }
+    if (s->fd >= 0)
+        close(s->fd);
+    for (int i = 0; s->enc && i < s->cfg.threads; i++)
+        mc_tile_encoder_destroy(s->enc[i]);
+    free(s->enc);
+    free(s->wargs);
+    free(s->workers);
+    free(s->q);
+    free(s->jobs);
+    free(s->ref);
+    free(s->changed);
+    free(s->refresh);
+    free(s->version);
+    free(s->cur_slot);
+    free(s->enc_len);
+    free(s->enc_mem);
+    pthread_cond_destroy(&s->cv_done);
+    pthread_cond_destroy(&s->cv_work);
+    pthread_cond_destroy(&s->cv_send);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

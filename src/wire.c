@@ -1,0 +1,196 @@
+/* Wire format: the only place where packets are turned into structs and
+ * back. Big-endian on the wire; every field of a received packet is checked
+ * before it is returned. */
+#include "mc/wire.h"
+
+#include <string.h>
+
+#include "mc/common.h"
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint32_t get32(const uint8_t *p) { return ((uint32_t)get16(p) << 16) | get16(p + 2); }
+static uint64_t get64(const uint8_t *p) { return ((uint64_t)get32(p) << 32) | get32(p + 4); }
+
+int mc_wire_write_header(uint8_t *buf, size_t cap, const mc_hdr *h)
+{
+    if (cap < MC_HDR_BYTES)
+        return MC_ETOOBIG;
+    put16(buf, MC_WIRE_MAGIC);
+    buf[2] = MC_WIRE_VERSION;
+    buf[3] = h->type;
+    put32(buf + 4, h->session);
+    put32(buf + 8, h->seq);
+    put64(buf + 12, h->ts_us);
+    return MC_HDR_BYTES;
+}
+
+int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h)
+{
+    if (len < 4)
+        return MC_ETRUNC;
+    if (get16(buf) != MC_WIRE_MAGIC)
+        return MC_EMAGIC;
+    if (buf[2] != MC_WIRE_VERSION)
+        return MC_EVERSION;
+    if (len < MC_HDR_BYTES)
+        return MC_ETRUNC;
+    h->type = buf[3];
+    h->session = get32(buf + 4);
+    h->seq = get32(buf + 8);
+    h->ts_us = get64(buf + 12);
+    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_BYE)
+        return MC_EFIELD;
+    return 0;
+}
+
+/* Checks that a video header is consistent in itself; the receiver checks
+ * the tile index and sizes against the announced grid. */
+static int video_valid(const mc_video *v)
+{
+    if (v->frag_count == 0 || v->frag_count > MC_MAX_FRAGS || v->frag >= v->frag_count)
+        return 0;
+    if (v->frame_tiles == 0 || v->len == 0)
+        return 0;
+    if (v->tile_bytes == 0 || v->tile_bytes > MC_MAX_TILE_BYTES)
+        return 0;
+    if (v->offset >= v->tile_bytes || v->len > v->tile_bytes - v->offset)
+        return 0;
+    /* A tile's content cannot come from a frame after the one carrying it. */
+    if (mc_seq_lt(v->frame, v->version))
+        return 0;
+    return 1;
+}
+
+int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_video *v)
+{
+    if (!video_valid(v) || h->type != MC_PT_VIDEO)
+        return MC_EFIELD;
+    size_t total = MC_HDR_BYTES + MC_VIDEO_HDR_BYTES + v->len;
+    if (cap < total)
+        return MC_ETOOBIG;
+    mc_wire_write_header(buf, cap, h);
+    uint8_t *p = buf + MC_HDR_BYTES;
+    put32(p + 0, v->frame);
+    put32(p + 4, v->version);
+    put16(p + 8, v->tile);
+    put16(p + 10, v->frame_tiles);
+    put16(p + 12, v->frag);
+    put16(p + 14, v->frag_count);
+    put32(p + 16, v->tile_bytes);
+    put32(p + 20, v->offset);
+    memcpy(p + MC_VIDEO_HDR_BYTES, v->data, v->len);
+    return (int)total;
+}
+
+int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *v)
+{
+    if (len < MC_HDR_BYTES + MC_VIDEO_HDR_BYTES + 1)
+        return MC_ETRUNC;
+    const uint8_t *p = buf + MC_HDR_BYTES;
+    v->frame = get32(p + 0);
+    v->version = get32(p + 4);
+    v->tile = get16(p + 8);
+    v->frame_tiles = get16(p + 10);
+    v->frag = get16(p + 12);
+    v->frag_count = get16(p + 14);
+    v->tile_bytes = get32(p + 16);
+    v->offset = get32(p + 20);
+    v->data = p + MC_VIDEO_HDR_BYTES;
+    v->len = len - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES;
+    return video_valid(v) ? 0 : MC_EFIELD;
+}
+
+/* Checks an announce for internal consistency, including that the JPEG
+ * template really has an SOF0/1 segment where sof_off says. */
+static int announce_valid(const mc_announce *a)
+{
+    if (a->width < 1 || a->width > MC_MAX_DIM || a->height < 1 || a->height > MC_MAX_DIM)
+        return 0;
+    if (a->tile < MC_MIN_TILE || a->tile > MC_MAX_TILE || a->tile % 8)
+        return 0;
+    if (a->cols != mc_tiles_along(a->width, a->tile) ||
+        a->rows != mc_tiles_along(a->height, a->tile) ||
+        (uint32_t)a->cols * a->rows > MC_MAX_TILES)
+        return 0;
+    if (a->fps < 1 || a->fps > 240 || a->quality < 1 || a->quality > 100)
+        return 0;
+    if (a->subsamp > MC_SUBSAMP_420 || a->refresh_ms < 50)
+        return 0;
+    if (a->max_tile_bytes < 1 || a->max_tile_bytes > MC_MAX_TILE_BYTES)
+        return 0;
+    if (a->jpeg_hdr_len < 20 || a->jpeg_hdr_len > MC_MAX_JPEG_HDR)
+        return 0;
+    const uint8_t *t = a->jpeg_hdr;
+    if (a->sof_off < 7 || (size_t)a->sof_off + 4 > a->jpeg_hdr_len)
+        return 0;
+    if (t[0] != 0xFF || t[1] != 0xD8)
+        return 0;
+    if (t[a->sof_off - 5] != 0xFF || (t[a->sof_off - 4] != 0xC0 && t[a->sof_off - 4] != 0xC1))
+        return 0;
+    return 1;
+}
+
+int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_announce *a)
+{
+    if (!announce_valid(a) || h->type != MC_PT_ANNOUNCE)
+        return MC_EFIELD;
+    size_t total = MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES + a->jpeg_hdr_len;
+    if (cap < total)
+        return MC_ETOOBIG;
+    mc_wire_write_header(buf, cap, h);
+    uint8_t *p = buf + MC_HDR_BYTES;
+    put16(p + 0, a->width);
+    put16(p + 2, a->height);
+    put16(p + 4, a->tile);
+    put16(p + 6, a->cols);
+    put16(p + 8, a->rows);
+    put16(p + 10, a->fps);
+    p[12] = a->quality;
+    p[13] = a->subsamp;
+    put16(p + 14, a->refresh_ms);
+    put32(p + 16, a->max_tile_bytes);
+    put32(p + 20, a->frame);
+    put16(p + 24, a->ctrl_port);
+    put16(p + 26, a->flags);
+    put16(p + 28, a->jpeg_hdr_len);
+    put16(p + 30, a->sof_off);
+    memcpy(p + MC_ANNOUNCE_FIXED_BYTES, a->jpeg_hdr, a->jpeg_hdr_len);
+    return (int)total;
+}
+
+int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a)
+{
+    if (len < MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES)
+        return MC_ETRUNC;
+    const uint8_t *p = buf + MC_HDR_BYTES;
+    a->width = get16(p + 0);
+    a->height = get16(p + 2);
+    a->tile = get16(p + 4);
+    a->cols = get16(p + 6);
+    a->rows = get16(p + 8);
+    a->fps = get16(p + 10);
+    a->quality = p[12];
+    a->subsamp = p[13];
+    a->refresh_ms = get16(p + 14);
+    a->max_tile_bytes = get32(p + 16);
+    a->frame = get32(p + 20);
+    a->ctrl_port = get16(p + 24);
+    a->flags = get16(p + 26);
+    a->jpeg_hdr_len = get16(p + 28);
+    a->sof_off = get16(p + 30);
+    a->jpeg_hdr = p + MC_ANNOUNCE_FIXED_BYTES;
+    if (a->jpeg_hdr_len > len - MC_HDR_BYTES - MC_ANNOUNCE_FIXED_BYTES)
+        return MC_ETRUNC;
+    return announce_valid(a) ? 0 : MC_EFIELD;
+}

@@ -1,0 +1,347 @@
+/* mcshare: broadcast this screen (or a test pattern) to a multicast group. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mc/capture.h"
+#include "mc/common.h"
+#include "mc/net.h"
+#include "mc/scale.h"
+#include "mc/sender.h"
+#include "mc/testsrc.h"
+#include "mc/wire.h"
+
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+typedef struct {
+    mc_sender_config s;
+    char group[64];
+    const char *display, *source;
+    int rx, ry, rw, rh; /* --region */
+    int ow, oh;         /* --size */
+    int cursor;
+    long frames;        /* stop after this many frames (0 = run until signalled) */
+    double duration_s;
+} options;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: mcshare [OPTIONS]\n"
+"Broadcast this screen to every viewer on the LAN as one multicast stream.\n"
+"Viewers run: mcview GROUP[:PORT]\n\n"
+"  --group ADDR         multicast group (default 239.1.1.1)\n"
+"  --port N             UDP port (default 5004)\n"
+"  --display :N         X display to capture (default $DISPLAY)\n"
+"  --source x11|test    screen capture or the built-in moving test pattern\n"
+"                       (default: x11 when a display opens, else test)\n"
+"  --region WxH+X+Y     capture only this part of the screen (default: all)\n"
+"  --size WxH           send at this resolution, scaled (default: as captured;\n"
+"                       1280x720 for the test pattern)\n"
+"  --fps N              frames per second, 1..240 (default 30)\n"
+"  --quality N          JPEG quality 1..100 (default 75)\n"
+"  --subsampling S      chroma subsampling 420|444 (default 420)\n"
+"  --tile N             tile edge in pixels, multiple of 8, 16..512 (default 64)\n"
+"  --refresh MS         resend every tile at least this often, 100..60000 (default 1000)\n"
+"  --max-bitrate MBIT   pace the stream to this many Mbit/s (default 100)\n"
+"  --mtu BYTES          largest UDP payload, %d..%d (default 1200)\n"
+"  --ttl N              multicast TTL; 1 keeps it on the LAN (default 1)\n"
+"  --iface ADDR|NAME    send on this interface (default: routing table)\n"
+"  --loop               also deliver to viewers on this host (IP_MULTICAST_LOOP)\n"
+"  --cursor on|off      draw the mouse pointer into the picture (default on)\n"
+"  --threads N          JPEG encoder threads (default: one per CPU)\n"
+"  --frames N           stop after N frames (default: run until Ctrl-C)\n"
+"  --duration S         stop after S seconds\n"
+"  -v, --verbose        print a status line every 5 s (-vv: debug)\n"
+"  -h, --help           this help\n"
+"  -V, --version        print the version\n\n"
+"Ctrl-C or SIGTERM stops the broadcast and tells the viewers it ended.\n",
+            MC_MIN_MTU, MC_MAX_MTU);
+}
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+    fprintf(stderr, "mcshare: invalid %s '%s': %s\nTry 'mcshare --help'.\n", opt, val, why);
+    return 2;
+}
+
+enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY,
+       O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
+       O_THREADS, O_FRAMES, O_DURATION };
+
+static int parse_one(options *o, int c, const char *v)
+{
+    long n;
+    switch (c) {
+    case O_GROUP:
+        if (mc_parse_endpoint(v, o->group, sizeof(o->group), &o->s.port))
+            return bad("--group", v, "not a multicast address (224.0.0.0-239.255.255.255)");
+        return 0;
+    case O_PORT:
+        if (mc_parse_long(v, 1, 65534, &n))
+            return bad("--port", v, "must be 1..65534");
+        o->s.port = (uint16_t)n;
+        return 0;
+    case O_DISPLAY: o->display = v; return 0;
+    case O_SOURCE:
+        if (strcmp(v, "x11") && strcmp(v, "test"))
+            return bad("--source", v, "must be x11 or test");
+        o->source = v;
+        return 0;
+    case O_REGION:
+        if (mc_parse_region(v, MC_MAX_DIM, &o->rw, &o->rh, &o->rx, &o->ry))
+            return bad("--region", v, "expected WxH+X+Y, e.g. 1280x720+0+0");
+        return 0;
+    case O_SIZE:
+        if (mc_parse_size(v, MC_MAX_DIM, &o->ow, &o->oh))
+            return bad("--size", v, "expected WxH, e.g. 1920x1080 (at most 8192)");
+        return 0;
+    case O_FPS:
+        if (mc_parse_long(v, 1, 240, &n)) return bad("--fps", v, "must be 1..240");
+        o->s.fps = (int)n;
+        return 0;
+    case O_QUALITY:
+        if (mc_parse_long(v, 1, 100, &n)) return bad("--quality", v, "must be 1..100");
+        o->s.quality = (int)n;
+        return 0;
+    case O_SUBSAMP:
+        if (strcmp(v, "420") && strcmp(v, "444")) return bad("--subsampling", v, "must be 420 or 444");
+        o->s.subsamp = strcmp(v, "420") ? MC_SUBSAMP_444 : MC_SUBSAMP_420;
+        return 0;
+    case O_TILE:
+        if (mc_parse_long(v, MC_MIN_TILE, MC_MAX_TILE, &n) || n % 8)
+            return bad("--tile", v, "must be a multiple of 8 in 16..512");
+        o->s.tile = (int)n;
+        return 0;
+    case O_REFRESH:
+        if (mc_parse_long(v, 100, 60000, &n)) return bad("--refresh", v, "must be 100..60000 ms");
+        o->s.refresh_ms = (int)n;
+        return 0;
+    case O_BITRATE:
+        if (mc_parse_double(v, 0.1, 100000, &o->s.max_bitrate_mbit))
+            return bad("--max-bitrate", v, "must be 0.1..100000 Mbit/s");
+        return 0;
+    case O_MTU:
+        if (mc_parse_long(v, MC_MIN_MTU, MC_MAX_MTU, &n)) return bad("--mtu", v, "out of range (see --help)");
+        o->s.mtu = (int)n;
+        return 0;
+    case O_TTL:
+        if (mc_parse_long(v, 0, 255, &n)) return bad("--ttl", v, "must be 0..255");
+        o->s.ttl = (int)n;
+        return 0;
+    case O_IFACE: o->s.iface = v; return 0;
+    case O_LOOP: o->s.loop = 1; return 0;
+    case O_CURSOR:
+        if (strcmp(v, "on") && strcmp(v, "off")) return bad("--cursor", v, "must be on or off");
+        o->cursor = !strcmp(v, "on");
+        return 0;
+    case O_THREADS:
+        if (mc_parse_long(v, 1, 64, &n)) return bad("--threads", v, "must be 1..64");
+        o->s.threads = (int)n;
+        return 0;
+    case O_FRAMES:
+        if (mc_parse_long(v, 1, 1000000000L, &o->frames)) return bad("--frames", v, "must be a positive number");
+        return 0;
+    case O_DURATION:
+        if (mc_parse_double(v, 0.1, 1e7, &o->duration_s)) return bad("--duration", v, "must be > 0 seconds");
+        return 0;
+    }
+    return 2;
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct option longs[] = {
+        {"group", 1, 0, O_GROUP}, {"port", 1, 0, O_PORT}, {"display", 1, 0, O_DISPLAY},
+        {"source", 1, 0, O_SOURCE}, {"region", 1, 0, O_REGION}, {"size", 1, 0, O_SIZE},
+        {"fps", 1, 0, O_FPS}, {"quality", 1, 0, O_QUALITY}, {"subsampling", 1, 0, O_SUBSAMP},
+        {"tile", 1, 0, O_TILE}, {"refresh", 1, 0, O_REFRESH}, {"max-bitrate", 1, 0, O_BITRATE},
+        {"mtu", 1, 0, O_MTU}, {"ttl", 1, 0, O_TTL}, {"iface", 1, 0, O_IFACE},
+        {"loop", 0, 0, O_LOOP}, {"cursor", 1, 0, O_CURSOR}, {"threads", 1, 0, O_THREADS},
+        {"frames", 1, 0, O_FRAMES}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
+        {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "vhV", longs, NULL)) != -1) {
+        if (c == 'h') { usage(stdout); return -1; }
+        if (c == 'V') { printf("mcshare %s (wire version %d)\n", MC_VERSION_STRING, MC_WIRE_VERSION); return -1; }
+        if (c == 'v') { mc_log_level++; continue; }
+        if (c == '?') {
+            fprintf(stderr, "mcshare: unknown option or missing value: %s\nTry 'mcshare --help'.\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+        int err = parse_one(o, c, optarg);
+        if (err)
+            return err;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mcshare: unexpected argument '%s'\nTry 'mcshare --help'.\n", argv[optind]);
+        return 2;
+    }
+    return 0;
+}
+
+typedef struct {
+    mc_capture *cap;   /* NULL: test pattern */
+    int cw, ch;        /* source size */
+    uint8_t *test;     /* test pattern picture */
+    uint8_t *scaled;   /* --size output */
+} source;
+
+static int open_source(options *o, source *src)
+{
+    int want_x11 = o->source ? !strcmp(o->source, "x11") : 1;
+    if (want_x11) {
+        mc_capture_config cc = {.display = o->display, .x = o->rx, .y = o->ry, .w = o->rw,
+                                .h = o->rh, .cursor = o->cursor};
+        int err = mc_capture_create(&cc, &src->cap);
+        if (!err) {
+            mc_capture_size(src->cap, &src->cw, &src->ch);
+            mc_log(1, "mcshare: capturing %dx%d from %s (%s)", src->cw, src->ch,
+                   o->display ? o->display : getenv("DISPLAY"),
+                   mc_capture_uses_shm(src->cap) ? "MIT-SHM" : "XGetImage");
+            return 0;
+        }
+        const char *d = o->display ? o->display : getenv("DISPLAY");
+        if (o->source) { /* asked for explicitly: a real error */
+            fprintf(stderr, "mcshare: cannot capture display '%s': %s\n", d ? d : "(none: $DISPLAY unset)",
+                    mc_strerror(err));
+            return 1;
+        }
+        fprintf(stderr, "mcshare: no display to capture (%s); sending the test pattern instead\n",
+                d ? d : "$DISPLAY unset");
+    }
+    src->cw = o->ow ? o->ow : 1280;
+    src->ch = o->oh ? o->oh : 720;
+    src->test = malloc((size_t)src->cw * src->ch * 4);
+    return src->test ? 0 : 1;
+}
+
+/* Produces frame `n` of the source at the send size. */
+static int grab(source *src, const options *o, uint32_t n, const uint8_t **px, int *pitch)
+{
+    if (!src->cap) {
+        mc_testsrc_render(src->test, src->cw * 4, src->cw, src->ch, n);
+        *px = src->test;
+        *pitch = src->cw * 4;
+        return 0;
+    }
+    int err = mc_capture_grab(src->cap, px, pitch);
+    if (err || !src->scaled)
+        return err;
+    mc_scale_bgrx(*px, src->cw, src->ch, *pitch, src->scaled, o->s.width, o->s.height,
+                  o->s.width * 4);
+    *px = src->scaled;
+    *pitch = o->s.width * 4;
+    return 0;
+}
+
+static void status_line(mc_sender *s, mc_sender_stats *prev, uint64_t dt_us)
+{
+    mc_sender_stats st;
+    mc_sender_get_stats(s, &st);
+    double sec = (double)dt_us / 1e6;
+    fprintf(stderr, "mcshare: %.1f fps, %.2f Mbit/s, %.0f pkt/s, tiles %.0f changed + %.0f refreshed /s\n",
+            (double)(st.frames - prev->frames) / sec,
+            (double)(st.bytes - prev->bytes) * 8 / sec / 1e6,
+            (double)(st.packets - prev->packets) / sec,
+            (double)(st.tiles_changed - prev->tiles_changed) / sec,
+            (double)(st.tiles_refreshed - prev->tiles_refreshed) / sec);
+    *prev = st;
+}
+
+static int run(options *o, source *src, mc_sender *s)
+{
+    uint64_t interval = 1000000u / (uint64_t)o->s.fps, start = mc_now_us(), next = start;
+    uint64_t last_status = start;
+    mc_sender_stats prev = {0};
+    for (uint32_t n = 1; !g_stop; n++) {
+        if (o->frames && n > (uint64_t)o->frames)
+            break;
+        if (o->duration_s > 0 && mc_now_us() - start >= (uint64_t)(o->duration_s * 1e6))
+            break;
+        const uint8_t *px;
+        int pitch;
+        uint64_t ts = mc_now_us();
+        int err = grab(src, o, n, &px, &pitch);
+        if (err) {
+            fprintf(stderr, "mcshare: capture failed: %s\n", mc_strerror(err));
+            return 1;
+        }
+        if (mc_sender_submit(s, px, pitch, ts))
+            break;
+        uint64_t now = mc_now_us();
+        if (mc_log_level > 0 && now - last_status >= 5000000u) {
+            status_line(s, &prev, now - last_status);
+            last_status = now;
+        }
+        /* Late (slow link or a slow capture): skip ahead, do not catch up. */
+        next += interval;
+        if (next + interval < now)
+            next = now;
+        mc_sleep_until_us(next);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.cursor = 1};
+    mc_sender_config_default(&o.s);
+    strcpy(o.group, MC_DEFAULT_GROUP);
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    o.s.group = o.group;
+
+    source src = {0};
+    if (open_source(&o, &src))
+        return 1;
+    o.s.width = src.cap && o.ow ? o.ow : src.cw;
+    o.s.height = src.cap && o.oh ? o.oh : src.ch;
+    if (src.cap && (o.s.width != src.cw || o.s.height != src.ch)) {
+        src.scaled = malloc((size_t)o.s.width * o.s.height * 4);
+        if (!src.scaled)
+            return 1;
+    }
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    mc_sender *s = NULL;
+    int err = mc_sender_create(&o.s, &s);
+    if (err) {
+        fprintf(stderr, "mcshare: cannot start the broadcast on %s:%u: %s\n", o.group,
+                (unsigned)o.s.port, mc_strerror(err));
+        rc = 1;
+        goto cleanup;
+    }
+    fprintf(stderr, "mcshare: broadcasting %dx%d (%s) to %s:%u — tile %d, quality %d, %d fps, "
+            "≤ %.0f Mbit/s, session %08x. Viewers: mcview %s%s%u. Ctrl-C stops.\n",
+            o.s.width, o.s.height, src.cap ? "screen" : "test pattern", o.group,
+            (unsigned)o.s.port, o.s.tile, o.s.quality, o.s.fps, o.s.max_bitrate_mbit,
+            mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
+    rc = run(&o, &src, s);
+    if (!rc && !g_stop)
+        mc_sender_flush(s); /* --frames/--duration: let the last frame out */
+cleanup:
+    mc_sender_destroy(s); /* sends BYE: viewers show "broadcast ended" */
+    if (!rc && g_stop)
+        fprintf(stderr, "mcshare: stopped; viewers were told the broadcast ended\n");
+    mc_capture_destroy(src.cap);
+    free(src.test);
+    free(src.scaled);
+    return rc;
+}
