@@ -330,9 +330,14 @@ static int run_job(mc_receiver *r, worker_ctx *w, const decode_job *job)
     int err = mc_tile_decode(w->dec, r->tmpl, r->ann.jpeg_hdr_len, r->ann.sof_off,
                              w->buf + MC_TILE_HEADROOM, job->len, job->w, job->h, w->scratch,
                              job->w * 4);
-    if (!err && r->cfg.on_tile)
-        r->cfg.on_tile(r->cfg.cb_ctx, job->tile, job->version, w->scratch, job->w * 4, job->x,
-                       job->y, job->w, job->h);
+    if (!err && r->cfg.on_tile) {
+        mc_tile_event ev = {.tile = job->tile, .version = job->version, .frame = job->frame,
+                            .session = r->session, .pixels = w->scratch, .pitch = job->w * 4,
+                            .x = job->x, .y = job->y, .w = job->w, .h = job->h,
+                            .pic_width = r->grid.width, .pic_height = r->grid.height,
+                            .quality = r->ann.quality, .subsamp = r->ann.subsamp};
+        r->cfg.on_tile(r->cfg.cb_ctx, &ev);
+    }
     return err;
 }
 
@@ -639,6 +644,9 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->height = r->grid.height;
     st->tiles = r->grid.count;
     st->tile = r->grid.tile;
+    st->fps = r->ann.fps;
+    st->quality = r->ann.quality;
+    st->subsamp = r->ann.subsamp;
     percentiles(r->lat_c, r->lat_c_n, st->lat_complete_ms);
     percentiles(r->lat_d, r->lat_d_n, st->lat_decoded_ms);
     st->lat_samples = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;

@@ -1,1 +1,248 @@
-int main(void){return 0;}
+/* mcprobe: a headless viewer that reports what it receives, once a second.
+ * The same receiver code as mcview, decoding included. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mc/common.h"
+#include "mc/net.h"
+#include "mc/receiver.h"
+#include "mc/verify.h"
+#include "mc/wire.h"
+
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig) { (void)sig; g_stop = 1; }
+
+typedef struct {
+    char group[64];
+    uint16_t port;
+    const char *iface, *snapshot;
+    double duration_s;
+    int json, verify, no_decode, quiet;
+} options;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: mcprobe [OPTIONS] [GROUP[:PORT]]\n"
+"Join an mcshare broadcast without a window and report, once a second,\n"
+"what arrives: frame rate, bitrate, loss, tiles and latency.\n\n"
+"  GROUP[:PORT]        multicast group and port (default 239.1.1.1:5004)\n"
+"  --iface ADDR|NAME   join on this interface (default: routing table)\n"
+"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
+"  --json              one JSON object per line, then a summary object\n"
+"  --no-decode         reassemble and count, but do not decode tiles\n"
+"  --verify-pattern    check every decoded tile against the built-in test\n"
+"                      pattern (sender running --source test); counts wrong tiles\n"
+"  --snapshot FILE     write the final picture as a binary PPM\n"
+"  -q, --quiet         only the summary\n"
+"  -v, --verbose       more messages (-vv: debug)\n"
+"  -h, --help, -V, --version\n\n"
+"Latency is from the sender's capture time to this host's clock, so it is\n"
+"exact only when both share a clock (same machine, network namespaces).\n"
+"Exit status: 0 ok, 1 nothing received, 3 --verify-pattern found wrong tiles.\n");
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct option longs[] = {
+        {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
+        {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
+        {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "qvhV", longs, NULL)) != -1) {
+        switch (c) {
+        case 'i': o->iface = optarg; break;
+        case 'd':
+            if (mc_parse_double(optarg, 0.1, 1e7, &o->duration_s)) {
+                fprintf(stderr, "mcprobe: invalid --duration '%s': must be > 0 seconds\n", optarg);
+                return 2;
+            }
+            break;
+        case 'j': o->json = 1; break;
+        case 'n': o->no_decode = 1; break;
+        case 'p': o->verify = 1; break;
+        case 's': o->snapshot = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'v': mc_log_level++; break;
+        case 'h': usage(stdout); return -1;
+        case 'V': printf("mcprobe %s (wire version %d)\n", MC_VERSION_STRING, MC_WIRE_VERSION); return -1;
+        default:
+            fprintf(stderr, "mcprobe: unknown option or missing value: %s\nTry 'mcprobe --help'.\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc - 1) {
+        fprintf(stderr, "mcprobe: unexpected argument '%s'\n", argv[optind + 1]);
+        return 2;
+    }
+    if (optind == argc - 1 &&
+        mc_parse_endpoint(argv[optind], o->group, sizeof(o->group), &o->port)) {
+        fprintf(stderr, "mcprobe: '%s' is not a multicast GROUP[:PORT] (e.g. 239.1.1.1:5004)\n",
+                argv[optind]);
+        return 2;
+    }
+    if (o->verify && o->no_decode) {
+        fprintf(stderr, "mcprobe: --verify-pattern needs decoding; drop --no-decode\n");
+        return 2;
+    }
+    return 0;
+}
+
+static const char *state_name(int s)
+{
+    return s == MC_RX_LIVE ? "live" : s == MC_RX_ENDED ? "ended" : "waiting";
+}
+
+/* One report. Human and JSON output come from the same values. */
+static void report(const options *o, const char *kind, double t, const mc_receiver_stats *st,
+                   const mc_receiver_stats *prev, double dt, const mc_verify_result *vr)
+{
+    double fps = (double)(st->frames_decoded - prev->frames_decoded) / dt;
+    if (o->no_decode)
+        fps = (double)(st->frames_complete - prev->frames_complete) / dt;
+    double mbit = (double)(st->bytes - prev->bytes) * 8 / dt / 1e6;
+    long long lost = (long long)st->expected - (long long)st->received;
+    if (lost < 0)
+        lost = 0;
+    double loss_pct = st->expected ? 100.0 * (double)lost / (double)st->expected : 0;
+    if (o->json) {
+        printf("{\"type\":\"%s\",\"t\":%.1f,\"state\":\"%s\",\"session\":\"%08x\",\"width\":%d,"
+               "\"height\":%d,\"fps\":%.2f,\"mbit_s\":%.3f,\"packets\":%llu,\"expected\":%llu,"
+               "\"received\":%llu,\"lost\":%lld,\"loss_pct\":%.3f,\"tiles\":%d,\"tiles_held\":%d,"
+               "\"tiles_complete\":%llu,\"tiles_decoded\":%llu,\"decode_errors\":%llu,"
+               "\"frames_complete\":%llu,\"frames_decoded\":%llu,\"dropped_invalid\":%llu,"
+               "\"foreign_session\":%llu,\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
+               "\"lat_decoded_ms\":[%.2f,%.2f,%.2f]",
+               kind, t, state_name(st->state), st->session, st->width, st->height, fps, mbit,
+               (unsigned long long)st->packets, (unsigned long long)st->expected,
+               (unsigned long long)st->received, lost, loss_pct, st->tiles, st->tiles_held,
+               (unsigned long long)st->tiles_complete, (unsigned long long)st->tiles_decoded,
+               (unsigned long long)st->decode_errors, (unsigned long long)st->frames_complete,
+               (unsigned long long)st->frames_decoded,
+               (unsigned long long)(st->bad_magic + st->bad_version + st->bad_field +
+                                    st->bad_type + st->bad_tile + st->corrupt_tile),
+               (unsigned long long)st->foreign_session, st->lat_complete_ms[0],
+               st->lat_complete_ms[1], st->lat_complete_ms[2], st->lat_decoded_ms[0],
+               st->lat_decoded_ms[1], st->lat_decoded_ms[2]);
+        if (vr)
+            printf(",\"verified\":%llu,\"wrong\":%llu", (unsigned long long)vr->checked,
+                   (unsigned long long)vr->wrong);
+        printf("}\n");
+    } else {
+        printf("%s%5.1fs %-7s %dx%d %5.1f fps %7.2f Mbit/s  loss %lld/%llu (%.2f%%)  tiles %d/%d"
+               "  latency ms p50/p95: complete %.1f/%.1f decoded %.1f/%.1f",
+               strcmp(kind, "summary") ? "" : "summary ", t, state_name(st->state), st->width, st->height,
+               fps, mbit, lost, (unsigned long long)st->expected, loss_pct, st->tiles_held,
+               st->tiles, st->lat_complete_ms[0], st->lat_complete_ms[1], st->lat_decoded_ms[0],
+               st->lat_decoded_ms[1]);
+        if (vr)
+            printf("  verified %llu wrong %llu", (unsigned long long)vr->checked,
+                   (unsigned long long)vr->wrong);
+        printf("\n");
+    }
+    fflush(stdout);
+}
+
+static int write_ppm(mc_receiver *r, const char *path)
+{
+    mc_picture pic;
+    mc_receiver_lock_picture(r, &pic);
+    int err = 0;
+    FILE *f = pic.pixels ? fopen(path, "wb") : NULL;
+    if (f) {
+        fprintf(f, "P6\n%d %d\n255\n", pic.width, pic.height);
+        for (int y = 0; y < pic.height; y++)
+            for (int x = 0; x < pic.width; x++) {
+                const uint8_t *p = pic.pixels + (size_t)y * pic.pitch + (size_t)x * 4;
+                uint8_t rgb[3] = {p[2], p[1], p[0]};
+                fwrite(rgb, 1, 3, f);
+            }
+        err = fclose(f) ? 1 : 0;
+    } else {
+        err = 1;
+    }
+    mc_receiver_unlock_picture(r);
+    if (err)
+        fprintf(stderr, "mcprobe: cannot write snapshot '%s'\n", path);
+    return err;
+}
+
+int main(int argc, char **argv)
+{
+    options o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT};
+    int rc = parse_args(argc, argv, &o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    mc_verifier *v = NULL;
+    if (o.verify && mc_verifier_create(NULL, &v))
+        return 1;
+    mc_receiver_config rc_cfg;
+    mc_receiver_config_default(&rc_cfg);
+    rc_cfg.group = o.group;
+    rc_cfg.port = o.port;
+    rc_cfg.iface = o.iface;
+    rc_cfg.no_decode = o.no_decode;
+    if (v) {
+        rc_cfg.on_tile = mc_verifier_on_tile;
+        rc_cfg.cb_ctx = v;
+    }
+    mc_receiver *r;
+    int err = mc_receiver_create(&rc_cfg, &r);
+    if (err) {
+        fprintf(stderr, "mcprobe: cannot join %s:%u: %s\n", o.group, (unsigned)o.port,
+                mc_strerror(err));
+        mc_verifier_destroy(v);
+        return 1;
+    }
+    if (!o.json && !o.quiet)
+        fprintf(stderr, "mcprobe: listening on %s:%u\n", o.group, (unsigned)o.port);
+    uint64_t start = mc_now_us(), last = start;
+    mc_receiver_stats prev = {0}, st;
+    mc_verify_result vr = {0};
+    while (!g_stop) {
+        uint64_t now = mc_now_us();
+        double t = (double)(now - start) / 1e6;
+        if (o.duration_s > 0 && t >= o.duration_s)
+            break;
+        uint64_t wake = last + 1000000u;
+        if (o.duration_s > 0 && start + (uint64_t)(o.duration_s * 1e6) < wake)
+            wake = start + (uint64_t)(o.duration_s * 1e6);
+        mc_sleep_until_us(wake);
+        now = mc_now_us();
+        if (now - last < 1000000u)
+            continue;
+        mc_receiver_get_stats(r, &st);
+        if (v)
+            mc_verifier_result(v, &vr);
+        if (!o.quiet)
+            report(&o, "second", (double)(now - start) / 1e6, &st, &prev,
+                   (double)(now - last) / 1e6, v ? &vr : NULL);
+        prev = st;
+        last = now;
+    }
+    uint64_t end = mc_now_us();
+    mc_receiver_stats zero = {0};
+    mc_receiver_get_stats(r, &st);
+    if (v)
+        mc_verifier_result(v, &vr);
+    report(&o, "summary", (double)(end - start) / 1e6, &st, &zero,
+           (double)(end - start) / 1e6, v ? &vr : NULL);
+    rc = st.sessions == 0 ? 1 : (v && vr.wrong) ? 3 : 0;
+    if (o.snapshot && st.sessions && write_ppm(r, o.snapshot))
+        rc = rc ? rc : 1;
+    mc_receiver_destroy(r);
+    mc_verifier_destroy(v);
+    return rc;
+}

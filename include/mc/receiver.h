@@ -15,10 +15,18 @@ enum mc_rx_state {
     MC_RX_ENDED = 2,   /* the sender said BYE */
 };
 
+/* What a decoded tile is, for mc_tile_cb. */
+typedef struct {
+    int tile;
+    uint32_t version, frame, session;
+    const uint8_t *pixels; /* w x h BGRX; valid during the call only */
+    int pitch, x, y, w, h;
+    int pic_width, pic_height, quality, subsamp;
+} mc_tile_event;
+
 /* Called from a decode worker after each tile is decoded, before it enters
- * the picture: pixels is the w x h BGRX tile at (x, y). */
-typedef void (*mc_tile_cb)(void *ctx, int tile, uint32_t version, const uint8_t *pixels,
-                           int pitch, int x, int y, int w, int h);
+ * the picture. Must not call back into the receiver. */
+typedef void (*mc_tile_cb)(void *ctx, const mc_tile_event *ev);
 
 typedef struct {
     const char *group;  /* NULL: no socket, packets come from mc_receiver_feed */
@@ -38,7 +46,7 @@ typedef struct {
 typedef struct {
     int state;
     uint32_t session;
-    int width, height, tiles, tile;
+    int width, height, tiles, tile, fps, quality, subsamp;
     uint64_t packets, bytes;
     uint64_t bad_magic, bad_version, bad_field, bad_type, bad_tile, corrupt_tile;
     uint64_t foreign_session; /* packets of another sender on the same group */
