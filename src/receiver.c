@@ -645,6 +645,7 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->tiles = r->grid.count;
     st->tile = r->grid.tile;
     st->fps = r->ann.fps;
+    st->last_packet_us = r->last_rx_us;
     st->quality = r->ann.quality;
     st->subsamp = r->ann.subsamp;
     percentiles(r->lat_c, r->lat_c_n, st->lat_complete_ms);

@@ -1,1 +1,338 @@
-int main(void){return 0;}
+/* mcview: show an mcshare broadcast in a window (SDL2). */
+#define _GNU_SOURCE
+#include <SDL.h>
+#include <SDL_ttf.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mc/common.h"
+#include "mc/net.h"
+#include "mc/receiver.h"
+#include "mc/wire.h"
+
+#define SIGNAL_LOST_US 3000000u /* no packet for this long: say so */
+
+typedef struct {
+    char group[64];
+    uint16_t port;
+    const char *iface;
+    int fullscreen, win_w, win_h, stats;
+} options;
+
+typedef struct {
+    options o;
+    mc_receiver *r;
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    SDL_Texture *tex;
+    TTF_Font *font;
+    uint32_t generation;
+    int tex_w, tex_h;
+    char stats_text[256];
+    mc_receiver_stats prev;
+    uint64_t prev_us;
+} viewer;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"Usage: mcview [OPTIONS] [GROUP[:PORT]]\n"
+"Watch an mcshare broadcast (default group 239.1.1.1, port 5004).\n\n"
+"  --fullscreen        start full screen\n"
+"  --window WxH        window size (default 1280x720)\n"
+"  --iface ADDR|NAME   join on this interface (default: routing table)\n"
+"  --stats             show the statistics line from the start\n"
+"  -v, --verbose       more messages (-vv: debug)\n"
+"  -h, --help, -V, --version\n\n"
+"Keys: F full screen on/off, S statistics line on/off, Q or Esc quits.\n");
+}
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct option longs[] = {
+        {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
+        {"stats", 0, 0, 's'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "vhV", longs, NULL)) != -1) {
+        switch (c) {
+        case 'f': o->fullscreen = 1; break;
+        case 'w':
+            if (mc_parse_size(optarg, 16384, &o->win_w, &o->win_h)) {
+                fprintf(stderr, "mcview: invalid --window '%s': expected WxH, e.g. 1280x720\n", optarg);
+                return 2;
+            }
+            break;
+        case 'i': o->iface = optarg; break;
+        case 's': o->stats = 1; break;
+        case 'v': mc_log_level++; break;
+        case 'h': usage(stdout); return -1;
+        case 'V': printf("mcview %s (wire version %d)\n", MC_VERSION_STRING, MC_WIRE_VERSION); return -1;
+        default:
+            fprintf(stderr, "mcview: unknown option or missing value: %s\nTry 'mcview --help'.\n",
+                    argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind < argc - 1) {
+        fprintf(stderr, "mcview: unexpected argument '%s'\n", argv[optind + 1]);
+        return 2;
+    }
+    if (optind == argc - 1 &&
+        mc_parse_endpoint(argv[optind], o->group, sizeof(o->group), &o->port)) {
+        fprintf(stderr, "mcview: '%s' is not a multicast GROUP[:PORT] (e.g. 239.1.1.1:5004)\n",
+                argv[optind]);
+        return 2;
+    }
+    return 0;
+}
+
+static TTF_Font *open_font(int size)
+{
+    static const char *paths[] = {
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/TTF/DejaVuSans.ttf",
+        "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+    };
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        TTF_Font *f = TTF_OpenFont(paths[i], size);
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+/* Draws one line of text on a dark band at vertical position y (or centred
+ * when y < 0). Without a font, the window title carries the message. */
+static void draw_text(viewer *v, const char *text, int y)
+{
+    if (!v->font || !*text)
+        return;
+    SDL_Color fg = {235, 235, 235, 255};
+    SDL_Surface *s = TTF_RenderUTF8_Blended(v->font, text, fg);
+    if (!s)
+        return;
+    SDL_Texture *t = SDL_CreateTextureFromSurface(v->ren, s);
+    int ow, oh;
+    SDL_GetRendererOutputSize(v->ren, &ow, &oh);
+    SDL_Rect band = {0, y < 0 ? (oh - s->h) / 2 - 8 : y, ow, s->h + 16};
+    SDL_Rect dst = {(ow - s->w) / 2, band.y + 8, s->w, s->h};
+    SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_BLEND);
+    SDL_SetRenderDrawColor(v->ren, 0, 0, 0, 170);
+    SDL_RenderFillRect(v->ren, &band);
+    if (t) {
+        SDL_RenderCopy(v->ren, t, NULL, &dst);
+        SDL_DestroyTexture(t);
+    }
+    SDL_FreeSurface(s);
+}
+
+/* Copies the tiles that changed into the texture; recreates the texture
+ * when the session's geometry changed. Returns 1 if anything changed. */
+static int upload(viewer *v, int *state)
+{
+    mc_picture pic;
+    int changed = 0;
+    mc_receiver_lock_picture(v->r, &pic);
+    *state = pic.state;
+    if (pic.pixels && (pic.generation != v->generation || !v->tex)) {
+        if (v->tex)
+            SDL_DestroyTexture(v->tex);
+        v->tex = SDL_CreateTexture(v->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING,
+                                   pic.width, pic.height);
+        v->tex_w = pic.width;
+        v->tex_h = pic.height;
+        v->generation = pic.generation;
+        memset(pic.dirty, 1, (size_t)pic.cols * pic.rows);
+        changed = 1;
+    }
+    for (int t = 0; v->tex && pic.pixels && t < pic.cols * pic.rows; t++) {
+        if (!pic.dirty[t])
+            continue;
+        int x = t % pic.cols * pic.tile, y = t / pic.cols * pic.tile;
+        SDL_Rect rc = {x, y, pic.width - x < pic.tile ? pic.width - x : pic.tile,
+                       pic.height - y < pic.tile ? pic.height - y : pic.tile};
+        SDL_UpdateTexture(v->tex, &rc, pic.pixels + (size_t)y * pic.pitch + (size_t)x * 4,
+                          pic.pitch);
+        pic.dirty[t] = 0;
+        changed = 1;
+    }
+    mc_receiver_unlock_picture(v->r);
+    return changed;
+}
+
+static void update_stats(viewer *v, mc_receiver_stats *st)
+{
+    uint64_t now = mc_now_us();
+    mc_receiver_get_stats(v->r, st);
+    if (now - v->prev_us < 1000000u)
+        return;
+    double dt = (double)(now - v->prev_us) / 1e6;
+    long long lost = (long long)st->expected - (long long)st->received;
+    double loss = st->expected ? 100.0 * (double)(lost > 0 ? lost : 0) / (double)st->expected : 0;
+    snprintf(v->stats_text, sizeof(v->stats_text),
+             "%dx%d  %.1f fps  %.2f Mbit/s  loss %.2f%%  latency %.1f ms  tiles %d/%d",
+             st->width, st->height, (double)(st->frames_decoded - v->prev.frames_decoded) / dt,
+             (double)(st->bytes - v->prev.bytes) * 8 / dt / 1e6, loss, st->lat_decoded_ms[0],
+             st->tiles_held, st->tiles);
+    v->prev = *st;
+    v->prev_us = now;
+}
+
+static void render(viewer *v, int state, const mc_receiver_stats *st)
+{
+    SDL_SetRenderDrawColor(v->ren, 0, 0, 0, 255);
+    SDL_RenderClear(v->ren);
+    int ow, oh;
+    SDL_GetRendererOutputSize(v->ren, &ow, &oh);
+    if (v->tex && state != MC_RX_WAITING) {
+        /* Scale to fit, keeping the aspect ratio (letterbox). */
+        double s = (double)ow / v->tex_w < (double)oh / v->tex_h ? (double)ow / v->tex_w
+                                                                : (double)oh / v->tex_h;
+        SDL_Rect dst = {0, 0, (int)(v->tex_w * s + 0.5), (int)(v->tex_h * s + 0.5)};
+        dst.x = (ow - dst.w) / 2;
+        dst.y = (oh - dst.h) / 2;
+        SDL_RenderCopy(v->ren, v->tex, NULL, &dst);
+    }
+    char msg[160] = "";
+    if (state == MC_RX_WAITING)
+        snprintf(msg, sizeof(msg), "Waiting for broadcast on %s:%u …", v->o.group,
+                 (unsigned)v->o.port);
+    else if (state == MC_RX_ENDED)
+        snprintf(msg, sizeof(msg), "Broadcast ended");
+    else if (mc_now_us() - st->last_packet_us > SIGNAL_LOST_US)
+        snprintf(msg, sizeof(msg), "No signal from the teacher's computer — waiting …");
+    draw_text(v, msg, -1);
+    if (v->o.stats)
+        draw_text(v, v->stats_text, 0);
+    SDL_RenderPresent(v->ren);
+
+    static char title[200];
+    char want[200];
+    snprintf(want, sizeof(want), "mcview %s:%u — %s", v->o.group, (unsigned)v->o.port,
+             msg[0] ? msg : "live");
+    if (strcmp(want, title)) {
+        strcpy(title, want);
+        SDL_SetWindowTitle(v->win, title);
+    }
+}
+
+/* Handles pending window events; returns 0 when the user quits. */
+static int handle_events(viewer *v, int *redraw)
+{
+    SDL_Event e;
+    while (SDL_PollEvent(&e)) {
+        if (e.type == SDL_QUIT)
+            return 0;
+        if (e.type == SDL_WINDOWEVENT)
+            *redraw = 1;
+        if (e.type != SDL_KEYDOWN)
+            continue;
+        switch (e.key.keysym.sym) {
+        case SDLK_q:
+        case SDLK_ESCAPE:
+            return 0;
+        case SDLK_f:
+            v->o.fullscreen = !v->o.fullscreen;
+            SDL_SetWindowFullscreen(v->win, v->o.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+            *redraw = 1;
+            break;
+        case SDLK_s:
+            v->o.stats = !v->o.stats;
+            *redraw = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    return 1;
+}
+
+static int open_window(viewer *v)
+{
+    if (SDL_Init(SDL_INIT_VIDEO) != 0) {
+        fprintf(stderr, "mcview: cannot open a window: %s\n"
+                "mcview: (no display? use mcprobe to receive without a window)\n", SDL_GetError());
+        return 1;
+    }
+    if (TTF_Init() == 0 && !(v->font = open_font(22)))
+        mc_log(0, "mcview: no DejaVuSans font found; status messages go to the window title");
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    Uint32 flags = SDL_WINDOW_RESIZABLE | (v->o.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+    int x = SDL_WINDOWPOS_CENTERED, y = SDL_WINDOWPOS_CENTERED;
+    SDL_Rect desk;
+    if (v->o.fullscreen && SDL_GetDisplayBounds(0, &desk) == 0) {
+        /* Start with the screen's own size and place: without a window
+         * manager (kiosk set-ups, Xvfb) the fullscreen request alone may
+         * not resize the window. */
+        x = desk.x;
+        y = desk.y;
+        v->o.win_w = desk.w;
+        v->o.win_h = desk.h;
+    }
+    v->win = SDL_CreateWindow("mcview", x, y, v->o.win_w, v->o.win_h, flags);
+    if (v->win)
+        v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+    if (v->win && !v->ren)
+        v->ren = SDL_CreateRenderer(v->win, -1, SDL_RENDERER_SOFTWARE);
+    if (!v->win || !v->ren) {
+        fprintf(stderr, "mcview: cannot create the window: %s\n", SDL_GetError());
+        return 1;
+    }
+    SDL_ShowCursor(v->o.fullscreen ? SDL_DISABLE : SDL_ENABLE);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    viewer v = {.o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .win_w = 1280,
+                      .win_h = 720}};
+    int rc = parse_args(argc, argv, &v.o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    mc_receiver_config cfg;
+    mc_receiver_config_default(&cfg);
+    cfg.group = v.o.group;
+    cfg.port = v.o.port;
+    cfg.iface = v.o.iface;
+    int err = mc_receiver_create(&cfg, &v.r);
+    if (err) {
+        fprintf(stderr, "mcview: cannot join %s:%u: %s\n", v.o.group, (unsigned)v.o.port,
+                mc_strerror(err));
+        return 1;
+    }
+    rc = open_window(&v);
+    int last_state = -1;
+    uint64_t last_draw = 0;
+    while (!rc) {
+        int redraw = 0, state;
+        if (!handle_events(&v, &redraw))
+            break;
+        mc_receiver_wait(v.r, 10); /* wakes as soon as a frame is decoded */
+        mc_receiver_stats st;
+        update_stats(&v, &st);
+        redraw |= upload(&v, &state);
+        uint64_t now = mc_now_us();
+        /* Redraw on change, and at least twice a second for the overlays. */
+        if (redraw || state != last_state || now - last_draw > 500000u) {
+            render(&v, state, &st);
+            last_state = state;
+            last_draw = now;
+        }
+    }
+    mc_receiver_destroy(v.r);
+    if (v.tex)
+        SDL_DestroyTexture(v.tex);
+    if (v.font)
+        TTF_CloseFont(v.font);
+    if (v.ren)
+        SDL_DestroyRenderer(v.ren);
+    if (v.win)
+        SDL_DestroyWindow(v.win);
+    TTF_Quit();
+    SDL_Quit();
+    return rc;
+}

@@ -56,6 +56,7 @@ typedef struct {
     uint64_t tiles_complete, tiles_decoded, decode_errors;
     uint64_t frames_complete, frames_decoded;
     int tiles_held;             /* tiles of the grid that hold a picture */
+    uint64_t last_packet_us;    /* when the current session was last heard */
     double lat_complete_ms[3];  /* p50, p95, p99 capture -> last packet of frame */
     double lat_decoded_ms[3];   /* p50, p95, p99 capture -> frame decoded */
     int lat_samples;
