@@ -183,11 +183,19 @@ int mc_tile_decode(mc_tile_decoder *dec, const uint8_t *tmpl, size_t tmpl_len,
     entropy[len] = 0xFF;
     entropy[len + 1] = 0xD9;
     int iw, ih, sub, cs;
-    if (tjDecompressHeader3(dec->tj, j, tmpl_len + len + 2, &iw, &ih, &sub, &cs) != 0 ||
-        iw != w || ih != h)
-        return MC_EJPEG;
-    if (tjDecompress2(dec->tj, j, tmpl_len + len + 2, dst, w, pitch, h, TJPF_BGRX,
-                      TJFLAG_STOPONWARNING) != 0)
-        return MC_EJPEG;
-    return 0;
+    if (tjDecompressHeader3(dec->tj, j, tmpl_len + len + 2, &iw, &ih, &sub, &cs) == 0 &&
+        iw == w && ih == h &&
+        tjDecompress2(dec->tj, j, tmpl_len + len + 2, dst, w, pitch, h, TJPF_BGRX,
+                      TJFLAG_STOPONWARNING) == 0)
+        return 0;
+    /* After an error libjpeg's decompressor can be left in a state where
+     * the next, valid JPEG fails too ("Bogus Huffman table definition" was
+     * seen after garbage input). A fresh handle costs microseconds, and
+     * errors only come from corrupt or forged data. */
+    tjhandle fresh = tjInitDecompress();
+    if (fresh) {
+        tjDestroy(dec->tj);
+        dec->tj = fresh;
+    }
+    return MC_EJPEG;
 }

@@ -35,6 +35,10 @@
 #define RX_BATCH 32
 #define RX_BUF_BYTES 9216
 #define PICTURE_BLANK 0x00202020u
+/* Video may run ahead of the last announce by the announce interval; a
+ * frame number further ahead is corrupt or forged and would otherwise pin
+ * its tile until the counter caught up. */
+#define MAX_FRAMES_AHEAD 1024
 
 typedef struct {
     uint32_t version, tile_bytes, got_bytes;
@@ -438,7 +442,8 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
         return err;
     }
     if (v.tile >= r->grid.count || v.tile_bytes > r->ann.max_tile_bytes ||
-        v.frag_count > v.tile_bytes || v.frame_tiles > r->grid.count) {
+        v.frag_count > v.tile_bytes || v.frame_tiles > r->grid.count ||
+        mc_seq_diff(v.frame, r->ann.frame) > MAX_FRAMES_AHEAD) {
         r->st.bad_tile++;
         return MC_EFIELD;
     }

@@ -1,0 +1,207 @@
+/* Receiver robustness: every kind of bad packet is counted and dropped,
+ * sessions are followed correctly, and random input never crashes it. */
+#include "mc/common.h"
+#include "mc/receiver.h"
+#include "mc/sender.h"
+#include "mc/testsrc.h"
+#include "mc/wire.h"
+#include "test.h"
+#include "test_util.h"
+
+#define W 256
+#define H 128
+
+static recorder rec;
+
+static void record(int frames, uint32_t first_frame_pattern)
+{
+    mc_sender_config sc;
+    mc_sender_config_default(&sc);
+    sc.width = W;
+    sc.height = H;
+    sc.max_bitrate_mbit = 10000;
+    sc.sink = recorder_sink;
+    sc.sink_ctx = &rec;
+    mc_sender *s;
+    ASSERT_EQ_INT(mc_sender_create(&sc, &s), 0);
+    static uint8_t pic[W * H * 4];
+    for (int f = 0; f < frames; f++) {
+        mc_testsrc_render(pic, W * 4, W, H, first_frame_pattern + (uint32_t)f);
+        ASSERT_EQ_INT(mc_sender_submit(s, pic, W * 4, mc_now_us()), 0);
+    }
+    mc_sender_flush(s);
+    mc_sender_destroy(s);
+}
+
+static mc_receiver *make(void)
+{
+    mc_receiver_config rc;
+    mc_receiver_config_default(&rc);
+    rc.group = NULL;
+    rc.threads = 0;
+    mc_receiver *r;
+    ASSERT_EQ_INT(mc_receiver_create(&rc, &r), 0);
+    return r;
+}
+
+/* Index of the first packet of a type in the recording. */
+static size_t find(int type, size_t from)
+{
+    for (size_t i = from; i < rec.n; i++)
+        if (rec.len[i] >= MC_HDR_BYTES && rec.pkt[i][3] == type)
+            return i;
+    FAIL("no packet of type %d", type);
+}
+
+static void test_receiver_counts_each_bad_packet(void)
+{
+    recorder_init(&rec);
+    record(3, 1);
+    mc_receiver *r = make();
+    size_t a = find(MC_PT_ANNOUNCE, 0), v = find(MC_PT_VIDEO, 0);
+    uint8_t p[2048];
+    mc_receiver_stats st;
+
+    memcpy(p, rec.pkt[v], rec.len[v]);
+    ASSERT_TRUE(mc_receiver_feed(r, p, rec.len[v], mc_now_us()) < 0); /* before any announce */
+    ASSERT_EQ_INT(mc_receiver_feed(r, rec.pkt[a], rec.len[a], mc_now_us()), 0);
+
+    p[0] = 'X';
+    ASSERT_EQ_INT(mc_receiver_feed(r, p, rec.len[v], mc_now_us()), MC_EMAGIC);
+    p[0] = 'M';
+    p[2] = 9;
+    ASSERT_EQ_INT(mc_receiver_feed(r, p, rec.len[v], mc_now_us()), MC_EVERSION);
+    p[2] = MC_WIRE_VERSION;
+    p[4] ^= 0xFF; /* another session id */
+    ASSERT_TRUE(mc_receiver_feed(r, p, rec.len[v], mc_now_us()) < 0);
+    p[4] ^= 0xFF;
+    p[MC_HDR_BYTES + 8] = 0xFF; /* tile index far outside the grid */
+    ASSERT_EQ_INT(mc_receiver_feed(r, p, rec.len[v], mc_now_us()), MC_EFIELD);
+    memcpy(p, rec.pkt[v], rec.len[v]);
+    p[MC_HDR_BYTES + 14] = 0x7F; /* fragment count impossible */
+    ASSERT_TRUE(mc_receiver_feed(r, p, rec.len[v], mc_now_us()) < 0);
+    memcpy(p, rec.pkt[v], rec.len[v]);
+    p[MC_HDR_BYTES + 16] = 0x7F; /* tile_bytes larger than announced */
+    ASSERT_TRUE(mc_receiver_feed(r, p, rec.len[v], mc_now_us()) < 0);
+    ASSERT_TRUE(mc_receiver_feed(r, p, 5, mc_now_us()) < 0); /* truncated */
+    p[3] = 77;
+    ASSERT_TRUE(mc_receiver_feed(r, p, rec.len[v], mc_now_us()) < 0); /* unknown type */
+
+    mc_receiver_get_stats(r, &st);
+    ASSERT_EQ_INT(st.no_announce, 1);
+    ASSERT_EQ_INT(st.bad_version, 1);
+    ASSERT_EQ_INT(st.foreign_session, 1);
+    ASSERT_TRUE(st.bad_magic >= 2);
+    ASSERT_TRUE(st.bad_tile + st.bad_field >= 3);
+    ASSERT_EQ_INT(st.bad_type, 1);
+    ASSERT_EQ_INT(st.tiles_complete, 0); /* nothing bad reached a tile */
+    ASSERT_EQ_INT(st.state, MC_RX_LIVE);
+    mc_receiver_destroy(r);
+    recorder_free(&rec);
+}
+
+static void test_receiver_follows_restarted_sender(void)
+{
+    recorder_init(&rec);
+    record(4, 1);
+    size_t first_session_packets = rec.n;
+    record(4, 100); /* a new sender: new session id, other picture */
+    mc_receiver *r = make();
+    uint64_t t = 1000000;
+    mc_receiver_stats st;
+    for (size_t i = 0; i < first_session_packets; i++)
+        mc_receiver_feed(r, rec.pkt[i], rec.len[i], t);
+    mc_receiver_get_stats(r, &st);
+    uint32_t s1 = st.session;
+    ASSERT_EQ_INT(st.state, MC_RX_ENDED); /* its BYE arrived */
+    ASSERT_EQ_INT(st.tiles_held, st.tiles);
+    for (size_t i = first_session_packets; i < rec.n; i++)
+        mc_receiver_feed(r, rec.pkt[i], rec.len[i], t + 1000);
+    mc_receiver_get_stats(r, &st);
+    ASSERT_TRUE(st.session != s1);
+    ASSERT_EQ_INT(st.sessions, 2);
+    ASSERT_EQ_INT(st.tiles_held, st.tiles);
+    mc_receiver_destroy(r);
+    recorder_free(&rec);
+}
+
+/* Two senders on one group: stay with the first while it is alive; follow
+ * the second once the first has been silent (killed without BYE). */
+static void test_receiver_ignores_second_sender_while_live(void)
+{
+    recorder_init(&rec);
+    record(4, 1);
+    size_t n1 = rec.n - 3; /* drop the BYEs: sender 1 was killed */
+    record(4, 50);
+    size_t a2 = find(MC_PT_ANNOUNCE, rec.n - 1 > n1 + 3 ? n1 + 3 : n1);
+    mc_receiver *r = make();
+    mc_receiver_stats st;
+    uint64_t t = 5000000;
+    for (size_t i = 0; i < n1; i++)
+        mc_receiver_feed(r, rec.pkt[i], rec.len[i], t);
+    mc_receiver_get_stats(r, &st);
+    uint32_t s1 = st.session;
+    ASSERT_EQ_INT(st.state, MC_RX_LIVE);
+    ASSERT_TRUE(mc_receiver_feed(r, rec.pkt[a2], rec.len[a2], t + 100000) < 0);
+    mc_receiver_get_stats(r, &st);
+    ASSERT_EQ_INT(st.session, s1);
+    ASSERT_EQ_INT(mc_receiver_feed(r, rec.pkt[a2], rec.len[a2], t + 600000), 0);
+    mc_receiver_get_stats(r, &st);
+    ASSERT_TRUE(st.session != s1);
+    ASSERT_EQ_INT(st.tiles_held, 0); /* the old picture is gone, not mixed in */
+    mc_receiver_destroy(r);
+    recorder_free(&rec);
+}
+
+/* Random bytes, and real packets with random fields overwritten, fed in
+ * bulk: no crash (ASan/UBSan watch), and the next real broadcast (a new
+ * session after the garbage stops) gives the full picture. */
+static void test_receiver_survives_garbage(void)
+{
+    recorder_init(&rec);
+    record(6, 1);
+    mc_receiver *r = make();
+    uint8_t p[2048];
+    size_t a = find(MC_PT_ANNOUNCE, 0);
+    mc_receiver_feed(r, rec.pkt[a], rec.len[a], mc_now_us());
+    for (int i = 0; i < 100000; i++) {
+        size_t k = test_rand_below((uint32_t)rec.n), len = rec.len[k];
+        memcpy(p, rec.pkt[k], len);
+        int mode = (int)test_rand_below(3);
+        if (mode == 0) { /* pure noise */
+            len = test_rand_below(sizeof(p));
+            for (size_t j = 0; j < len; j++)
+                p[j] = (uint8_t)test_rand();
+        } else { /* a few corrupted bytes, mostly in the headers */
+            for (int j = 0; j < 1 + mode; j++)
+                p[test_rand_below(mode == 1 ? 64 : (uint32_t)len)] = (uint8_t)test_rand();
+            if (test_rand_below(4) == 0)
+                len = test_rand_below((uint32_t)len + 1);
+        }
+        mc_receiver_feed(r, p, len, mc_now_us());
+    }
+    size_t old = rec.n;
+    record(6, 1);
+    uint64_t later = mc_now_us() + 1000000;
+    for (size_t i = old; i < rec.n; i++)
+        mc_receiver_feed(r, rec.pkt[i], rec.len[i], later);
+    mc_receiver_stats st;
+    mc_receiver_get_stats(r, &st);
+    ASSERT_TRUE(st.tiles > 0);
+    ASSERT_EQ_INT(st.width, W); /* the real announce restored the geometry */
+    ASSERT_EQ_INT(st.tiles_held, st.tiles);
+    ASSERT_TRUE(st.bad_magic + st.bad_field + st.bad_tile + st.bad_version + st.bad_type > 1000);
+    mc_receiver_destroy(r);
+    recorder_free(&rec);
+}
+
+int main(void)
+{
+    test_limit_seconds(120);
+    test_seed_init();
+    RUN(test_receiver_counts_each_bad_packet);
+    RUN(test_receiver_follows_restarted_sender);
+    RUN(test_receiver_ignores_second_sender_while_live);
+    RUN(test_receiver_survives_garbage);
+    return 0;
+}
