@@ -154,7 +154,7 @@ static int alloc_session(mc_receiver *r, const mc_announce *a)
     size_t scratch = (size_t)a->tile * a->tile * 4;
     size_t total = ((size_t)g.count * 2 + (size_t)r->nworkers + 1) * buf +
                    (size_t)(r->nworkers + 1) * scratch + (size_t)a->width * a->height * 4;
-    if (total > MC_RX_MAX_MEMORY)
+    if (total > (r->cfg.max_memory ? r->cfg.max_memory : MC_RX_MAX_MEMORY))
         return MC_ETOOBIG;
     r->grid = g;
     r->buf_bytes = buf;
@@ -207,10 +207,12 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     if (!r->tiles || !same_geometry(a, &r->ann)) {
         free_session(r);
         err = alloc_session(r, a);
-        if (err) {
+        if (err) { /* too big for our memory cap, or out of memory */
             free_session(r);
+            memset(&r->ann, 0, sizeof(r->ann));
             r->state = MC_RX_WAITING;
             r->session = 0;
+            r->st.bad_field++;
             return err;
         }
     }

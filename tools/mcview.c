@@ -3,6 +3,7 @@
 #include <SDL.h>
 #include <SDL_ttf.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,15 @@
 #include "mc/wire.h"
 
 #define SIGNAL_LOST_US 3000000u /* no packet for this long: say so */
+
+/* Ctrl-C / SIGTERM. Set explicitly: SDL leaves SIGINT alone when it was
+ * ignored at start, as it is for background jobs of scripts. */
+static volatile sig_atomic_t g_stop;
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
 
 typedef struct {
     char group[64];
@@ -210,8 +220,8 @@ static void render(viewer *v, int state, const mc_receiver_stats *st)
         draw_text(v, v->stats_text, 0);
     SDL_RenderPresent(v->ren);
 
-    static char title[200];
-    char want[200];
+    static char title[320];
+    char want[320];
     snprintf(want, sizeof(want), "mcview %s:%u — %s", v->o.group, (unsigned)v->o.port,
              msg[0] ? msg : "live");
     if (strcmp(want, title)) {
@@ -305,9 +315,12 @@ int main(int argc, char **argv)
         return 1;
     }
     rc = open_window(&v);
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     int last_state = -1;
     uint64_t last_draw = 0;
-    while (!rc) {
+    while (!rc && !g_stop) {
         int redraw = 0, state;
         if (!handle_events(&v, &redraw))
             break;

@@ -35,6 +35,8 @@ typedef struct {
     int rcvbuf_bytes;   /* socket receive buffer, default 8 MiB */
     int threads;        /* decode workers; 0 = decode inline in mc_receiver_feed */
     int no_decode;      /* reassemble and count only */
+    size_t max_memory;  /* cap on per-session buffers; 0 = 512 MiB. An announce
+                           needing more is refused (counted as bad_field). */
     mc_tile_cb on_tile;
     void *cb_ctx;
 } mc_receiver_config;

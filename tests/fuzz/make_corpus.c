@@ -1,0 +1,72 @@
+/* Writes the seed corpora: real packets of a short broadcast (one file per
+ * packet type and size for fuzz_wire; length-prefixed sequences for
+ * fuzz_receiver). Run by tools/fuzz when the corpus is missing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../test_util.h"
+#include "mc/common.h"
+#include "mc/sender.h"
+#include "mc/testsrc.h"
+
+static void write_file(const char *dir, const char *name, const uint8_t *p, size_t n)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(p, 1, n, f) != n || fclose(f)) {
+        perror(path);
+        exit(1);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: make_corpus WIRE_DIR RECEIVER_DIR\n");
+        return 2;
+    }
+    recorder rec;
+    recorder_init(&rec);
+    mc_sender_config sc;
+    mc_sender_config_default(&sc);
+    sc.width = 96;
+    sc.height = 64;
+    sc.tile = 32;
+    sc.mtu = 800;
+    sc.quality = 50;
+    sc.max_bitrate_mbit = 10000;
+    sc.sink = recorder_sink;
+    sc.sink_ctx = &rec;
+    mc_sender *s;
+    if (mc_sender_create(&sc, &s))
+        return 1;
+    static uint8_t pic[96 * 64 * 4];
+    for (uint32_t f = 1; f <= 4; f++) {
+        mc_testsrc_render(pic, 96 * 4, 96, 64, f * 10);
+        mc_sender_submit(s, pic, 96 * 4, mc_now_us());
+    }
+    mc_sender_flush(s);
+    mc_sender_destroy(s);
+    char name[64];
+    for (size_t i = 0; i < rec.n && i < 24; i++) {
+        snprintf(name, sizeof(name), "pkt%02zu-type%d", i, rec.pkt[i][3]);
+        write_file(argv[1], name, rec.pkt[i], rec.len[i]);
+    }
+    /* Whole stream, and its first half, as receiver inputs. */
+    for (int part = 0; part < 2; part++) {
+        size_t end = part ? rec.n / 2 : rec.n, total = 0;
+        uint8_t *buf = malloc(rec.n * 2000);
+        for (size_t i = 0; i < end; i++) {
+            buf[total++] = (uint8_t)(rec.len[i] >> 8);
+            buf[total++] = (uint8_t)rec.len[i];
+            memcpy(buf + total, rec.pkt[i], rec.len[i]);
+            total += rec.len[i];
+        }
+        write_file(argv[2], part ? "stream-half" : "stream-full", buf, total);
+        free(buf);
+    }
+    recorder_free(&rec);
+    return 0;
+}

@@ -1,0 +1,89 @@
+# Shared helpers for the network tests: two or more "hosts" as network
+# namespaces on one machine, joined by veth pairs. Every name carries the
+# test's PID so tests can run side by side; cleanup removes exactly what
+# this test created, also on failure or Ctrl-C.
+# shellcheck shell=bash
+
+set -u
+NS_LIST=()
+PIDS=()
+TMPDIR_TEST=$(mktemp -d /tmp/mctest.XXXXXX)
+
+log() { printf '%s: %s\n' "${TEST_NAME:-test}" "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+skip() { log "SKIP: $*"; exit 77; }
+
+cleanup() {
+    local p i
+    # Newest first: viewers and senders stop before the X servers they use.
+    for (( i=${#PIDS[@]}-1; i>=0; i-- )); do kill "${PIDS[$i]}" 2>/dev/null; done
+    sleep 0.2
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    local ns
+    for ns in "${NS_LIST[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    rm -rf "$TMPDIR_TEST"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need_root_netns() {
+    [ "$(id -u)" = 0 ] || skip "needs root for network namespaces"
+    command -v ip >/dev/null || skip "iproute2 missing"
+    ip netns add "mcprobe$$" 2>/dev/null || skip "cannot create network namespaces here"
+    ip netns del "mcprobe$$"
+}
+
+# make_pair NS_A NS_B IDX: two namespaces joined by a veth pair with
+# addresses 10.$IDX.$((PID%250)).1/.2 and a multicast route on each end.
+make_pair() {
+    local a=$1 b=$2 idx=$3 net
+    net="10.$idx.$(( $$ % 250 ))"
+    ip netns add "$a" && NS_LIST+=("$a")
+    ip netns add "$b" && NS_LIST+=("$b")
+    ip link add "va$$" netns "$a" type veth peer name "vb$$" netns "$b" ||
+        fail "cannot create a veth pair"
+    ip -n "$a" addr add "$net.1/24" dev "va$$"
+    ip -n "$b" addr add "$net.2/24" dev "vb$$"
+    local ns dev
+    for ns in "$a" "$b"; do
+        [ "$ns" = "$a" ] && dev="va$$" || dev="vb$$"
+        ip -n "$ns" link set lo up
+        ip -n "$ns" link set "$dev" up
+        ip -n "$ns" route add 224.0.0.0/4 dev "$dev"
+    done
+    IF_A="va$$"
+    IF_B="vb$$"
+}
+
+# A multicast group unique to this test run.
+unique_group() { echo "239.$(( ($$ >> 8) % 200 + 20 )).$(( $$ % 250 )).$1"; }
+
+# Starts a command in the background and remembers its PID for cleanup.
+start_bg() {
+    "$@" &
+    PIDS+=($!)
+    LAST_PID=$!
+}
+
+# json_field FILE KEY: the value of KEY in the last JSON line of FILE.
+json_field() {
+    python3 -c 'import json,sys
+line=[l for l in open(sys.argv[1]) if l.startswith("{")][-1]
+v=json.loads(line)[sys.argv[2]]
+print(v if not isinstance(v,list) else " ".join(map(str,v)))' "$1" "$2"
+}
+
+# stop_checked PID NAME: asks a program to stop as Ctrl-C would and fails the
+# test unless it exits cleanly (status 0; sanitizer reports make it non-zero).
+stop_checked() {
+    local pid=$1 name=$2 rc
+    kill -INT "$pid" 2>/dev/null || fail "$name ($pid) was not running"
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -9 "$pid"
+        fail "$name did not stop within 10 s of SIGINT"
+    fi
+    wait "$pid"
+    rc=$?
+    [ "$rc" = 0 ] || fail "$name exited with status $rc after SIGINT"
+}
