@@ -5,6 +5,7 @@
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
 #include <X11/extensions/XShm.h>
+#include <X11/extensions/Xdamage.h>
 #include <X11/extensions/Xfixes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,12 @@ struct mc_capture {
     Window root;
     int x, y, w, h;
     int cursor, have_xfixes, use_shm;
+    int damage_event; /* DAMAGE extension's first event code, -1 = none */
+    Damage damage;
+    XserverRegion scratch;
+    int grabbed;      /* a picture is in the buffer */
+    int ptr_x, ptr_y; /* pointer position at the last grab */
+    int cursor_event; /* XFixesCursorNotify event code, -1 = none */
     XImage *img;
     XShmSegmentInfo shm;
     uint8_t *mem; /* XGetSubImage path: our own buffer */
@@ -114,6 +121,19 @@ int mc_capture_create(const mc_capture_config *cfg, mc_capture **out)
     int ev, er;
     c->have_xfixes = XFixesQueryExtension(c->dpy, &ev, &er);
     c->cursor = cfg->cursor && c->have_xfixes;
+    c->damage_event = -1;
+    c->cursor_event = -1;
+    if (c->cursor) { /* shape changes (arrow -> I-beam) come as events */
+        XFixesSelectCursorInput(c->dpy, c->root, XFixesDisplayCursorNotifyMask);
+        c->cursor_event = ev + XFixesCursorNotify;
+    }
+    if (c->have_xfixes && !cfg->no_damage && XDamageQueryExtension(c->dpy, &ev, &er)) {
+        /* NonEmpty: one event when the screen goes from clean to damaged;
+         * we clear it after each grab. */
+        c->damage = XDamageCreate(c->dpy, c->root, XDamageReportNonEmpty);
+        c->scratch = XFixesCreateRegion(c->dpy, NULL, 0);
+        c->damage_event = ev + XDamageNotify;
+    }
     *out = c;
     return 0;
 fail:
@@ -128,6 +148,36 @@ void mc_capture_size(const mc_capture *c, int *w, int *h)
 }
 
 int mc_capture_uses_shm(const mc_capture *c) { return c->use_shm; }
+
+int mc_capture_uses_damage(const mc_capture *c) { return c->damage_event >= 0; }
+
+/* Drains pending events; returns 1 if the screen was damaged since the
+ * damage was last cleared. Reads only what the server already sent. */
+static int damage_pending(mc_capture *c)
+{
+    int damaged = 0;
+    while (XPending(c->dpy)) {
+        XEvent e;
+        XNextEvent(c->dpy, &e);
+        if (e.type == c->damage_event || e.type == c->cursor_event)
+            damaged = 1;
+    }
+    return damaged;
+}
+
+/* 1 if the pointer moved or changed shape since the last grab. */
+static int cursor_changed(mc_capture *c)
+{
+    Window rw, cw;
+    int x, y, wx, wy;
+    unsigned mask;
+    if (!XQueryPointer(c->dpy, c->root, &rw, &cw, &x, &y, &wx, &wy, &mask))
+        return 0;
+    int moved = x != c->ptr_x || y != c->ptr_y;
+    c->ptr_x = x;
+    c->ptr_y = y;
+    return moved;
+}
 
 /* Blends the ARGB cursor image (premultiplied alpha) into the picture. */
 static void draw_cursor(mc_capture *c)
@@ -157,8 +207,23 @@ static void draw_cursor(mc_capture *c)
     XFree(ci);
 }
 
-int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch)
+int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch, int *changed)
 {
+    *pixels = (const uint8_t *)c->img->data;
+    *pitch = c->img->bytes_per_line;
+    *changed = 1;
+    if (c->damage_event >= 0) {
+        int dirty = damage_pending(c);
+        if (c->cursor)
+            dirty |= cursor_changed(c);
+        if (c->grabbed && !dirty) {
+            *changed = 0;
+            return 0;
+        }
+        /* Clear before grabbing: damage that lands during the grab is
+         * reported again and picked up next time, never lost. */
+        XDamageSubtract(c->dpy, c->damage, None, c->scratch);
+    }
     int ok;
     if (c->use_shm)
         ok = XShmGetImage(c->dpy, c->root, c->img, c->x, c->y, AllPlanes);
@@ -169,8 +234,7 @@ int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch)
         return MC_ECAPTURE;
     if (c->cursor)
         draw_cursor(c);
-    *pixels = (const uint8_t *)c->img->data;
-    *pitch = c->img->bytes_per_line;
+    c->grabbed = 1;
     return 0;
 }
 
@@ -178,6 +242,10 @@ void mc_capture_destroy(mc_capture *c)
 {
     if (!c)
         return;
+    if (c->damage) {
+        XDamageDestroy(c->dpy, c->damage);
+        XFixesDestroyRegion(c->dpy, c->scratch);
+    }
     if (c->img && c->use_shm) {
         XShmDetach(c->dpy, &c->shm);
         shmdt(c->shm.shmaddr);

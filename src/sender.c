@@ -442,7 +442,12 @@ int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capt
         return err;
 
     int nchanged;
-    if (n == 1) {
+    if (!bgrx && n == 1)
+        return MC_EINVAL; /* nothing to repeat yet */
+    if (!bgrx) {
+        memset(s->changed, 0, (size_t)s->grid.count);
+        nchanged = 0;
+    } else if (n == 1) {
         /* The first frame is a keyframe: every tile. */
         for (int y = 0; y < s->grid.height; y++)
             memcpy(s->ref + (size_t)y * s->ref_pitch, bgrx + (size_t)y * pitch,

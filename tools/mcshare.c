@@ -43,8 +43,10 @@ static void usage(FILE *f)
 "  --group ADDR         multicast group (default 239.1.1.1)\n"
 "  --port N             UDP port (default 5004)\n"
 "  --display :N         X display to capture (default $DISPLAY)\n"
-"  --source x11|test    screen capture or the built-in moving test pattern\n"
-"                       (default: x11 when a display opens, else test)\n"
+"  --source x11|test|test-video\n"
+"                       screen capture, the built-in moving test pattern, or a\n"
+"                       photo-like pattern where every tile changes every frame\n"
+"                       (benchmarks); default: x11 when a display opens, else test\n"
 "  --region WxH+X+Y     capture only this part of the screen (default: all)\n"
 "  --size WxH           send at this resolution, scaled (default: as captured;\n"
 "                       1280x720 for the test pattern)\n"
@@ -94,8 +96,8 @@ static int parse_one(options *o, int c, const char *v)
         return 0;
     case O_DISPLAY: o->display = v; return 0;
     case O_SOURCE:
-        if (strcmp(v, "x11") && strcmp(v, "test"))
-            return bad("--source", v, "must be x11 or test");
+        if (strcmp(v, "x11") && strcmp(v, "test") && strcmp(v, "test-video"))
+            return bad("--source", v, "must be x11, test or test-video");
         o->source = v;
         return 0;
     case O_REGION:
@@ -192,29 +194,36 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
+#define VIDEO_CYCLE 8 /* test-video frames rendered ahead and cycled */
+
 typedef struct {
     mc_capture *cap;   /* NULL: test pattern */
     int cw, ch;        /* source size */
-    uint8_t *test;     /* test pattern picture */
+    int video;         /* test-video: pre-rendered frames, so drawing costs nothing */
+    uint8_t *test;     /* test pattern picture(s) */
     uint8_t *scaled;   /* --size output */
 } source;
 
 static int open_source(options *o, source *src)
 {
     int want_x11 = o->source ? !strcmp(o->source, "x11") : 1;
+    if (o->source && !want_x11 && (o->rw || o->display))
+        mc_log(0, "mcshare: --region/--display apply to screen capture only; ignored for --source %s",
+               o->source);
     if (want_x11) {
         mc_capture_config cc = {.display = o->display, .x = o->rx, .y = o->ry, .w = o->rw,
                                 .h = o->rh, .cursor = o->cursor};
         int err = mc_capture_create(&cc, &src->cap);
         if (!err) {
             mc_capture_size(src->cap, &src->cw, &src->ch);
-            mc_log(1, "mcshare: capturing %dx%d from %s (%s)", src->cw, src->ch,
+            mc_log(1, "mcshare: capturing %dx%d from %s (%s%s)", src->cw, src->ch,
                    o->display ? o->display : getenv("DISPLAY"),
-                   mc_capture_uses_shm(src->cap) ? "MIT-SHM" : "XGetImage");
+                   mc_capture_uses_shm(src->cap) ? "MIT-SHM" : "XGetImage",
+                   mc_capture_uses_damage(src->cap) ? ", DAMAGE" : "");
             return 0;
         }
         const char *d = o->display ? o->display : getenv("DISPLAY");
-        if (o->source) { /* asked for explicitly: a real error */
+        if (o->source || o->display) { /* asked for explicitly: a real error */
             fprintf(stderr, "mcshare: cannot capture display '%s': %s\n", d ? d : "(none: $DISPLAY unset)",
                     mc_strerror(err));
             return 1;
@@ -224,20 +233,37 @@ static int open_source(options *o, source *src)
     }
     src->cw = o->ow ? o->ow : 1280;
     src->ch = o->oh ? o->oh : 720;
-    src->test = malloc((size_t)src->cw * src->ch * 4);
-    return src->test ? 0 : 1;
+    src->video = o->source && !strcmp(o->source, "test-video");
+    size_t frame = (size_t)src->cw * src->ch * 4;
+    src->test = malloc(frame * (src->video ? VIDEO_CYCLE : 1));
+    if (!src->test)
+        return 1;
+    for (int i = 0; src->video && i < VIDEO_CYCLE; i++)
+        mc_testsrc_render_video(src->test + frame * i, src->cw * 4, src->cw, src->ch, (uint32_t)i);
+    return 0;
 }
 
-/* Produces frame `n` of the source at the send size. */
+/* Produces frame `n` of the source at the send size. *px = NULL when the
+ * screen did not change since the last grab. */
 static int grab(source *src, const options *o, uint32_t n, const uint8_t **px, int *pitch)
 {
+    int changed = 1;
+    if (!src->cap && src->video) {
+        *px = src->test + (size_t)src->cw * src->ch * 4 * (n % VIDEO_CYCLE);
+        *pitch = src->cw * 4;
+        return 0;
+    }
     if (!src->cap) {
         mc_testsrc_render(src->test, src->cw * 4, src->cw, src->ch, n);
         *px = src->test;
         *pitch = src->cw * 4;
         return 0;
     }
-    int err = mc_capture_grab(src->cap, px, pitch);
+    int err = mc_capture_grab(src->cap, px, pitch, &changed);
+    if (!err && !changed && n > 1) {
+        *px = NULL;
+        return 0;
+    }
     if (err || !src->scaled)
         return err;
     mc_scale_bgrx(*px, src->cw, src->ch, *pitch, src->scaled, o->s.width, o->s.height,
@@ -330,7 +356,7 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "mcshare: broadcasting %dx%d (%s) to %s:%u — tile %d, quality %d, %d fps, "
             "≤ %.0f Mbit/s, session %08x. Viewers: mcview %s%s%u. Ctrl-C stops.\n",
-            o.s.width, o.s.height, src.cap ? "screen" : "test pattern", o.group,
+            o.s.width, o.s.height, src.cap ? "screen" : src.video ? "test-video" : "test pattern", o.group,
             (unsigned)o.s.port, o.s.tile, o.s.quality, o.s.fps, o.s.max_bitrate_mbit,
             mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
     rc = run(&o, &src, s);

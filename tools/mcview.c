@@ -268,6 +268,17 @@ static int open_window(viewer *v)
                 "mcview: (no display? use mcprobe to receive without a window)\n", SDL_GetError());
         return 1;
     }
+    /* With no display SDL may fall back to its offscreen or KMS/DRM driver;
+     * a window nobody can see is not what a student asked for. An explicit
+     * SDL_VIDEODRIVER is respected. */
+    const char *drv = SDL_GetCurrentVideoDriver();
+    mc_log(1, "mcview: SDL video driver %s", drv ? drv : "(none)");
+    if (!getenv("SDL_VIDEODRIVER") && drv && (!strcmp(drv, "offscreen") || !strcmp(drv, "dummy") ||
+                                              !strcmp(drv, "evdev"))) {
+        fprintf(stderr, "mcview: cannot open a window: no display (SDL chose '%s').\n"
+                "mcview: set DISPLAY, or use mcprobe to receive without a window\n", drv);
+        return 1;
+    }
     if (TTF_Init() == 0 && !(v->font = open_font(22)))
         mc_log(0, "mcview: no DejaVuSans font found; status messages go to the window title");
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");

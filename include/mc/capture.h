@@ -13,6 +13,7 @@ typedef struct {
     int x, y, w, h;      /* region; w = 0 means the whole screen */
     int cursor;          /* draw the mouse pointer into the picture */
     int no_shm;          /* force XGetImage (tests the fallback) */
+    int no_damage;       /* grab every frame even without DAMAGE events */
 } mc_capture_config;
 
 /* Returns 0, MC_EDISPLAY when the display cannot be opened, MC_EINVAL when
@@ -26,8 +27,14 @@ void mc_capture_size(const mc_capture *c, int *w, int *h);
 int mc_capture_uses_shm(const mc_capture *c);
 
 /* Grabs the region. *pixels points to the capture buffer until the next
- * grab; *pitch is its row length in bytes. */
-int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch);
+ * grab; *pitch is its row length in bytes. *changed is 0 when the X server
+ * reported no damage and the pointer did not move since the last grab: the
+ * picture is then the previous one and was not copied again (a static
+ * screen costs next to nothing). Without the DAMAGE extension, always 1. */
+int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch, int *changed);
+
+/* 1 if the DAMAGE extension is in use. */
+int mc_capture_uses_damage(const mc_capture *c);
 
 void mc_capture_destroy(mc_capture *c);
 

@@ -50,6 +50,8 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out);
 
 /* Submits one picture (width x height BGRX, pitch in bytes) captured at
  * capture_us (mc_now_us clock). Copies what it needs before returning.
+ * bgrx = NULL means "the same picture as last time" (the capture knows no
+ * pixel changed): no comparison is made, only the rolling refresh is sent.
  * Blocks while the previous two frames are still being encoded and sent, so
  * a slow link lowers the frame rate instead of growing a queue. */
 int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capture_us);

@@ -1,0 +1,57 @@
+#!/bin/bash
+# Command-line behaviour of every tool: --help on stdout with exit 0,
+# --version, usage errors on stderr with exit 2, clear runtime errors.
+BIN=${1:?usage: $0 BUILD_DIR}
+fails=0
+passes=0
+check() { # EXPECTED_RC DESCRIPTION CMD...
+    local want=$1 what=$2 out rc
+    shift 2
+    out=$("$@" 2>&1 >/dev/null)
+    rc=$?
+    if [ "$rc" != "$want" ]; then
+        echo "FAIL: $what: exit $rc, expected $want ($*): $out"
+        fails=$((fails + 1))
+    else
+        passes=$((passes + 1))
+    fi
+}
+stdout_has() { # PATTERN DESCRIPTION CMD...
+    local pat=$1 what=$2
+    shift 2
+    if ! "$@" 2>/dev/null | grep -q -- "$pat"; then
+        echo "FAIL: $what: stdout lacks '$pat' ($*)"
+        fails=$((fails + 1))
+    else
+        passes=$((passes + 1))
+    fi
+}
+for t in mcshare mcview mcprobe mcbench; do
+    check 0 "$t --help" "$BIN/$t" --help
+    stdout_has "Usage: $t" "$t --help" "$BIN/$t" --help
+    stdout_has "$t 0\." "$t --version" "$BIN/$t" --version
+    check 2 "$t unknown flag" "$BIN/$t" --no-such-flag
+done
+# Every mcshare option that takes a value refuses nonsense.
+for opt in --group --port --source --region --size --fps --quality --subsampling --tile \
+           --refresh --max-bitrate --mtu --ttl --cursor --threads --frames --duration; do
+    check 2 "mcshare $opt nonsense" "$BIN/mcshare" "$opt" nonsense
+done
+check 2 "mcshare --fps 0" "$BIN/mcshare" --fps 0
+check 2 "mcshare --mtu 100" "$BIN/mcshare" --mtu 100
+check 2 "mcshare --group unicast" "$BIN/mcshare" --group 10.1.2.3
+check 2 "mcshare stray argument" "$BIN/mcshare" extra
+check 2 "mcshare missing value" "$BIN/mcshare" --fps
+check 1 "mcshare on a display that does not exist" "$BIN/mcshare" --display :987 --duration 1
+check 2 "mcview unicast group" "$BIN/mcview" 10.0.0.1
+check 2 "mcview bad window" "$BIN/mcview" --window 0x0
+check 2 "mcprobe bad port" "$BIN/mcprobe" 239.1.1.1:99999
+check 2 "mcprobe bad duration" "$BIN/mcprobe" --duration -1
+check 2 "mcbench bad size" "$BIN/mcbench" --size 10
+out=$("$BIN/mcshare" --display :987 --duration 1 2>&1)
+echo "$out" | grep -q "cannot capture display ':987'" || { echo "FAIL: unclear display error: $out"; fails=$((fails+1)); }
+out=$(env -u DISPLAY "$BIN/mcview" 2>&1)
+[ $? = 1 ] && echo "$out" | grep -qi "cannot open a window" ||
+    { echo "FAIL: mcview without a display: $out"; fails=$((fails+1)); }
+echo "cli: $passes passed, $fails failed"
+[ $fails = 0 ]
