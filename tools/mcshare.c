@@ -29,7 +29,7 @@ typedef struct {
     const char *display, *source;
     int rx, ry, rw, rh; /* --region */
     int ow, oh;         /* --size */
-    int cursor;
+    int cursor, damage;
     long frames;        /* stop after this many frames (0 = run until signalled) */
     double duration_s;
 } options;
@@ -61,6 +61,8 @@ static void usage(FILE *f)
 "  --iface ADDR|NAME    send on this interface (default: routing table)\n"
 "  --loop               also deliver to viewers on this host (IP_MULTICAST_LOOP)\n"
 "  --cursor on|off      draw the mouse pointer into the picture (default on)\n"
+"  --damage on|off      skip grabbing when the X server reports no change\n"
+"                       (DAMAGE extension; default on)\n"
 "  --threads N          JPEG encoder threads (default: one per CPU)\n"
 "  --frames N           stop after N frames (default: run until Ctrl-C)\n"
 "  --duration S         stop after S seconds\n"
@@ -79,7 +81,7 @@ static int bad(const char *opt, const char *val, const char *why)
 
 enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
-       O_THREADS, O_FRAMES, O_DURATION };
+       O_THREADS, O_FRAMES, O_DURATION, O_DAMAGE };
 
 static int parse_one(options *o, int c, const char *v)
 {
@@ -147,6 +149,10 @@ static int parse_one(options *o, int c, const char *v)
         if (strcmp(v, "on") && strcmp(v, "off")) return bad("--cursor", v, "must be on or off");
         o->cursor = !strcmp(v, "on");
         return 0;
+    case O_DAMAGE:
+        if (strcmp(v, "on") && strcmp(v, "off")) return bad("--damage", v, "must be on or off");
+        o->damage = !strcmp(v, "on");
+        return 0;
     case O_THREADS:
         if (mc_parse_long(v, 1, 64, &n)) return bad("--threads", v, "must be 1..64");
         o->s.threads = (int)n;
@@ -170,7 +176,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"tile", 1, 0, O_TILE}, {"refresh", 1, 0, O_REFRESH}, {"max-bitrate", 1, 0, O_BITRATE},
         {"mtu", 1, 0, O_MTU}, {"ttl", 1, 0, O_TTL}, {"iface", 1, 0, O_IFACE},
         {"loop", 0, 0, O_LOOP}, {"cursor", 1, 0, O_CURSOR}, {"threads", 1, 0, O_THREADS},
-        {"frames", 1, 0, O_FRAMES}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
+        {"frames", 1, 0, O_FRAMES}, {"damage", 1, 0, O_DAMAGE}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
         {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -212,7 +218,8 @@ static int open_source(options *o, source *src)
                o->source);
     if (want_x11) {
         mc_capture_config cc = {.display = o->display, .x = o->rx, .y = o->ry, .w = o->rw,
-                                .h = o->rh, .cursor = o->cursor};
+                                .h = o->rh, .cursor = o->cursor,
+                                .no_damage = !o->damage};
         int err = mc_capture_create(&cc, &src->cap);
         if (!err) {
             mc_capture_size(src->cap, &src->cw, &src->ch);
@@ -323,7 +330,7 @@ static int run(options *o, source *src, mc_sender *s)
 
 int main(int argc, char **argv)
 {
-    options o = {.cursor = 1};
+    options o = {.cursor = 1, .damage = 1};
     mc_sender_config_default(&o.s);
     strcpy(o.group, MC_DEFAULT_GROUP);
     int rc = parse_args(argc, argv, &o);

@@ -16,11 +16,11 @@ skip() { log "SKIP: $*"; exit 77; }
 cleanup() {
     local p i
     # Newest first: viewers and senders stop before the X servers they use.
-    for (( i=${#PIDS[@]}-1; i>=0; i-- )); do kill "${PIDS[$i]}" 2>/dev/null; done
+    for (( i=${#PIDS[@]}-1; i>=0; i-- )); do kill "${PIDS[$i]}" 2>/dev/null || true; done
     sleep 0.2
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
     local ns
-    for ns in "${NS_LIST[@]}"; do ip netns del "$ns" 2>/dev/null; done
+    for ns in "${NS_LIST[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
     rm -rf "$TMPDIR_TEST"
 }
 trap cleanup EXIT
