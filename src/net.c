@@ -57,29 +57,32 @@ static int resolve_iface(const char *iface, struct in_addr *addr, int *index)
     return 0;
 }
 
-static int make_group(const char *group, uint16_t port, struct sockaddr_in *sa)
+/* Resolves group, port and interface, then opens a UDP socket. Returns
+ * the fd or a negative error. */
+static int open_socket(const char *group, uint16_t port, const char *iface,
+                       struct sockaddr_in *sa, struct ip_mreqn *mr)
 {
     memset(sa, 0, sizeof(*sa));
+    memset(mr, 0, sizeof(*mr));
     sa->sin_family = AF_INET;
     sa->sin_port = htons(port);
     if (inet_pton(AF_INET, group, &sa->sin_addr) != 1 || !is_multicast(sa->sin_addr))
         return MC_EADDR;
-    return 0;
+    int err = resolve_iface(iface, &mr->imr_address, &mr->imr_ifindex);
+    if (err)
+        return err;
+    mr->imr_multiaddr = sa->sin_addr;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
 }
 
 int mc_net_open_sender(const char *group, uint16_t port, const char *iface, int ttl, int loop)
 {
     struct sockaddr_in sa;
     struct ip_mreqn mr;
-    memset(&mr, 0, sizeof(mr));
-    int err = make_group(group, port, &sa);
-    if (!err)
-        err = resolve_iface(iface, &mr.imr_address, &mr.imr_ifindex);
-    if (err)
-        return err;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int err, fd = open_socket(group, port, iface, &sa, &mr);
     if (fd < 0)
-        return -errno;
+        return fd;
     unsigned char t = (unsigned char)ttl, l = (unsigned char)(loop ? 1 : 0);
     int sndbuf = 4 << 20;
     if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, sizeof(t)) ||
@@ -101,16 +104,9 @@ int mc_net_open_receiver(const char *group, uint16_t port, const char *iface, in
 {
     struct sockaddr_in sa;
     struct ip_mreqn mr;
-    memset(&mr, 0, sizeof(mr));
-    int err = make_group(group, port, &sa);
-    if (!err)
-        err = resolve_iface(iface, &mr.imr_address, &mr.imr_ifindex);
-    if (err)
-        return err;
-    mr.imr_multiaddr = sa.sin_addr;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int err, fd = open_socket(group, port, iface, &sa, &mr);
     if (fd < 0)
-        return -errno;
+        return fd;
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
         goto fail;

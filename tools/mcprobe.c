@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mc/cli.h"
 #include "mc/common.h"
 #include "mc/net.h"
 #include "mc/receiver.h"
@@ -74,21 +75,11 @@ static int parse_args(int argc, char **argv, options *o)
         case 'h': usage(stdout); return -1;
         case 'V': printf("mcprobe %s (wire version %d)\n", MC_VERSION_STRING, MC_WIRE_VERSION); return -1;
         default:
-            fprintf(stderr, "mcprobe: unknown option or missing value: %s\nTry 'mcprobe --help'.\n",
-                    argv[optind - 1]);
-            return 2;
+            return mc_cli_unknown("mcprobe", argv[optind - 1]);
         }
     }
-    if (optind < argc - 1) {
-        fprintf(stderr, "mcprobe: unexpected argument '%s'\n", argv[optind + 1]);
+    if (mc_cli_endpoint("mcprobe", argc, argv, optind, o->group, sizeof(o->group), &o->port))
         return 2;
-    }
-    if (optind == argc - 1 &&
-        mc_parse_endpoint(argv[optind], o->group, sizeof(o->group), &o->port)) {
-        fprintf(stderr, "mcprobe: '%s' is not a multicast GROUP[:PORT] (e.g. 239.1.1.1:5004)\n",
-                argv[optind]);
-        return 2;
-    }
     if (o->verify && o->no_decode) {
         fprintf(stderr, "mcprobe: --verify-pattern needs decoding; drop --no-decode\n");
         return 2;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "mc/capture.h"
+#include "mc/cli.h"
 #include "mc/common.h"
 #include "mc/net.h"
 #include "mc/scale.h"
@@ -184,11 +185,8 @@ static int parse_args(int argc, char **argv, options *o)
         if (c == 'h') { usage(stdout); return -1; }
         if (c == 'V') { printf("mcshare %s (wire version %d)\n", MC_VERSION_STRING, MC_WIRE_VERSION); return -1; }
         if (c == 'v') { mc_log_level++; continue; }
-        if (c == '?') {
-            fprintf(stderr, "mcshare: unknown option or missing value: %s\nTry 'mcshare --help'.\n",
-                    argv[optind - 1]);
-            return 2;
-        }
+        if (c == '?')
+            return mc_cli_unknown("mcshare", argv[optind - 1]);
         int err = parse_one(o, c, optarg);
         if (err)
             return err;

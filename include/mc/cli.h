@@ -1,0 +1,18 @@
+/* Shared command-line handling of the tools: the same messages and exit
+ * codes everywhere (usage errors on stderr, exit status 2). */
+#ifndef MC_CLI_H
+#define MC_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reports an unknown option or a missing value; returns 2. */
+int mc_cli_unknown(const char *prog, const char *arg);
+
+/* Parses the optional positional GROUP[:PORT] of a viewer tool from
+ * argv[first..argc-1] into group/port (left as they are when absent).
+ * Returns 0, or prints the problem and returns 2. */
+int mc_cli_endpoint(const char *prog, int argc, char **argv, int first, char *group, size_t cap,
+                    uint16_t *port);
+
+#endif
