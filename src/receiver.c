@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fecrx.h"
 #include "mc/common.h"
 #include "mc/jpeg.h"
 #include "mc/net.h"
@@ -44,6 +45,7 @@ typedef struct {
     uint32_t version, tile_bytes, got_bytes;
     uint16_t frag_count, got;
     uint8_t assembling, queued, ready, have;
+    uint8_t orig_seen; /* a fragment of this version's original frame arrived */
     uint32_t ready_version, ready_len, ready_frame;
     uint32_t shown_version;
     uint32_t acc_frame; /* last frame this tile was counted in */
@@ -107,6 +109,7 @@ struct mc_receiver {
     int rx_started;
     uint8_t (*rxbufs)[RX_BUF_BYTES]; /* RX_BATCH datagrams for recvmmsg */
 
+    mc__fecrx *fec;
     mc_receiver_stats st;
     float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
     int lat_c_n, lat_d_n;
@@ -228,6 +231,7 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     r->ann.jpeg_hdr = r->tmpl;
     r->dq_head = r->dq_len = 0;
     memset(r->frames, 0, sizeof(r->frames));
+    mc__fecrx_reset(r->fec);
     blank_picture(r);
     r->session = h->session;
     r->state = MC_RX_LIVE;
@@ -236,6 +240,7 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     r->seq_init = 0;
     r->st.sessions++;
     r->st.expected = r->st.received = r->st.frames_complete = r->st.frames_decoded = 0;
+    r->st.frames_seen = 0;
     r->st.tiles_held = 0;
     r->lat_c_n = r->lat_d_n = 0;
     r->pic_seq++;
@@ -261,6 +266,7 @@ static frame_rec *frame_get(mc_receiver *r, uint32_t frame, uint64_t ts, uint16_
     if (f->used && mc_seq_lt(frame, f->frame))
         return NULL; /* older than the ring remembers */
     *f = (frame_rec){.frame = frame, .ts_us = ts, .expected = expected, .used = 1};
+    r->st.frames_seen++;
     return f;
 }
 
@@ -470,7 +476,12 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
         s->frag_count = v.frag_count;
         s->got = 0;
         s->got_bytes = 0;
+        s->orig_seen = 0;
         memset(s->bits, 0, ((size_t)v.frag_count + 63) / 64 * sizeof(uint64_t));
+    }
+    if (v.frame == v.version && !s->orig_seen) {
+        s->orig_seen = 1;
+        r->st.tiles_first_seen++;
     }
     uint64_t bit = 1ull << (v.frag % 64);
     if (s->bits[v.frag / 64] & bit) {
@@ -481,8 +492,11 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
     memcpy(s->asm_buf + MC_TILE_HEADROOM + v.offset, v.data, v.len);
     s->got++;
     s->got_bytes += (uint32_t)v.len;
-    if (s->got == s->frag_count)
+    if (s->got == s->frag_count) {
+        if (v.frame == v.version)
+            r->st.tiles_first_try++;
         tile_complete(r, s, v.tile, f, v.frame, now);
+    }
     return 0;
 }
 
@@ -542,6 +556,34 @@ static int on_announce(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size
     return 0;
 }
 
+/* A packet that FEC rebuilt: processed like a received one, but it is not
+ * counted as received (the loss figures stay "before FEC") and not fed to
+ * FEC again. */
+static void deliver_recovered(void *ctx, const uint8_t *pkt, size_t len)
+{
+    mc_receiver *r = ctx;
+    mc_hdr h;
+    if (mc_wire_parse_header(pkt, len, &h) || h.session != r->session)
+        return;
+    uint64_t now = mc_now_us();
+    if (h.type == MC_PT_ANNOUNCE)
+        on_announce(r, &h, pkt, len, now);
+    else if (h.type == MC_PT_VIDEO && r->state == MC_RX_LIVE)
+        on_video(r, &h, pkt, len, now);
+}
+
+static int on_parity(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len)
+{
+    mc_parity p;
+    int err = mc_wire_parse_parity(pkt, len, &p);
+    if (err) {
+        r->st.bad_field++;
+        return err;
+    }
+    mc__fecrx_parity(r->fec, h->seq, &p, deliver_recovered, r);
+    return 0;
+}
+
 static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now)
 {
     mc_hdr h;
@@ -563,11 +605,19 @@ static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
     seq_track(r, h.seq);
     switch (h.type) {
     case MC_PT_ANNOUNCE:
-        return on_announce(r, &h, pkt, len, now);
+        err = on_announce(r, &h, pkt, len, now);
+        if (!err && r->state != MC_RX_WAITING)
+            mc__fecrx_data(r->fec, h.seq, pkt, len, deliver_recovered, r);
+        return err;
     case MC_PT_VIDEO:
         if (r->state != MC_RX_LIVE)
             return MC_ESTATE; /* after BYE: stragglers of the ended broadcast */
-        return on_video(r, &h, pkt, len, now);
+        err = on_video(r, &h, pkt, len, now);
+        if (!err)
+            mc__fecrx_data(r->fec, h.seq, pkt, len, deliver_recovered, r);
+        return err;
+    case MC_PT_PARITY:
+        return r->state == MC_RX_LIVE ? on_parity(r, &h, pkt, len) : MC_ESTATE;
     case MC_PT_BYE:
         if (r->state != MC_RX_ENDED) {
             r->state = MC_RX_ENDED;
@@ -653,6 +703,11 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->tile = r->grid.tile;
     st->fps = r->ann.fps;
     st->last_packet_us = r->last_rx_us;
+    mc__fec_stats fs;
+    mc__fecrx_stats(r->fec, &fs);
+    st->fec_recovered = fs.recovered;
+    st->fec_blocks = fs.blocks;
+    st->fec_unrecoverable = fs.unrecoverable;
     st->quality = r->ann.quality;
     st->subsamp = r->ann.subsamp;
     percentiles(r->lat_c, r->lat_c_n, st->lat_complete_ms);
@@ -733,6 +788,8 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
     r->wargs = calloc((size_t)r->nworkers + 1, sizeof(*r->wargs));
     r->w = calloc((size_t)r->nworkers + 1, sizeof(*r->w));
     if (r->threads && r->wargs && r->w)
+        err = mc__fecrx_create(&r->fec);
+    if (!err)
         err = start_workers(r);
     if (!err && cfg->group) {
         r->fd = mc_net_open_receiver(cfg->group, cfg->port, cfg->iface, cfg->rcvbuf_bytes);
@@ -772,6 +829,7 @@ void mc_receiver_destroy(mc_receiver *r)
         for (int i = 0; i <= r->nworkers; i++)
             mc_tile_decoder_destroy(r->w[i].dec);
     }
+    mc__fecrx_destroy(r->fec);
     free(r->rxbufs);
     free(r->w);
     free(r->wargs);

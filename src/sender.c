@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "mc/common.h"
+#include "mc/fec.h"
 #include "mc/jpeg.h"
 #include "mc/net.h"
 #include "mc/tiles.h"
@@ -89,6 +90,13 @@ struct mc_sender {
     size_t tmpl_len;
     uint16_t sof_off;
 
+    /* FEC block being filled (send thread only): each protected packet is
+     * kept as a symbol (2 length bytes + the packet). */
+    uint8_t *fec_data, *fec_parity; /* MC_FEC_MAX_K / MC_FEC_MAX_P symbols of sym_cap */
+    size_t sym_cap, fec_max_len;
+    int fec_n;
+    uint32_t fec_first_seq;
+
     /* Pacer (send thread only). */
     double tokens, rate_bytes_per_us, burst_bytes;
     uint64_t last_refill_us;
@@ -108,6 +116,8 @@ void mc_sender_config_default(mc_sender_config *cfg)
     cfg->refresh_ms = 1000;
     cfg->mtu = 1200;
     cfg->max_bitrate_mbit = 100.0;
+    cfg->fec_percent = 20;
+    cfg->fec_block = 32;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = n > 0 && n < 64 ? (int)n : 2;
 }
@@ -123,6 +133,9 @@ static int config_check(const mc_sender_config *c)
     if (!(c->max_bitrate_mbit >= 0.1 && c->max_bitrate_mbit <= 100000.0))
         return MC_EINVAL;
     if (c->subsamp != MC_SUBSAMP_420 && c->subsamp != MC_SUBSAMP_444)
+        return MC_EINVAL;
+    if (c->fec_percent < 0 || c->fec_percent > 400 || c->fec_block < 1 ||
+        c->fec_block > MC_FEC_MAX_K)
         return MC_EINVAL;
     return 0;
 }
@@ -209,16 +222,71 @@ static int emit(mc_sender *s, const uint8_t *pkt, size_t len)
 }
 
 typedef struct {
-    uint64_t packets, bytes, wait_us, errors;
+    uint64_t packets, bytes, wait_us, errors, fec_blocks, fec_parity;
 } send_tally;
 
-static void send_packet(mc_sender *s, size_t len, send_tally *tally)
+static void send_raw(mc_sender *s, size_t len, send_tally *tally)
 {
     tally->wait_us += pace(s, len + UDP_IP_OVERHEAD);
     if (emit(s, s->pkt, len))
         tally->errors++;
     tally->packets++;
     tally->bytes += len;
+}
+
+/* Sends the open block's parity packets and starts a new block. Called
+ * when the block is full and at the end of every frame, so a block never
+ * waits for the next frame: FEC adds no latency. */
+static void fec_flush(mc_sender *s, uint32_t frame, send_tally *tally)
+{
+    int k = s->fec_n, p = mc_fec_parity_count(k, s->cfg.fec_percent);
+    s->fec_n = 0;
+    if (k == 0 || p == 0)
+        return;
+    size_t sym_len = s->fec_max_len + 2;
+    uint8_t *data[MC_FEC_MAX_K], *par[MC_FEC_MAX_P];
+    for (int i = 0; i < k; i++) {
+        data[i] = s->fec_data + (size_t)i * s->sym_cap;
+        size_t used = 2 + (size_t)(data[i][0] << 8 | data[i][1]);
+        memset(data[i] + used, 0, sym_len - used); /* zero padding is part of the code */
+    }
+    for (int j = 0; j < p; j++)
+        par[j] = s->fec_parity + (size_t)j * s->sym_cap;
+    if (mc_fec_encode(k, p, sym_len, data, par))
+        return;
+    for (int j = 0; j < p; j++) {
+        mc_hdr h = {.type = MC_PT_PARITY, .session = s->session, .seq = s->seq++,
+                    .ts_us = mc_now_us()};
+        mc_parity pp = {.first_seq = s->fec_first_seq, .frame = frame, .k = (uint8_t)k,
+                        .p = (uint8_t)p, .index = (uint8_t)j, .sym_len = (uint16_t)sym_len,
+                        .sym = par[j]};
+        int n = mc_wire_write_parity(s->pkt, (size_t)s->cfg.mtu, &h, &pp);
+        if (n > 0)
+            send_raw(s, (size_t)n, tally);
+    }
+    tally->fec_blocks++;
+    tally->fec_parity += (uint64_t)p;
+}
+
+/* Sends the packet in s->pkt (its seq is s->seq - 1) and adds it to the
+ * open FEC block. */
+static void send_packet(mc_sender *s, size_t len, send_tally *tally)
+{
+    send_raw(s, len, tally);
+    if (!s->cfg.fec_percent)
+        return;
+    if (s->fec_n == 0) {
+        s->fec_first_seq = s->seq - 1;
+        s->fec_max_len = 0;
+    }
+    uint8_t *sym = s->fec_data + (size_t)s->fec_n * s->sym_cap;
+    sym[0] = (uint8_t)(len >> 8);
+    sym[1] = (uint8_t)len;
+    memcpy(sym + 2, s->pkt, len);
+    if (len > s->fec_max_len)
+        s->fec_max_len = len;
+    if (++s->fec_n == s->cfg.fec_block)
+        fec_flush(s, 0, tally);
 }
 
 static void send_announce(mc_sender *s, uint32_t frame, send_tally *tally)
@@ -234,7 +302,8 @@ static void send_announce(mc_sender *s, uint32_t frame, send_tally *tally)
         .frame = frame, .ctrl_port = s->cfg.ctrl_port, .jpeg_hdr_len = (uint16_t)s->tmpl_len,
         .sof_off = s->sof_off, .jpeg_hdr = s->tmpl,
     };
-    int n = mc_wire_write_announce(s->pkt, (size_t)s->cfg.mtu, &h, &a);
+    size_t cap = (size_t)s->cfg.mtu - (s->cfg.fec_percent ? MC_FEC_OVERHEAD : 0);
+    int n = mc_wire_write_announce(s->pkt, cap, &h, &a);
     if (n > 0)
         send_packet(s, (size_t)n, tally);
 }
@@ -242,7 +311,8 @@ static void send_announce(mc_sender *s, uint32_t frame, send_tally *tally)
 /* Cuts one encoded tile into datagrams of at most --mtu bytes. */
 static void send_tile(mc_sender *s, const send_item *it, send_tally *tally)
 {
-    size_t room = (size_t)s->cfg.mtu - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES;
+    size_t room = (size_t)s->cfg.mtu - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES -
+                  (s->cfg.fec_percent ? MC_FEC_OVERHEAD : 0);
     size_t frags = (it->len + room - 1) / room;
     const uint8_t *data = slot_data(s, it->tile, it->slot);
     for (size_t k = 0; k < frags; k++) {
@@ -298,7 +368,15 @@ static void *send_main(void *arg)
             send_tile(s, &it, &tally);
 
         pthread_mutex_lock(&s->mu);
+        if (have && s->frame_left[it.frame & 1] == 1) {
+            /* The frame's last tile went out: close the FEC block. */
+            pthread_mutex_unlock(&s->mu);
+            fec_flush(s, it.frame, &tally);
+            pthread_mutex_lock(&s->mu);
+        }
         s->st.packets += tally.packets;
+        s->st.fec_blocks += tally.fec_blocks;
+        s->st.fec_parity_packets += tally.fec_parity;
         s->st.bytes += tally.bytes;
         s->st.pace_wait_us += tally.wait_us;
         s->st.send_errors += tally.errors;
@@ -337,7 +415,10 @@ static int alloc_state(mc_sender *s)
     if (s->refresh_per_frame < 1)
         s->refresh_per_frame = 1;
     s->refresh = calloc((size_t)s->refresh_per_frame, sizeof(*s->refresh));
-    return s->refresh ? 0 : MC_ENOMEM;
+    s->sym_cap = (size_t)s->cfg.mtu + 2;
+    s->fec_data = malloc(MC_FEC_MAX_K * s->sym_cap);
+    s->fec_parity = malloc(MC_FEC_MAX_P * s->sym_cap);
+    return s->refresh && s->fec_data && s->fec_parity ? 0 : MC_ENOMEM;
 }
 
 static int start_threads(mc_sender *s)
@@ -348,7 +429,7 @@ static int start_threads(mc_sender *s)
             return err;
     }
     s->tmpl = mc_tile_encoder_template(s->enc[0], &s->tmpl_len, &s->sof_off);
-    if (MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES + s->tmpl_len > (size_t)s->cfg.mtu)
+    if (MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES + s->tmpl_len + MC_FEC_OVERHEAD > (size_t)s->cfg.mtu)
         return MC_ETOOBIG;
     for (int i = 0; i < s->cfg.threads; i++) {
         s->wargs[i] = (worker_arg){s, i};
@@ -550,6 +631,8 @@ void mc_sender_destroy(mc_sender *s)
     free(s->ref);
     free(s->changed);
     free(s->refresh);
+    free(s->fec_data);
+    free(s->fec_parity);
     free(s->version);
     free(s->cur_slot);
     free(s->enc_len);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mc/common.h"
+#include "mc/fec.h"
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
 static void put32(uint8_t *p, uint32_t v)
@@ -49,7 +50,7 @@ int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h)
     h->session = get32(buf + 4);
     h->seq = get32(buf + 8);
     h->ts_us = get64(buf + 12);
-    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_BYE)
+    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_PARITY)
         return MC_EFIELD;
     return 0;
 }
@@ -193,4 +194,48 @@ int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a)
     if (a->jpeg_hdr_len > len - MC_HDR_BYTES - MC_ANNOUNCE_FIXED_BYTES)
         return MC_ETRUNC;
     return announce_valid(a) ? 0 : MC_EFIELD;
+}
+
+static int parity_valid(const mc_parity *p)
+{
+    return p->k >= 1 && p->k <= MC_FEC_MAX_K && p->p >= 1 && p->p <= MC_FEC_MAX_P &&
+           p->index < p->p && p->sym_len >= 3 && p->sym_len <= MC_MAX_MTU + 2;
+}
+
+int mc_wire_write_parity(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_parity *p)
+{
+    if (!parity_valid(p) || h->type != MC_PT_PARITY)
+        return MC_EFIELD;
+    size_t total = MC_HDR_BYTES + MC_PARITY_HDR_BYTES + p->sym_len;
+    if (cap < total)
+        return MC_ETOOBIG;
+    mc_wire_write_header(buf, cap, h);
+    uint8_t *q = buf + MC_HDR_BYTES;
+    put32(q + 0, p->first_seq);
+    put32(q + 4, p->frame);
+    q[8] = p->k;
+    q[9] = p->p;
+    q[10] = p->index;
+    q[11] = 0;
+    put16(q + 12, p->sym_len);
+    put16(q + 14, 0);
+    memcpy(q + MC_PARITY_HDR_BYTES, p->sym, p->sym_len);
+    return (int)total;
+}
+
+int mc_wire_parse_parity(const uint8_t *buf, size_t len, mc_parity *p)
+{
+    if (len < MC_HDR_BYTES + MC_PARITY_HDR_BYTES)
+        return MC_ETRUNC;
+    const uint8_t *q = buf + MC_HDR_BYTES;
+    p->first_seq = get32(q + 0);
+    p->frame = get32(q + 4);
+    p->k = q[8];
+    p->p = q[9];
+    p->index = q[10];
+    p->sym_len = get16(q + 12);
+    p->sym = q + MC_PARITY_HDR_BYTES;
+    if (len != MC_HDR_BYTES + MC_PARITY_HDR_BYTES + (size_t)p->sym_len)
+        return MC_ETRUNC;
+    return parity_valid(p) ? 0 : MC_EFIELD;
 }

@@ -22,6 +22,8 @@ static void render(uint8_t *dst, int pitch, int w, int h, uint32_t frame)
 }
 
 /* Runs a sender over `frames` frames and records every packet. */
+static int g_fec_percent = 20, g_refresh_ms = 200;
+
 static void record_stream(recorder *rec, int frames, int quality, int tile, int mtu)
 {
     mc_sender_config sc;
@@ -32,7 +34,8 @@ static void record_stream(recorder *rec, int frames, int quality, int tile, int 
     sc.tile = tile;
     sc.mtu = mtu;
     sc.fps = 30;
-    sc.refresh_ms = 200; /* a refresh cycle = 6 frames */
+    sc.refresh_ms = g_refresh_ms; /* 200: a refresh cycle = 6 frames */
+    sc.fec_percent = g_fec_percent;
     sc.max_bitrate_mbit = 10000;
     sc.sink = recorder_sink;
     sc.sink_ctx = rec;
@@ -169,7 +172,10 @@ static void test_pipeline_late_join(void)
     record_stream(&rec, 40, 75, 64, 1200);
     mc_verifier *v;
     mc_receiver *r = make_receiver(&v);
-    for (size_t i = rec.n / 2; i < rec.n; i++)
+    size_t join = rec.n / 2;
+    while (join < rec.n && rec.pkt[join][3] != MC_PT_VIDEO)
+        join++; /* join in the middle of the video, between announces */
+    for (size_t i = join; i < rec.n; i++)
         mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
     mc_receiver_stats st;
     mc_receiver_get_stats(r, &st);
@@ -230,6 +236,83 @@ static void test_verifier_catches_wrong_tiles(void)
     recorder_free(&rec);
 }
 
+static uint32_t be32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+/* FEC alone (a refresh too slow to help): drop up to p packets of every
+ * block, shuffle each block so parity often arrives before data, and every
+ * frame must still complete, exactly, with every loss recovered. */
+static void test_pipeline_fec_recovers_every_block(void)
+{
+    g_refresh_ms = 60000;
+    recorder rec;
+    recorder_init(&rec);
+    record_stream(&rec, 30, 75, 32, 1200);
+    g_refresh_ms = 200;
+    uint8_t *drop = calloc(rec.n, 1);
+    size_t dropped = 0, blocks = 0;
+    /* In send order a block is k data packets then its p parity packets;
+     * find them all before shuffling anything. */
+    size_t *bstart = calloc(rec.n, sizeof(size_t));
+    int *bk = calloc(rec.n, sizeof(int)), *bp = calloc(rec.n, sizeof(int));
+    for (size_t i = 0; i < rec.n; i++) {
+        if (rec.pkt[i][3] != MC_PT_PARITY || rec.pkt[i][MC_HDR_BYTES + 10] != 0)
+            continue;
+        int k = rec.pkt[i][MC_HDR_BYTES + 8], p = rec.pkt[i][MC_HDR_BYTES + 9];
+        ASSERT_TRUE(i >= (size_t)k);
+        ASSERT_EQ_INT(be32(rec.pkt[i - (size_t)k] + 8), be32(rec.pkt[i] + MC_HDR_BYTES));
+        bstart[blocks] = i - (size_t)k;
+        bk[blocks] = k;
+        bp[blocks++] = p;
+    }
+    for (size_t b = 0; b < blocks; b++) {
+        size_t start = bstart[b];
+        int k = bk[b], p = bp[b];
+        /* Lose up to p of the block's k + p packets, data or parity. */
+        int lose = (int)test_rand_below((uint32_t)p + 1);
+        for (int n = 0; n < lose;) {
+            size_t j = start + test_rand_below((uint32_t)(k + p));
+            if (!drop[j]) {
+                drop[j] = 1;
+                dropped += rec.pkt[j][3] != MC_PT_PARITY;
+                n++;
+            }
+        }
+        for (int n = 0; n < k + p; n++) { /* shuffle the block */
+            size_t x = start + test_rand_below((uint32_t)(k + p)), y = start + test_rand_below((uint32_t)(k + p));
+            uint8_t *tp = rec.pkt[x]; size_t tl = rec.len[x]; uint8_t td = drop[x];
+            rec.pkt[x] = rec.pkt[y]; rec.len[x] = rec.len[y]; drop[x] = drop[y];
+            rec.pkt[y] = tp; rec.len[y] = tl; drop[y] = td;
+        }
+    }
+    free(bstart);
+    free(bk);
+    free(bp);
+    ASSERT_TRUE(blocks >= 30 && dropped > 0);
+    mc_verifier *v;
+    mc_receiver *r = make_receiver(&v);
+    /* The first announce must arrive for the session to start at all. */
+    for (size_t i = 0; i < rec.n; i++)
+        if (rec.pkt[i][3] == MC_PT_ANNOUNCE) {
+            mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
+            break;
+        }
+    for (size_t i = 0; i < rec.n; i++)
+        if (!drop[i])
+            mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
+    mc_receiver_stats st;
+    mc_receiver_get_stats(r, &st);
+    ASSERT_EQ_INT(st.fec_unrecoverable, 0);
+    ASSERT_TRUE(st.fec_recovered >= dropped - 1); /* the first announce was given again */
+    ASSERT_EQ_INT(st.frames_complete, 30);
+    ASSERT_EQ_INT(st.tiles_held, st.tiles);
+    assert_all_tiles_exact(v, (uint64_t)st.tiles);
+    assert_picture_is_still_frame(r, v);
+    mc_receiver_destroy(r);
+    mc_verifier_destroy(v);
+    recorder_free(&rec);
+    free(drop);
+}
+
 int main(void)
 {
     test_limit_seconds(120);
@@ -239,5 +322,6 @@ int main(void)
     RUN(test_pipeline_late_join);
     RUN(test_pipeline_mtu);
     RUN(test_verifier_catches_wrong_tiles);
+    RUN(test_pipeline_fec_recovers_every_block);
     return 0;
 }

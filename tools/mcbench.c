@@ -20,6 +20,7 @@
 #include <turbojpeg.h>
 
 #include "mc/common.h"
+#include "mc/fec.h"
 #include "mc/jpeg.h"
 #include "mc/receiver.h"
 #include "mc/sender.h"
@@ -166,8 +167,14 @@ static double cpu_seconds(void)
 }
 
 typedef struct {
+    uint8_t **pkt;
+    size_t *len, n, cap;
+} packet_log;
+
+typedef struct {
     uint64_t bytes, packets;
-    mc_receiver *rx; /* NULL: count only */
+    mc_receiver *rx;     /* NULL: count only */
+    packet_log *record;  /* optional: keep every packet */
 } sink_ctx;
 
 static void count_sink(void *ctx, const uint8_t *pkt, size_t len)
@@ -177,6 +184,21 @@ static void count_sink(void *ctx, const uint8_t *pkt, size_t len)
     s->packets++;
     if (s->rx)
         mc_receiver_feed(s->rx, pkt, len, mc_now_us());
+    if (s->record) {
+        if (s->record->n == s->record->cap) {
+            s->record->cap = s->record->cap ? s->record->cap * 2 : 4096;
+            s->record->pkt = realloc(s->record->pkt, s->record->cap * sizeof(uint8_t *));
+            s->record->len = realloc(s->record->len, s->record->cap * sizeof(size_t));
+            if (!s->record->pkt || !s->record->len)
+                exit(1);
+        }
+        uint8_t *copy = malloc(len);
+        if (!copy)
+            exit(1);
+        memcpy(copy, pkt, len);
+        s->record->pkt[s->record->n] = copy;
+        s->record->len[s->record->n++] = len;
+    }
 }
 
 /* The sender pipeline with every tile changing every frame. Returns fps. */
@@ -246,6 +268,125 @@ static void bench_pipeline(const options *o, const char *content, int with_recei
     free(frames);
 }
 
+/* Reed-Solomon throughput: encode k=32 + 7 parity symbols of 1200 bytes,
+ * and recover 7 lost data symbols (matrix inversion included). */
+static void bench_fec_codec(const options *o)
+{
+    enum { K = 32, P = 7, L = 1200, REPS = 2000 };
+    static uint8_t mem[K + P][L];
+    uint8_t *data[K], *par[P], *syms[K + P], present[K + P];
+    for (int i = 0; i < K + P; i++) {
+        for (int b = 0; b < L; b++)
+            mem[i][b] = (uint8_t)(i * 31 + b);
+        syms[i] = mem[i];
+        if (i < K)
+            data[i] = mem[i];
+        else
+            par[i - K] = mem[i];
+    }
+    uint64_t t0 = mc_now_us();
+    for (int r = 0; r < REPS; r++)
+        mc_fec_encode(K, P, L, data, par);
+    double enc = (double)K * L * REPS / ((double)(mc_now_us() - t0) / 1e6) / 1e6;
+    t0 = mc_now_us();
+    for (int r = 0; r < REPS; r++) {
+        memset(present, 1, sizeof(present));
+        for (int j = 0; j < P; j++)
+            present[(r + j * 4) % K] = 0;
+        mc_fec_recover(K, P, L, present, syms);
+    }
+    double us = (double)(mc_now_us() - t0) / REPS;
+    if (o->json)
+        printf("{\"bench\":\"fec_codec\",\"k\":%d,\"p\":%d,\"symbol\":%d,"
+               "\"encode_mb_s\":%.0f,\"recover_7_us\":%.1f}\n", K, P, L, enc, us);
+    else
+        printf("Reed-Solomon (ISA-L) k=%d p=%d, %d-byte packets: encode %.0f MB/s of data; "
+               "recovering %d lost packets takes %.1f us per block\n", K, P, L, enc, P, us);
+}
+
+typedef struct {
+    uint64_t state;
+} lcg;
+
+static uint32_t lcg_next(lcg *g)
+{
+    g->state = g->state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(g->state >> 33);
+}
+
+/* Tiles complete from their first transmission, FEC included, under
+ * seeded random loss: a 1280x720 test-pattern stream replayed with each
+ * loss rate and FEC overhead. */
+static void bench_fec_loss(const options *o)
+{
+    static const int fecs[] = {0, 10, 20, 40}, losses[] = {0, 1, 5, 10, 20};
+    int frames = o->pipeline_frames * 4;
+    if (!o->json)
+        printf("\ntiles complete without repair (share of tile versions whose first transmission\n"
+               "completed, FEC included), %d frames of 1280x720 test pattern, seeded loss:\n\n"
+               "| FEC overhead | 0 %% loss | 1 %% | 5 %% | 10 %% | 20 %% | packets sent per data packet |\n"
+               "|---|---|---|---|---|---|---|\n", frames);
+    for (size_t fi = 0; fi < sizeof(fecs) / sizeof(fecs[0]); fi++) {
+        packet_log rec = {0};
+        mc_sender_config sc;
+        mc_sender_config_default(&sc);
+        sc.width = 1280;
+        sc.height = 720;
+        sc.max_bitrate_mbit = 100000;
+        sc.fec_percent = fecs[fi];
+        sink_ctx sink = {0};
+        sink.record = &rec;
+        sc.sink = count_sink;
+        sc.sink_ctx = &sink;
+        mc_sender *s;
+        if (mc_sender_create(&sc, &s))
+            exit(1);
+        uint8_t *pic = malloc(1280 * 720 * 4);
+        for (int f = 1; f <= frames; f++) {
+            mc_testsrc_render(pic, 1280 * 4, 1280, 720, (uint32_t)f);
+            mc_sender_submit(s, pic, 1280 * 4, mc_now_us());
+        }
+        mc_sender_flush(s);
+        mc_sender_stats st;
+        mc_sender_get_stats(s, &st);
+        mc_sender_destroy(s);
+        free(pic);
+        if (!o->json)
+            printf("| %d %% |", fecs[fi]);
+        for (size_t li = 0; li < sizeof(losses) / sizeof(losses[0]); li++) {
+            mc_receiver_config rc;
+            mc_receiver_config_default(&rc);
+            rc.group = NULL;
+            rc.threads = 0;
+            rc.no_decode = 1;
+            mc_receiver *r;
+            if (mc_receiver_create(&rc, &r))
+                exit(1);
+            lcg g = {.state = 12345 + li};
+            for (size_t i = 0; i < rec.n; i++)
+                if (i < 2 || (int)(lcg_next(&g) % 1000) >= losses[li] * 10)
+                    mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
+            mc_receiver_stats rs;
+            mc_receiver_get_stats(r, &rs);
+            double share = rs.tiles_first_seen ? 100.0 * (double)rs.tiles_first_try / (double)rs.tiles_first_seen : 0;
+            if (o->json)
+                printf("{\"bench\":\"fec_loss\",\"fec_pct\":%d,\"loss_pct\":%d,"
+                       "\"tiles_first_try_pct\":%.2f,\"fec_recovered\":%llu,\"frames_complete_pct\":%.2f}\n",
+                       fecs[fi], losses[li], share, (unsigned long long)rs.fec_recovered,
+                       rs.frames_seen ? 100.0 * (double)rs.frames_complete / (double)rs.frames_seen : 0);
+            else
+                printf(" %.2f %% |", share);
+            mc_receiver_destroy(r);
+        }
+        if (!o->json)
+            printf(" %.2f |\n", (double)st.packets / (double)(st.packets - st.fec_parity_packets));
+        for (size_t i = 0; i < rec.n; i++)
+            free(rec.pkt[i]);
+        free(rec.pkt);
+        free(rec.len);
+    }
+}
+
 static void print_codec(const options *o, const codec_result *r)
 {
     double saving = 100.0 * (1.0 - r->bytes / r->naive_bytes);
@@ -308,11 +449,11 @@ static void usage(FILE *f)
     fprintf(f,
 "Usage: mcbench [OPTIONS]\n"
 "Measures the tile codec and the sender pipeline on this machine.\n\n"
-"  --only codec|pipeline   run one part (default: both)\n"
+"  --only codec|pipeline|fec  run one part (default: all)\n"
 "  --size WxH              picture size (default 1920x1080)\n"
 "  --threads N             threads for the multi-threaded figures (default: CPUs)\n"
 "  --reps N                repetitions per codec figure (default 5)\n"
-"  --frames N              frames for the pipeline run (default 240)\n"
+"  --frames N              frames for the pipeline run (default 240; x4 for fec)\n"
 "  --json                  one JSON object per result\n"
 "  -h, --help, -V, --version\n");
 }
@@ -333,7 +474,8 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "hV", longs, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (strcmp(optarg, "codec") && strcmp(optarg, "pipeline")) goto bad;
+            if (strcmp(optarg, "codec") && strcmp(optarg, "pipeline") && strcmp(optarg, "fec"))
+                goto bad;
             o.only = optarg;
             break;
         case 's': if (mc_parse_size(optarg, MC_MAX_DIM, &o.width, &o.height)) goto bad; break;
@@ -354,6 +496,10 @@ int main(int argc, char **argv)
         bench_pipeline(&o, "video", 0);
         bench_pipeline(&o, "screen", 0);
         bench_pipeline(&o, "video", 1);
+    }
+    if (!o.only || !strcmp(o.only, "fec")) {
+        bench_fec_codec(&o);
+        bench_fec_loss(&o);
     }
     return 0;
 bad:

@@ -104,13 +104,19 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
     if (lost < 0)
         lost = 0;
     double loss_pct = st->expected ? 100.0 * (double)lost / (double)st->expected : 0;
+    /* After FEC: what was lost and not rebuilt (parity lost is not missed). */
+    long long residual = lost - (long long)st->fec_recovered;
+    if (residual < 0)
+        residual = 0;
     if (o->json) {
         printf("{\"type\":\"%s\",\"t\":%.1f,\"state\":\"%s\",\"session\":\"%08x\",\"width\":%d,"
                "\"height\":%d,\"fps\":%.2f,\"mbit_s\":%.3f,\"packets\":%llu,\"expected\":%llu,"
                "\"received\":%llu,\"lost\":%lld,\"loss_pct\":%.3f,\"tiles\":%d,\"tiles_held\":%d,"
                "\"tiles_complete\":%llu,\"tiles_decoded\":%llu,\"decode_errors\":%llu,"
                "\"frames_complete\":%llu,\"frames_decoded\":%llu,\"dropped_invalid\":%llu,"
-               "\"foreign_session\":%llu,\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
+               "\"foreign_session\":%llu,\"fec_recovered\":%llu,\"fec_unrecoverable\":%llu,"
+               "\"residual_lost\":%lld,\"frames_seen\":%llu,\"tiles_first_seen\":%llu,"
+               "\"tiles_first_try\":%llu,\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
                "\"lat_decoded_ms\":[%.2f,%.2f,%.2f]",
                kind, t, state_name(st->state), st->session, st->width, st->height, fps, mbit,
                (unsigned long long)st->packets, (unsigned long long)st->expected,
@@ -120,7 +126,10 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                (unsigned long long)st->frames_decoded,
                (unsigned long long)(st->bad_magic + st->bad_version + st->bad_field +
                                     st->bad_type + st->bad_tile + st->corrupt_tile),
-               (unsigned long long)st->foreign_session, st->lat_complete_ms[0],
+               (unsigned long long)st->foreign_session, (unsigned long long)st->fec_recovered,
+               (unsigned long long)st->fec_unrecoverable, residual,
+               (unsigned long long)st->frames_seen, (unsigned long long)st->tiles_first_seen,
+               (unsigned long long)st->tiles_first_try, st->lat_complete_ms[0],
                st->lat_complete_ms[1], st->lat_complete_ms[2], st->lat_decoded_ms[0],
                st->lat_decoded_ms[1], st->lat_decoded_ms[2]);
         if (vr)
@@ -128,10 +137,12 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                    (unsigned long long)vr->wrong);
         printf("}\n");
     } else {
-        printf("%s%5.1fs %-7s %dx%d %5.1f fps %7.2f Mbit/s  loss %lld/%llu (%.2f%%)  tiles %d/%d"
+        printf("%s%5.1fs %-7s %dx%d %5.1f fps %7.2f Mbit/s  loss %lld/%llu (%.2f%%) fec+%llu"
+               "  tiles %d/%d"
                "  latency ms p50/p95: complete %.1f/%.1f decoded %.1f/%.1f",
                strcmp(kind, "summary") ? "" : "summary ", t, state_name(st->state), st->width, st->height,
-               fps, mbit, lost, (unsigned long long)st->expected, loss_pct, st->tiles_held,
+               fps, mbit, lost, (unsigned long long)st->expected, loss_pct,
+               (unsigned long long)st->fec_recovered, st->tiles_held,
                st->tiles, st->lat_complete_ms[0], st->lat_complete_ms[1], st->lat_decoded_ms[0],
                st->lat_decoded_ms[1]);
         if (vr)

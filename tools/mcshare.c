@@ -57,6 +57,8 @@ static void usage(FILE *f)
 "  --tile N             tile edge in pixels, multiple of 8, 16..512 (default 64)\n"
 "  --refresh MS         resend every tile at least this often, 100..60000 (default 1000)\n"
 "  --max-bitrate MBIT   pace the stream to this many Mbit/s (default 100)\n"
+"  --fec PCT            Reed-Solomon parity, %% of data packets, 0..200; at least 2\n"
+"                       parity packets per block; 0 turns FEC off (default 20)\n"
 "  --mtu BYTES          largest UDP payload, %d..%d (default 1200)\n"
 "  --ttl N              multicast TTL; 1 keeps it on the LAN (default 1)\n"
 "  --iface ADDR|NAME    send on this interface (default: routing table)\n"
@@ -82,7 +84,7 @@ static int bad(const char *opt, const char *val, const char *why)
 
 enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
-       O_THREADS, O_FRAMES, O_DURATION, O_DAMAGE };
+       O_THREADS, O_FRAMES, O_DURATION, O_DAMAGE, O_FEC };
 
 static int parse_one(options *o, int c, const char *v)
 {
@@ -150,6 +152,10 @@ static int parse_one(options *o, int c, const char *v)
         if (strcmp(v, "on") && strcmp(v, "off")) return bad("--cursor", v, "must be on or off");
         o->cursor = !strcmp(v, "on");
         return 0;
+    case O_FEC:
+        if (mc_parse_long(v, 0, 200, &n)) return bad("--fec", v, "must be 0..200 (percent)");
+        o->s.fec_percent = (int)n;
+        return 0;
     case O_DAMAGE:
         if (strcmp(v, "on") && strcmp(v, "off")) return bad("--damage", v, "must be on or off");
         o->damage = !strcmp(v, "on");
@@ -177,7 +183,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"tile", 1, 0, O_TILE}, {"refresh", 1, 0, O_REFRESH}, {"max-bitrate", 1, 0, O_BITRATE},
         {"mtu", 1, 0, O_MTU}, {"ttl", 1, 0, O_TTL}, {"iface", 1, 0, O_IFACE},
         {"loop", 0, 0, O_LOOP}, {"cursor", 1, 0, O_CURSOR}, {"threads", 1, 0, O_THREADS},
-        {"frames", 1, 0, O_FRAMES}, {"damage", 1, 0, O_DAMAGE}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
+        {"frames", 1, 0, O_FRAMES}, {"damage", 1, 0, O_DAMAGE}, {"fec", 1, 0, O_FEC}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
         {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -360,10 +366,10 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     fprintf(stderr, "mcshare: broadcasting %dx%d (%s) to %s:%u — tile %d, quality %d, %d fps, "
-            "≤ %.0f Mbit/s, session %08x. Viewers: mcview %s%s%u. Ctrl-C stops.\n",
+            "≤ %.0f Mbit/s, FEC %d %%, session %08x. Viewers: mcview %s%s%u. Ctrl-C stops.\n",
             o.s.width, o.s.height, src.cap ? "screen" : src.video ? "test-video" : "test pattern", o.group,
             (unsigned)o.s.port, o.s.tile, o.s.quality, o.s.fps, o.s.max_bitrate_mbit,
-            mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
+            o.s.fec_percent, mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
     rc = run(&o, &src, s);
     if (!rc && !g_stop)
         mc_sender_flush(s); /* --frames/--duration: let the last frame out */

@@ -55,8 +55,14 @@ typedef struct {
     uint64_t no_announce;     /* packets before the first announce */
     uint64_t duplicates, stale, sessions;
     uint64_t expected, received; /* by sequence number, current session */
+    uint64_t fec_recovered;      /* packets rebuilt from Reed-Solomon parity */
+    uint64_t fec_blocks, fec_unrecoverable; /* blocks seen; blocks that stayed incomplete */
     uint64_t tiles_complete, tiles_decoded, decode_errors;
-    uint64_t frames_complete, frames_decoded;
+    /* Tile versions whose original transmission (frame == version) reached
+     * us, and how many of those completed from it, FEC included, without
+     * waiting for a refresh: the "complete without repair" share. */
+    uint64_t tiles_first_seen, tiles_first_try;
+    uint64_t frames_seen, frames_complete, frames_decoded;
     int tiles_held;             /* tiles of the grid that hold a picture */
     uint64_t last_packet_us;    /* when the current session was last heard */
     double lat_complete_ms[3];  /* p50, p95, p99 capture -> last packet of frame */

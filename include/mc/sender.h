@@ -28,6 +28,8 @@ typedef struct {
     double max_bitrate_mbit; /* pacer rate, Mbit/s on the wire, default 100 */
     int threads;         /* encode workers, default = online CPUs */
     uint16_t ctrl_port;  /* announced control port, 0 = none */
+    int fec_percent;     /* Reed-Solomon parity as % of data packets (>= 2 per block); 0 = off; default 20 */
+    int fec_block;       /* most data packets per FEC block (blocks also end with each frame); default 32 */
     mc_packet_sink sink; /* optional: replaces the socket */
     void *sink_ctx;
 } mc_sender_config;
@@ -40,6 +42,7 @@ typedef struct {
     uint64_t encode_us;       /* worker time spent in the JPEG encoder */
     uint64_t pace_wait_us;    /* time the pacer held packets back */
     uint64_t send_errors;
+    uint64_t fec_blocks, fec_parity_packets;
 } mc_sender_stats;
 
 void mc_sender_config_default(mc_sender_config *cfg);

@@ -20,12 +20,17 @@ enum mc_ptype {
     MC_PT_ANNOUNCE = 1, /* stream configuration + JPEG tables, ~10/s */
     MC_PT_VIDEO = 2,    /* one fragment of one tile */
     MC_PT_BYE = 3,      /* the sender is stopping (no payload) */
+    MC_PT_PARITY = 4,   /* Reed-Solomon parity of a block of packets */
 };
 
 /* Sizes in bytes. */
 #define MC_HDR_BYTES 20
 #define MC_VIDEO_HDR_BYTES 24 /* after the common header */
 #define MC_ANNOUNCE_FIXED_BYTES 32 /* after the common header, before the JPEG tables */
+#define MC_PARITY_HDR_BYTES 16 /* after the common header, before the parity symbol */
+/* A protected packet travels as a symbol of 2 length bytes + the packet, so
+ * a parity packet is 38 bytes longer than the longest packet it protects. */
+#define MC_FEC_OVERHEAD (MC_HDR_BYTES + MC_PARITY_HDR_BYTES + 2)
 
 /* Limits that a receiver enforces; a packet outside them is dropped. */
 #define MC_MAX_DIM 8192           /* picture width/height in pixels */
@@ -80,6 +85,18 @@ typedef struct {
     const uint8_t *jpeg_hdr; /* SOI .. end of SOS header; points into the packet */
 } mc_announce;
 
+/* Parity, after the common header (16 bytes + symbol). The block is the k
+ * packets with sequence numbers first_seq .. first_seq + k - 1; its parity
+ * packets carry first_seq + k .. first_seq + k + p - 1. */
+typedef struct {
+    uint32_t first_seq; /* seq of the block's first data packet */
+    uint32_t frame;     /* the frame during which the block was closed */
+    uint8_t k, p;       /* data and parity packets in the block */
+    uint8_t index;      /* this parity packet, 0..p-1 */
+    uint16_t sym_len;   /* symbol length: 2 + the longest data packet */
+    const uint8_t *sym; /* sym_len bytes; points into the packet */
+} mc_parity;
+
 /* Wrap-safe sequence comparison (RFC 1982 style, 32-bit). */
 static inline int32_t mc_seq_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 static inline int mc_seq_lt(uint32_t a, uint32_t b) { return mc_seq_diff(a, b) < 0; }
@@ -90,6 +107,7 @@ static inline int mc_seq_le(uint32_t a, uint32_t b) { return mc_seq_diff(a, b) <
 int mc_wire_write_header(uint8_t *buf, size_t cap, const mc_hdr *h);
 int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_video *v);
 int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_announce *a);
+int mc_wire_write_parity(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_parity *p);
 
 /* Parsers. mc_wire_parse_header checks magic and version; the others also
  * check that every field is internally consistent. Pointers in the output
@@ -97,6 +115,7 @@ int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_a
 int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h);
 int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *v);
 int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a);
+int mc_wire_parse_parity(const uint8_t *buf, size_t len, mc_parity *p);
 
 /* Number of tiles along an edge: ceil(px / tile). */
 static inline uint32_t mc_tiles_along(uint32_t px, uint32_t tile) { return (px + tile - 1) / tile; }

@@ -87,3 +87,13 @@ stop_checked() {
     rc=$?
     [ "$rc" = 0 ] || fail "$name exited with status $rc after SIGINT"
 }
+
+# drop_incoming NS PORT PCT: nftables in NS drops PCT % of incoming UDP to
+# PORT at random (numgen random), like a lossy switch or Wi-Fi bridge.
+drop_incoming() {
+    local ns=$1 port=$2 pct=$3
+    command -v nft >/dev/null || skip "nftables missing (tools/check installs it)"
+    ip netns exec "$ns" nft add table inet mcloss
+    ip netns exec "$ns" nft add chain inet mcloss in '{ type filter hook input priority 0; }'
+    ip netns exec "$ns" nft add rule inet mcloss in udp dport "$port" numgen random mod 100 \< "$pct" drop
+}
