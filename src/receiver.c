@@ -30,7 +30,9 @@
 #include "mc/wire.h"
 
 #define MC_RX_MAX_MEMORY (512u << 20) /* tile buffers + picture, per session */
-#define SESSION_SWITCH_SILENCE_US 500000u /* old sender quiet this long: follow a new one */
+/* The followed sender quiet this long (it sends ~40 packets in that time
+ * even when idle): follow a new one. */
+#define SESSION_SWITCH_SILENCE_US 300000u
 #define FRAME_RING 128
 #define LAT_SAMPLES 2048
 #define RX_BATCH 32
@@ -48,6 +50,8 @@ typedef struct {
     uint8_t orig_seen; /* a fragment of this version's original frame arrived */
     uint32_t ready_version, ready_len, ready_frame;
     uint32_t shown_version;
+    uint32_t newest_seen; /* newest version any fragment announced (valid if seen) */
+    uint8_t seen;
     uint32_t acc_frame; /* last frame this tile was counted in */
     uint8_t acc_valid;
     uint8_t *asm_buf, *ready_buf; /* entropy data at +MC_TILE_HEADROOM */
@@ -457,6 +461,10 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
     }
     frame_rec *f = frame_get(r, v.frame, h->ts_us, v.frame_tiles);
     tile_slot *s = &r->tiles[v.tile];
+    if (!s->seen || mc_seq_lt(s->newest_seen, v.version)) {
+        s->seen = 1;
+        s->newest_seen = v.version;
+    }
     /* A version we already hold (or hold ready) is a refresh we do not need. */
     if ((s->have && mc_seq_le(v.version, s->shown_version)) ||
         (s->ready && mc_seq_le(v.version, s->ready_version)) ||
@@ -703,6 +711,12 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->tile = r->grid.tile;
     st->fps = r->ann.fps;
     st->last_packet_us = r->last_rx_us;
+    st->tiles_behind = 0;
+    for (int i = 0; r->tiles && i < r->grid.count; i++) {
+        const tile_slot *t = &r->tiles[i];
+        if (t->seen && (!t->have || mc_seq_lt(t->shown_version, t->newest_seen)))
+            st->tiles_behind++;
+    }
     mc__fec_stats fs;
     mc__fecrx_stats(r->fec, &fs);
     st->fec_recovered = fs.recovered;

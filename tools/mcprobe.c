@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mc/cli.h"
@@ -23,6 +24,7 @@ typedef struct {
     uint16_t port;
     const char *iface, *snapshot;
     double duration_s;
+    long interval_ms;
     int json, verify, no_decode, quiet;
 } options;
 
@@ -35,6 +37,7 @@ static void usage(FILE *f)
 "  GROUP[:PORT]        multicast group and port (default 239.1.1.1:5004)\n"
 "  --iface ADDR|NAME   join on this interface (default: routing table)\n"
 "  --duration S        stop after S seconds (default: until Ctrl-C)\n"
+"  --interval MS       report every MS milliseconds, 50..60000 (default 1000)\n"
 "  --json              one JSON object per line, then a summary object\n"
 "  --no-decode         reassemble and count, but do not decode tiles\n"
 "  --verify-pattern    check every decoded tile against the built-in test\n"
@@ -53,7 +56,7 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct option longs[] = {
         {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
         {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
-        {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"interval", 1, 0, 'I'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -63,6 +66,12 @@ static int parse_args(int argc, char **argv, options *o)
         case 'd':
             if (mc_parse_double(optarg, 0.1, 1e7, &o->duration_s)) {
                 fprintf(stderr, "mcprobe: invalid --duration '%s': must be > 0 seconds\n", optarg);
+                return 2;
+            }
+            break;
+        case 'I':
+            if (mc_parse_long(optarg, 50, 60000, &o->interval_ms)) {
+                fprintf(stderr, "mcprobe: invalid --interval '%s': must be 50..60000 ms\n", optarg);
                 return 2;
             }
             break;
@@ -109,7 +118,9 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
     if (residual < 0)
         residual = 0;
     if (o->json) {
-        printf("{\"type\":\"%s\",\"t\":%.1f,\"state\":\"%s\",\"session\":\"%08x\",\"width\":%d,"
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        printf("{\"type\":\"%s\",\"t\":%.2f,\"wall\":%.3f,\"tiles_behind\":%d,\"state\":\"%s\",\"session\":\"%08x\",\"width\":%d,"
                "\"height\":%d,\"fps\":%.2f,\"mbit_s\":%.3f,\"packets\":%llu,\"expected\":%llu,"
                "\"received\":%llu,\"lost\":%lld,\"loss_pct\":%.3f,\"tiles\":%d,\"tiles_held\":%d,"
                "\"tiles_complete\":%llu,\"tiles_decoded\":%llu,\"decode_errors\":%llu,"
@@ -118,7 +129,8 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                "\"residual_lost\":%lld,\"frames_seen\":%llu,\"tiles_first_seen\":%llu,"
                "\"tiles_first_try\":%llu,\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
                "\"lat_decoded_ms\":[%.2f,%.2f,%.2f]",
-               kind, t, state_name(st->state), st->session, st->width, st->height, fps, mbit,
+               kind, t, (double)wall.tv_sec + wall.tv_nsec / 1e9, st->tiles_behind,
+               state_name(st->state), st->session, st->width, st->height, fps, mbit,
                (unsigned long long)st->packets, (unsigned long long)st->expected,
                (unsigned long long)st->received, lost, loss_pct, st->tiles, st->tiles_held,
                (unsigned long long)st->tiles_complete, (unsigned long long)st->tiles_decoded,
@@ -179,7 +191,7 @@ static int write_ppm(mc_receiver *r, const char *path)
 
 int main(int argc, char **argv)
 {
-    options o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT};
+    options o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .interval_ms = 1000};
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -218,12 +230,13 @@ int main(int argc, char **argv)
         double t = (double)(now - start) / 1e6;
         if (o.duration_s > 0 && t >= o.duration_s)
             break;
-        uint64_t wake = last + 1000000u;
+        uint64_t step = (uint64_t)o.interval_ms * 1000u;
+        uint64_t wake = last + step;
         if (o.duration_s > 0 && start + (uint64_t)(o.duration_s * 1e6) < wake)
             wake = start + (uint64_t)(o.duration_s * 1e6);
         mc_sleep_until_us(wake);
         now = mc_now_us();
-        if (now - last < 1000000u)
+        if (now - last < step)
             continue;
         mc_receiver_get_stats(r, &st);
         if (v)

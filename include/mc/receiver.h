@@ -64,6 +64,7 @@ typedef struct {
     uint64_t tiles_first_seen, tiles_first_try;
     uint64_t frames_seen, frames_complete, frames_decoded;
     int tiles_held;             /* tiles of the grid that hold a picture */
+    int tiles_behind;           /* tiles showing an older version than one seen on the wire */
     uint64_t last_packet_us;    /* when the current session was last heard */
     double lat_complete_ms[3];  /* p50, p95, p99 capture -> last packet of frame */
     double lat_decoded_ms[3];   /* p50, p95, p99 capture -> frame decoded */
