@@ -15,6 +15,7 @@
 #include "mc/receiver.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 #include "fecrx.h"
+#include "receiver_internal.h"
 #include "mc/common.h"
 #include "mc/jpeg.h"
 #include "mc/net.h"
@@ -114,6 +116,12 @@ struct mc_receiver {
     uint8_t (*rxbufs)[RX_BUF_BYTES]; /* RX_BATCH datagrams for recvmmsg */
 
     mc__fecrx *fec;
+    uint32_t rx_src;        /* source address of the datagram being fed (network order) */
+    uint32_t ctrl_ip;       /* the followed sender's address, 0 = unknown */
+    int64_t clock_offset_us;
+    uint32_t clock_rtt_us;
+    int clock_synced;
+    mc__ctrl_client *client;
     mc_receiver_stats st;
     float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
     int lat_c_n, lat_d_n;
@@ -125,6 +133,7 @@ void mc_receiver_config_default(mc_receiver_config *cfg)
     cfg->group = MC_DEFAULT_GROUP;
     cfg->port = MC_DEFAULT_PORT;
     cfg->rcvbuf_bytes = 8 << 20;
+    cfg->ctrl = 1;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = n > 0 && n < 64 ? (int)n : 2;
 }
@@ -243,6 +252,8 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     r->last_rx_us = now;
     r->seq_init = 0;
     r->st.sessions++;
+    r->ctrl_ip = r->rx_src;
+    r->clock_synced = 0;
     r->st.expected = r->st.received = r->st.frames_complete = r->st.frames_decoded = 0;
     r->st.frames_seen = 0;
     r->st.tiles_held = 0;
@@ -281,7 +292,7 @@ static void frame_decoded(mc_receiver *r, uint32_t frame, uint64_t now)
         return;
     if (++f->decoded == f->expected) {
         r->st.frames_decoded++;
-        lat_add(r->lat_d, &r->lat_d_n, (double)(int64_t)(now - f->ts_us) / 1000.0);
+        lat_add(r->lat_d, &r->lat_d_n, (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0);
         r->pic_seq++;
         pthread_cond_broadcast(&r->cv_pic);
     }
@@ -297,7 +308,7 @@ static void frame_account(mc_receiver *r, frame_rec *f, tile_slot *t, int alread
     t->acc_frame = f->frame;
     if (++f->accounted == f->expected) {
         r->st.frames_complete++;
-        lat_add(r->lat_c, &r->lat_c_n, (double)(int64_t)(now - f->ts_us) / 1000.0);
+        lat_add(r->lat_c, &r->lat_c_n, (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0);
     }
     if (already_decoded)
         frame_decoded(r, f->frame, now);
@@ -561,6 +572,8 @@ static int on_announce(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size
         return session_start(r, h, &a, now);
     r->ann.frame = a.frame;
     r->ann.ctrl_port = a.ctrl_port;
+    if (r->rx_src)
+        r->ctrl_ip = r->rx_src;
     return 0;
 }
 
@@ -658,9 +671,11 @@ static void *rx_main(void *arg)
     uint8_t(*bufs)[RX_BUF_BYTES] = r->rxbufs;
     struct mmsghdr msgs[RX_BATCH];
     struct iovec iov[RX_BATCH];
+    struct sockaddr_in src[RX_BATCH];
     for (int i = 0; i < RX_BATCH; i++) {
         iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = RX_BUF_BYTES};
-        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
+        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1,
+                                               .msg_name = &src[i], .msg_namelen = sizeof(src[i])}};
     }
     for (;;) {
         pthread_mutex_lock(&r->mu);
@@ -671,10 +686,22 @@ static void *rx_main(void *arg)
         struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
         if (poll(&pfd, 1, 100) <= 0)
             continue;
+        for (int i = 0; i < RX_BATCH; i++)
+            msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
         int n = recvmmsg(r->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
         uint64_t now = mc_now_us();
-        for (int i = 0; i < n; i++)
-            mc_receiver_feed(r, bufs[i], msgs[i].msg_len, now);
+        for (int i = 0; i < n; i++) {
+            pthread_mutex_lock(&r->mu);
+            /* Where the sender's control channel would be. Loopback multicast
+             * without an interface address arrives from 0.0.0.0: that can
+             * only be this host. */
+            r->rx_src = src[i].sin_addr.s_addr ? src[i].sin_addr.s_addr : htonl(INADDR_LOOPBACK);
+            feed_locked(r, bufs[i], msgs[i].msg_len, now);
+            r->rx_src = 0;
+            if (r->nworkers == 0 && r->tiles)
+                decode_inline(r);
+            pthread_mutex_unlock(&r->mu);
+        }
     }
     return NULL;
 }
@@ -699,6 +726,45 @@ static void percentiles(const float *ring, int n, double out[3])
     out[2] = tmp[(k - 1) * 99 / 100];
 }
 
+int mc__receiver_ctrl_target(mc_receiver *r, uint32_t *ip_be, uint16_t *port, uint32_t *session)
+{
+    pthread_mutex_lock(&r->mu);
+    int known = r->state == MC_RX_LIVE && r->ctrl_ip && r->ann.ctrl_port;
+    *ip_be = r->ctrl_ip;
+    *port = r->ann.ctrl_port;
+    *session = r->session;
+    pthread_mutex_unlock(&r->mu);
+    return known;
+}
+
+int mc__receiver_lagging(mc_receiver *r, uint16_t *tiles, int max, int *missing, int *total)
+{
+    int n = 0;
+    pthread_mutex_lock(&r->mu);
+    *missing = 0;
+    *total = r->tiles ? r->grid.count : 0;
+    for (int i = 0; r->tiles && i < r->grid.count; i++) {
+        const tile_slot *t = &r->tiles[i];
+        *missing += !t->have;
+        if (t->seen && !t->ready && (!t->have || mc_seq_lt(t->shown_version, t->newest_seen))) {
+            if (n < max)
+                tiles[n] = (uint16_t)i;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
+void mc__receiver_set_clock_offset(mc_receiver *r, int64_t offset_us, uint32_t rtt_us)
+{
+    pthread_mutex_lock(&r->mu);
+    r->clock_offset_us = offset_us;
+    r->clock_rtt_us = rtt_us;
+    r->clock_synced = 1;
+    pthread_mutex_unlock(&r->mu);
+}
+
 void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
 {
     pthread_mutex_lock(&r->mu);
@@ -711,6 +777,9 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->tile = r->grid.tile;
     st->fps = r->ann.fps;
     st->last_packet_us = r->last_rx_us;
+    st->clock_synced = r->clock_synced;
+    st->clock_offset_us = r->clock_offset_us;
+    st->clock_rtt_us = r->clock_rtt_us;
     st->tiles_behind = 0;
     for (int i = 0; r->tiles && i < r->grid.count; i++) {
         const tile_slot *t = &r->tiles[i];
@@ -728,6 +797,8 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     percentiles(r->lat_d, r->lat_d_n, st->lat_decoded_ms);
     st->lat_samples = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
     pthread_mutex_unlock(&r->mu);
+    if (r->client)
+        mc__ctrl_client_stats(r->client, st);
 }
 
 int mc_receiver_wait(mc_receiver *r, int timeout_ms)
@@ -814,6 +885,8 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
             err = pthread_create(&r->rx_thread, NULL, rx_main, r) ? MC_ENOMEM : 0;
             r->rx_started = !err;
         }
+        if (!err && cfg->ctrl)
+            err = mc__ctrl_client_create(r, cfg->name, &r->client);
     }
     if (err) {
         mc_receiver_destroy(r);
@@ -832,6 +905,7 @@ void mc_receiver_destroy(mc_receiver *r)
     pthread_cond_broadcast(&r->cv_dec);
     pthread_cond_broadcast(&r->cv_pic);
     pthread_mutex_unlock(&r->mu);
+    mc__ctrl_client_destroy(r->client); /* before the receiver state it reads goes */
     if (r->rx_started)
         pthread_join(r->rx_thread, NULL);
     for (int i = 0; r->threads && i < r->nworkers; i++)

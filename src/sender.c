@@ -17,11 +17,13 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "ctrl_server.h"
 #include "mc/common.h"
 #include "mc/fec.h"
 #include "mc/jpeg.h"
@@ -60,6 +62,9 @@ struct mc_sender {
     uint8_t *cur_slot;
     uint32_t *version;
     uint16_t *refresh; /* this frame's refresh tiles (submitter only) */
+    uint8_t *mark;     /* tiles asked for by viewers this frame (submitter only) */
+    mc__ctrl_server *ctrl;
+    _Atomic int fec_now; /* parity percent in force (--fec auto changes it) */
     uint8_t *changed;
     uint8_t *ref; /* last picture seen; workers encode from it */
     int ref_pitch;
@@ -118,6 +123,7 @@ void mc_sender_config_default(mc_sender_config *cfg)
     cfg->max_bitrate_mbit = 100.0;
     cfg->fec_percent = 20;
     cfg->fec_block = 32;
+    cfg->max_viewers = 256;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = n > 0 && n < 64 ? (int)n : 2;
 }
@@ -135,7 +141,7 @@ static int config_check(const mc_sender_config *c)
     if (c->subsamp != MC_SUBSAMP_420 && c->subsamp != MC_SUBSAMP_444)
         return MC_EINVAL;
     if (c->fec_percent < 0 || c->fec_percent > 400 || c->fec_block < 1 ||
-        c->fec_block > MC_FEC_MAX_K)
+        c->fec_block > MC_FEC_MAX_K || c->max_viewers < 1 || c->max_viewers > 4096)
         return MC_EINVAL;
     return 0;
 }
@@ -225,6 +231,10 @@ typedef struct {
     uint64_t packets, bytes, wait_us, errors, fec_blocks, fec_parity;
 } send_tally;
 
+/* FEC is on unless --fec 0 without auto; data packets then leave room for
+ * the symbol overhead so parity packets fit the MTU too. */
+static int fec_on(const mc_sender_config *c) { return c->fec_percent > 0 || c->fec_auto; }
+
 static void send_raw(mc_sender *s, size_t len, send_tally *tally)
 {
     tally->wait_us += pace(s, len + UDP_IP_OVERHEAD);
@@ -239,7 +249,7 @@ static void send_raw(mc_sender *s, size_t len, send_tally *tally)
  * waits for the next frame: FEC adds no latency. */
 static void fec_flush(mc_sender *s, uint32_t frame, send_tally *tally)
 {
-    int k = s->fec_n, p = mc_fec_parity_count(k, s->cfg.fec_percent);
+    int k = s->fec_n, p = mc_fec_parity_count(k, atomic_load(&s->fec_now));
     s->fec_n = 0;
     if (k == 0 || p == 0)
         return;
@@ -273,7 +283,7 @@ static void fec_flush(mc_sender *s, uint32_t frame, send_tally *tally)
 static void send_packet(mc_sender *s, size_t len, send_tally *tally)
 {
     send_raw(s, len, tally);
-    if (!s->cfg.fec_percent)
+    if (!fec_on(&s->cfg))
         return;
     if (s->fec_n == 0) {
         s->fec_first_seq = s->seq - 1;
@@ -302,7 +312,7 @@ static void send_announce(mc_sender *s, uint32_t frame, send_tally *tally)
         .frame = frame, .ctrl_port = s->cfg.ctrl_port, .jpeg_hdr_len = (uint16_t)s->tmpl_len,
         .sof_off = s->sof_off, .jpeg_hdr = s->tmpl,
     };
-    size_t cap = (size_t)s->cfg.mtu - (s->cfg.fec_percent ? MC_FEC_OVERHEAD : 0);
+    size_t cap = (size_t)s->cfg.mtu - (fec_on(&s->cfg) ? MC_FEC_OVERHEAD : 0);
     int n = mc_wire_write_announce(s->pkt, cap, &h, &a);
     if (n > 0)
         send_packet(s, (size_t)n, tally);
@@ -312,7 +322,7 @@ static void send_announce(mc_sender *s, uint32_t frame, send_tally *tally)
 static void send_tile(mc_sender *s, const send_item *it, send_tally *tally)
 {
     size_t room = (size_t)s->cfg.mtu - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES -
-                  (s->cfg.fec_percent ? MC_FEC_OVERHEAD : 0);
+                  (fec_on(&s->cfg) ? MC_FEC_OVERHEAD : 0);
     size_t frags = (it->len + room - 1) / room;
     const uint8_t *data = slot_data(s, it->tile, it->slot);
     for (size_t k = 0; k < frags; k++) {
@@ -414,11 +424,13 @@ static int alloc_state(mc_sender *s)
     s->refresh_per_frame = (int)((n + (frames > 0 ? frames : 1) - 1) / (frames > 0 ? frames : 1));
     if (s->refresh_per_frame < 1)
         s->refresh_per_frame = 1;
-    s->refresh = calloc((size_t)s->refresh_per_frame, sizeof(*s->refresh));
+    /* Room for every tile: repairs and keyframes join the refresh. */
+    s->refresh = calloc((size_t)n, sizeof(*s->refresh));
+    s->mark = calloc((size_t)n, 1);
     s->sym_cap = (size_t)s->cfg.mtu + 2;
     s->fec_data = malloc(MC_FEC_MAX_K * s->sym_cap);
     s->fec_parity = malloc(MC_FEC_MAX_P * s->sym_cap);
-    return s->refresh && s->fec_data && s->fec_parity ? 0 : MC_ENOMEM;
+    return s->refresh && s->mark && s->fec_data && s->fec_parity ? 0 : MC_ENOMEM;
 }
 
 static int start_threads(mc_sender *s)
@@ -472,9 +484,13 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
         s->burst_bytes = 16.0 * (cfg->mtu + UDP_IP_OVERHEAD);
     s->tokens = s->burst_bytes;
     s->last_refill_us = mc_now_us();
+    atomic_init(&s->fec_now, cfg->fec_percent ? cfg->fec_percent : (cfg->fec_auto ? 20 : 0));
     err = mc_grid_init(&s->grid, cfg->width, cfg->height, cfg->tile);
     if (!err)
         err = alloc_state(s);
+    if (!err && cfg->ctrl_port)
+        err = mc__ctrl_server_create(cfg->ctrl_port, s->grid.count, s->session,
+                                     cfg->max_viewers, &s->ctrl);
     if (!err && !cfg->sink) {
         s->fd = mc_net_open_sender(cfg->group, cfg->port, cfg->iface, cfg->ttl, cfg->loop);
         err = s->fd < 0 ? s->fd : 0;
@@ -489,19 +505,47 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
     return 0;
 }
 
-/* Picks this frame's refresh tiles round-robin, skipping tiles that are
- * sent anyway because they changed. Runs in the submitter, which owns
+/* Picks this frame's resent tiles: first those viewers asked for (repairs,
+ * keyframe), then the rolling refresh round-robin, skipping tiles sent
+ * anyway because they changed. Runs in the submitter, which owns
  * refresh_next. */
-static int pick_refresh(mc_sender *s)
+static int pick_refresh(mc_sender *s, int *asked)
 {
-    int n = 0;
-    for (int seen = 0; seen < s->grid.count && n < s->refresh_per_frame; seen++) {
-        int t = s->refresh_next;
-        s->refresh_next = (s->refresh_next + 1) % s->grid.count;
-        if (!s->changed[t])
+    int n = 0, keyframe = 0, count = s->grid.count;
+    if (count <= 0)
+        return 0;
+    memset(s->mark, 0, (size_t)count);
+    if (s->ctrl) {
+        mc__ctrl_server_take(s->ctrl, s->mark, &keyframe);
+        if (keyframe)
+            memset(s->mark, 1, (size_t)count);
+    }
+    /* Tiles the viewers asked for (merged over all of them: each goes out
+     * once however many asked), unless they are sent anyway. */
+    for (int t = 0; t < count; t++)
+        if (s->mark[t] && !s->changed[t])
             s->refresh[n++] = (uint16_t)t;
+    *asked = n;
+    for (int seen = 0, r = 0; seen < count && r < s->refresh_per_frame; seen++) {
+        int t = s->refresh_next;
+        s->refresh_next = (s->refresh_next + 1) % count;
+        if (!s->changed[t] && !s->mark[t]) {
+            s->refresh[n++] = (uint16_t)t;
+            r++;
+        }
     }
     return n;
+}
+
+/* --fec auto: parity for the worse viewers of the room (90th percentile of
+ * reported loss): 10 % + 3 x loss, between 10 and 60 %. */
+static void update_fec(mc_sender *s, uint32_t frame)
+{
+    if (!s->cfg.fec_auto || !s->ctrl || frame % 15)
+        return;
+    double loss = mc__ctrl_server_room_loss(s->ctrl);
+    int pct = loss < 0 ? s->cfg.fec_percent : (int)(10.0 + 3.0 * loss + 0.5);
+    atomic_store(&s->fec_now, pct < 10 ? 10 : pct > 60 ? 60 : pct);
 }
 
 /* Waits until frame `n` may enter the pipeline (see the top of the file).
@@ -544,7 +588,8 @@ int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capt
             s->jobs[k++] = (uint16_t)t;
             s->version[t] = n;
         }
-    int nref = pick_refresh(s);
+    int asked = 0, nref = pick_refresh(s, &asked);
+    update_fec(s, n);
     uint16_t frame_tiles = (uint16_t)(nchanged + nref);
 
     pthread_mutex_lock(&s->mu);
@@ -584,6 +629,14 @@ void mc_sender_get_stats(mc_sender *s, mc_sender_stats *st)
     pthread_mutex_lock(&s->mu);
     *st = s->st;
     pthread_mutex_unlock(&s->mu);
+    if (s->ctrl)
+        mc__ctrl_server_stats(s->ctrl, st);
+    st->fec_percent_now = atomic_load(&s->fec_now);
+}
+
+int mc_sender_roster(mc_sender *s, mc_viewer_info *out, int max)
+{
+    return s->ctrl ? mc__ctrl_server_roster(s->ctrl, out, max) : 0;
 }
 
 uint32_t mc_sender_session(const mc_sender *s) { return s->session; }
@@ -619,6 +672,7 @@ void mc_sender_destroy(mc_sender *s)
         pthread_join(s->send_thread, NULL);
         send_bye(s);
     }
+    mc__ctrl_server_destroy(s->ctrl);
     if (s->fd >= 0)
         close(s->fd);
     for (int i = 0; s->enc && i < s->cfg.threads; i++)
@@ -631,6 +685,7 @@ void mc_sender_destroy(mc_sender *s)
     free(s->ref);
     free(s->changed);
     free(s->refresh);
+    free(s->mark);
     free(s->fec_data);
     free(s->fec_parity);
     free(s->version);

@@ -34,7 +34,7 @@ for t in mcshare mcview mcprobe mcbench; do
 done
 # Every mcshare option that takes a value refuses nonsense.
 for opt in --group --port --source --region --size --fps --quality --subsampling --tile \
-           --refresh --max-bitrate --mtu --ttl --cursor --damage --fec --threads --frames --duration; do
+           --refresh --max-bitrate --mtu --ttl --cursor --damage --fec --ctrl-port --max-viewers --threads --frames --duration; do
     check 2 "mcshare $opt nonsense" "$BIN/mcshare" "$opt" nonsense
 done
 check 2 "mcshare --fps 0" "$BIN/mcshare" --fps 0

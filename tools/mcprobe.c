@@ -25,7 +25,8 @@ typedef struct {
     const char *iface, *snapshot;
     double duration_s;
     long interval_ms;
-    int json, verify, no_decode, quiet;
+    int json, verify, no_decode, quiet, no_control;
+    const char *name;
 } options;
 
 static void usage(FILE *f)
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 "  --interval MS       report every MS milliseconds, 50..60000 (default 1000)\n"
 "  --json              one JSON object per line, then a summary object\n"
 "  --no-decode         reassemble and count, but do not decode tiles\n"
+"  --name NAME         name shown to the teacher (default: host name)\n"
+"  --no-control        do not use the sender's control channel\n"
 "  --verify-pattern    check every decoded tile against the built-in test\n"
 "                      pattern (sender running --source test); counts wrong tiles\n"
 "  --snapshot FILE     write the final picture as a binary PPM\n"
@@ -56,7 +59,7 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct option longs[] = {
         {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
         {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
-        {"interval", 1, 0, 'I'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"interval", 1, 0, 'I'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -76,6 +79,8 @@ static int parse_args(int argc, char **argv, options *o)
             }
             break;
         case 'j': o->json = 1; break;
+        case 'N': o->name = optarg; break;
+        case 'C': o->no_control = 1; break;
         case 'n': o->no_decode = 1; break;
         case 'p': o->verify = 1; break;
         case 's': o->snapshot = optarg; break;
@@ -127,7 +132,9 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                "\"frames_complete\":%llu,\"frames_decoded\":%llu,\"dropped_invalid\":%llu,"
                "\"foreign_session\":%llu,\"fec_recovered\":%llu,\"fec_unrecoverable\":%llu,"
                "\"residual_lost\":%lld,\"frames_seen\":%llu,\"tiles_first_seen\":%llu,"
-               "\"tiles_first_try\":%llu,\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
+               "\"tiles_first_try\":%llu,\"ctrl_connected\":%d,\"keyframes_asked\":%llu,"
+               "\"repairs_asked\":%llu,\"clock_synced\":%d,\"clock_offset_us\":%lld,"
+               "\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
                "\"lat_decoded_ms\":[%.2f,%.2f,%.2f]",
                kind, t, (double)wall.tv_sec + wall.tv_nsec / 1e9, st->tiles_behind,
                state_name(st->state), st->session, st->width, st->height, fps, mbit,
@@ -141,7 +148,10 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                (unsigned long long)st->foreign_session, (unsigned long long)st->fec_recovered,
                (unsigned long long)st->fec_unrecoverable, residual,
                (unsigned long long)st->frames_seen, (unsigned long long)st->tiles_first_seen,
-               (unsigned long long)st->tiles_first_try, st->lat_complete_ms[0],
+               (unsigned long long)st->tiles_first_try, st->ctrl_connected,
+               (unsigned long long)st->ctrl_keyframes_asked,
+               (unsigned long long)st->ctrl_repairs_asked, st->clock_synced,
+               (long long)st->clock_offset_us, st->lat_complete_ms[0],
                st->lat_complete_ms[1], st->lat_complete_ms[2], st->lat_decoded_ms[0],
                st->lat_decoded_ms[1], st->lat_decoded_ms[2]);
         if (vr)
@@ -208,6 +218,8 @@ int main(int argc, char **argv)
     rc_cfg.port = o.port;
     rc_cfg.iface = o.iface;
     rc_cfg.no_decode = o.no_decode;
+    rc_cfg.ctrl = !o.no_control;
+    rc_cfg.name = o.name;
     if (v) {
         rc_cfg.on_tile = mc_verifier_on_tile;
         rc_cfg.cb_ctx = v;

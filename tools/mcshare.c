@@ -16,12 +16,14 @@
 #include "mc/testsrc.h"
 #include "mc/wire.h"
 
-static volatile sig_atomic_t g_stop;
+static volatile sig_atomic_t g_stop, g_roster;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    g_stop = 1;
+    if (sig == SIGUSR1)
+        g_roster = 1;
+    else
+        g_stop = 1;
 }
 
 typedef struct {
@@ -30,7 +32,8 @@ typedef struct {
     const char *display, *source;
     int rx, ry, rw, rh; /* --region */
     int ow, oh;         /* --size */
-    int cursor, damage;
+    int cursor, damage, roster;
+    long ctrl_port; /* -1: data port + 1 */
     long frames;        /* stop after this many frames (0 = run until signalled) */
     double duration_s;
 } options;
@@ -57,8 +60,15 @@ static void usage(FILE *f)
 "  --tile N             tile edge in pixels, multiple of 8, 16..512 (default 64)\n"
 "  --refresh MS         resend every tile at least this often, 100..60000 (default 1000)\n"
 "  --max-bitrate MBIT   pace the stream to this many Mbit/s (default 100)\n"
-"  --fec PCT            Reed-Solomon parity, %% of data packets, 0..200; at least 2\n"
-"                       parity packets per block; 0 turns FEC off (default 20)\n"
+"  --fec PCT|auto       Reed-Solomon parity, %% of data packets, 0..200, at least 2\n"
+"                       parity packets per block; 0 turns FEC off; auto sizes it\n"
+"                       from the viewers' reported loss (default 20)\n"
+"  --ctrl-port N        control channel port (ENet, UDP) for repairs, keyframes,\n"
+"                       reports and clock sync; 0 turns it off (default: port + 1)\n"
+"  --max-viewers N      control connections accepted (default 256; watching\n"
+"                       needs none)\n"
+"  --roster             list the connected viewers with each status line\n"
+"                       (kill -USR1 prints it at any time)\n"
 "  --mtu BYTES          largest UDP payload, %d..%d (default 1200)\n"
 "  --ttl N              multicast TTL; 1 keeps it on the LAN (default 1)\n"
 "  --iface ADDR|NAME    send on this interface (default: routing table)\n"
@@ -84,7 +94,8 @@ static int bad(const char *opt, const char *val, const char *why)
 
 enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
-       O_THREADS, O_FRAMES, O_DURATION, O_DAMAGE, O_FEC };
+       O_THREADS, O_FRAMES, O_DURATION, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
+       O_ROSTER };
 
 static int parse_one(options *o, int c, const char *v)
 {
@@ -153,9 +164,23 @@ static int parse_one(options *o, int c, const char *v)
         o->cursor = !strcmp(v, "on");
         return 0;
     case O_FEC:
-        if (mc_parse_long(v, 0, 200, &n)) return bad("--fec", v, "must be 0..200 (percent)");
+        if (!strcmp(v, "auto")) {
+            o->s.fec_auto = 1;
+            o->s.fec_percent = 20; /* until the first reports arrive */
+            return 0;
+        }
+        if (mc_parse_long(v, 0, 200, &n)) return bad("--fec", v, "must be 0..200 (percent) or auto");
         o->s.fec_percent = (int)n;
+        o->s.fec_auto = 0;
         return 0;
+    case O_CTRL_PORT:
+        if (mc_parse_long(v, 0, 65535, &o->ctrl_port)) return bad("--ctrl-port", v, "must be 0..65535");
+        return 0;
+    case O_MAX_VIEWERS:
+        if (mc_parse_long(v, 1, 4096, &n)) return bad("--max-viewers", v, "must be 1..4096");
+        o->s.max_viewers = (int)n;
+        return 0;
+    case O_ROSTER: o->roster = 1; return 0;
     case O_DAMAGE:
         if (strcmp(v, "on") && strcmp(v, "off")) return bad("--damage", v, "must be on or off");
         o->damage = !strcmp(v, "on");
@@ -183,7 +208,9 @@ static int parse_args(int argc, char **argv, options *o)
         {"tile", 1, 0, O_TILE}, {"refresh", 1, 0, O_REFRESH}, {"max-bitrate", 1, 0, O_BITRATE},
         {"mtu", 1, 0, O_MTU}, {"ttl", 1, 0, O_TTL}, {"iface", 1, 0, O_IFACE},
         {"loop", 0, 0, O_LOOP}, {"cursor", 1, 0, O_CURSOR}, {"threads", 1, 0, O_THREADS},
-        {"frames", 1, 0, O_FRAMES}, {"damage", 1, 0, O_DAMAGE}, {"fec", 1, 0, O_FEC}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
+        {"frames", 1, 0, O_FRAMES}, {"damage", 1, 0, O_DAMAGE}, {"fec", 1, 0, O_FEC},
+        {"ctrl-port", 1, 0, O_CTRL_PORT}, {"max-viewers", 1, 0, O_MAX_VIEWERS},
+        {"roster", 0, 0, O_ROSTER}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
         {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -284,17 +311,46 @@ static int grab(source *src, const options *o, uint32_t n, const uint8_t **px, i
     return 0;
 }
 
+static void print_roster(mc_sender *s)
+{
+    static mc_viewer_info v[4096];
+    int n = mc_sender_roster(s, v, 4096);
+    fprintf(stderr, "mcshare: %d viewer%s connected\n", n, n == 1 ? "" : "s");
+    fprintf(stderr, "  %-24s %-21s %8s %7s %11s %15s %8s\n", "name", "address", "since", "loss",
+            "tiles", "latency p50/95", "refused");
+    for (int i = 0; i < n; i++) {
+        char loss[16] = "-", tiles[24] = "-", lat[24] = "-";
+        if (v[i].report_age_s >= 0) {
+            snprintf(loss, sizeof(loss), "%.2f%%", v[i].loss_pct);
+            snprintf(tiles, sizeof(tiles), "%d/%d", v[i].tiles_held, v[i].tiles_total);
+            snprintf(lat, sizeof(lat), "%.1f/%.1f ms", v[i].lat_p50_ms, v[i].lat_p95_ms);
+        }
+        fprintf(stderr, "  %-24s %-21s %7.0fs %7s %11s %15s %8llu\n", v[i].name, v[i].addr,
+                v[i].connected_s, loss, tiles, lat, (unsigned long long)v[i].dropped);
+    }
+}
+
 static void status_line(mc_sender *s, mc_sender_stats *prev, uint64_t dt_us)
 {
     mc_sender_stats st;
     mc_sender_get_stats(s, &st);
+    static mc_viewer_info v[4096];
+    int n = mc_sender_roster(s, v, 4096);
+    double worst = -1;
+    for (int i = 0; i < n; i++)
+        if (v[i].report_age_s >= 0 && v[i].loss_pct > worst)
+            worst = v[i].loss_pct;
+    char w[32] = "-";
+    if (worst >= 0)
+        snprintf(w, sizeof(w), "%.2f %%", worst);
     double sec = (double)dt_us / 1e6;
-    fprintf(stderr, "mcshare: %.1f fps, %.2f Mbit/s, %.0f pkt/s, tiles %.0f changed + %.0f refreshed /s\n",
-            (double)(st.frames - prev->frames) / sec,
+    fprintf(stderr, "mcshare: %d viewers, worst loss %s, FEC %d %%, %.1f fps, %.2f Mbit/s, "
+            "tiles %.0f changed + %.0f resent /s, repairs %llu, keyframes %llu\n",
+            st.viewers, w, st.fec_percent_now, (double)(st.frames - prev->frames) / sec,
             (double)(st.bytes - prev->bytes) * 8 / sec / 1e6,
-            (double)(st.packets - prev->packets) / sec,
             (double)(st.tiles_changed - prev->tiles_changed) / sec,
-            (double)(st.tiles_refreshed - prev->tiles_refreshed) / sec);
+            (double)(st.tiles_refreshed - prev->tiles_refreshed) / sec,
+            (unsigned long long)st.repairs_sent, (unsigned long long)st.keyframes_sent);
     *prev = st;
 }
 
@@ -319,9 +375,15 @@ static int run(options *o, source *src, mc_sender *s)
         if (mc_sender_submit(s, px, pitch, ts))
             break;
         uint64_t now = mc_now_us();
-        if (mc_log_level > 0 && now - last_status >= 5000000u) {
+        if ((mc_log_level > 0 || o->roster) && now - last_status >= 5000000u) {
             status_line(s, &prev, now - last_status);
+            if (o->roster)
+                print_roster(s);
             last_status = now;
+        }
+        if (g_roster) {
+            g_roster = 0;
+            print_roster(s);
         }
         /* Late (slow link or a slow capture): skip ahead, do not catch up. */
         next += interval;
@@ -334,13 +396,14 @@ static int run(options *o, source *src, mc_sender *s)
 
 int main(int argc, char **argv)
 {
-    options o = {.cursor = 1, .damage = 1};
+    options o = {.cursor = 1, .damage = 1, .ctrl_port = -1};
     mc_sender_config_default(&o.s);
     strcpy(o.group, MC_DEFAULT_GROUP);
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
     o.s.group = o.group;
+    o.s.ctrl_port = (uint16_t)(o.ctrl_port < 0 ? (o.s.port + 1) % 65536 : o.ctrl_port);
 
     source src = {0};
     if (open_source(&o, &src))
@@ -355,10 +418,20 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     mc_sender *s = NULL;
     int err = mc_sender_create(&o.s, &s);
+    if (err == MC_EADDR && o.s.ctrl_port) {
+        /* Watching needs no control channel: say so and go on without it. */
+        fprintf(stderr, "mcshare: control port %u is busy (another mcshare?); broadcasting "
+                "without repairs and reports (choose one with --ctrl-port)\n",
+                (unsigned)o.s.ctrl_port);
+        o.s.ctrl_port = 0;
+        o.s.fec_auto = 0;
+        err = mc_sender_create(&o.s, &s);
+    }
     if (err) {
         fprintf(stderr, "mcshare: cannot start the broadcast on %s:%u: %s\n", o.group,
                 (unsigned)o.s.port, mc_strerror(err));
@@ -366,10 +439,12 @@ int main(int argc, char **argv)
         goto cleanup;
     }
     fprintf(stderr, "mcshare: broadcasting %dx%d (%s) to %s:%u — tile %d, quality %d, %d fps, "
-            "≤ %.0f Mbit/s, FEC %d %%, session %08x. Viewers: mcview %s%s%u. Ctrl-C stops.\n",
+            "≤ %.0f Mbit/s, FEC %d %%%s, control port %u, session %08x. Viewers: mcview %s%s%u. "
+            "Ctrl-C stops.\n",
             o.s.width, o.s.height, src.cap ? "screen" : src.video ? "test-video" : "test pattern", o.group,
             (unsigned)o.s.port, o.s.tile, o.s.quality, o.s.fps, o.s.max_bitrate_mbit,
-            o.s.fec_percent, mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
+            o.s.fec_percent, o.s.fec_auto ? " (auto)" : "", (unsigned)o.s.ctrl_port,
+            mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
     rc = run(&o, &src, s);
     if (!rc && !g_stop)
         mc_sender_flush(s); /* --frames/--duration: let the last frame out */

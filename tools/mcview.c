@@ -29,7 +29,8 @@ typedef struct {
     char group[64];
     uint16_t port;
     const char *iface;
-    int fullscreen, win_w, win_h, stats;
+    int fullscreen, win_w, win_h, stats, no_control;
+    const char *name;
 } options;
 
 typedef struct {
@@ -55,6 +56,9 @@ static void usage(FILE *f)
 "  --window WxH        window size (default 1280x720)\n"
 "  --iface ADDR|NAME   join on this interface (default: routing table)\n"
 "  --stats             show the statistics line from the start\n"
+"  --name NAME         name shown to the teacher (default: host name)\n"
+"  --no-control        do not use the sender's control channel (no repairs,\n"
+"                      reports or clock sync; the picture still converges)\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
 "  -h, --help, -V, --version\n\n"
 "Keys: F full screen on/off, S statistics line on/off, Q or Esc quits.\n");
@@ -64,7 +68,7 @@ static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longs[] = {
         {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
-        {"stats", 0, 0, 's'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -79,6 +83,8 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'i': o->iface = optarg; break;
         case 's': o->stats = 1; break;
+        case 'N': o->name = optarg; break;
+        case 'C': o->no_control = 1; break;
         case 'v': mc_log_level++; break;
         case 'h': usage(stdout); return -1;
         case 'V': printf("mcview %s (wire version %d)\n", MC_VERSION_STRING, MC_WIRE_VERSION); return -1;
@@ -310,6 +316,8 @@ int main(int argc, char **argv)
     cfg.group = v.o.group;
     cfg.port = v.o.port;
     cfg.iface = v.o.iface;
+    cfg.ctrl = !v.o.no_control;
+    cfg.name = v.o.name;
     int err = mc_receiver_create(&cfg, &v.r);
     if (err) {
         fprintf(stderr, "mcview: cannot join %s:%u: %s\n", v.o.group, (unsigned)v.o.port,

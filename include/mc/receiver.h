@@ -39,6 +39,8 @@ typedef struct {
                            needing more is refused (counted as bad_field). */
     mc_tile_cb on_tile;
     void *cb_ctx;
+    int ctrl;           /* use the sender's control channel when it offers one (default 1) */
+    const char *name;   /* viewer name shown to the teacher; NULL = host name */
 } mc_receiver_config;
 
 /* Counters since creation (packet counters) or since the session started
@@ -66,6 +68,12 @@ typedef struct {
     int tiles_held;             /* tiles of the grid that hold a picture */
     int tiles_behind;           /* tiles showing an older version than one seen on the wire */
     uint64_t last_packet_us;    /* when the current session was last heard */
+    /* Control channel. */
+    int ctrl_connected;
+    uint64_t ctrl_keyframes_asked, ctrl_repairs_asked; /* tiles asked for */
+    int clock_synced;
+    int64_t clock_offset_us;    /* sender clock - our clock */
+    uint32_t clock_rtt_us;
     double lat_complete_ms[3];  /* p50, p95, p99 capture -> last packet of frame */
     double lat_decoded_ms[3];   /* p50, p95, p99 capture -> frame decoded */
     int lat_samples;

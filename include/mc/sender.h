@@ -27,8 +27,10 @@ typedef struct {
     int mtu;             /* largest UDP payload in bytes, default 1200 */
     double max_bitrate_mbit; /* pacer rate, Mbit/s on the wire, default 100 */
     int threads;         /* encode workers, default = online CPUs */
-    uint16_t ctrl_port;  /* announced control port, 0 = none */
+    uint16_t ctrl_port;  /* control channel port (ENet/UDP); 0 = none. mcshare: port + 1 */
+    int max_viewers;     /* control connections accepted, default 256 */
     int fec_percent;     /* Reed-Solomon parity as % of data packets (>= 2 per block); 0 = off; default 20 */
+    int fec_auto;        /* size parity from the viewers' reported loss (needs ctrl_port) */
     int fec_block;       /* most data packets per FEC block (blocks also end with each frame); default 32 */
     mc_packet_sink sink; /* optional: replaces the socket */
     void *sink_ctx;
@@ -43,7 +45,25 @@ typedef struct {
     uint64_t pace_wait_us;    /* time the pacer held packets back */
     uint64_t send_errors;
     uint64_t fec_blocks, fec_parity_packets;
+    /* Control channel. */
+    int viewers;                          /* connected now */
+    uint64_t ctrl_messages, ctrl_dropped; /* received; refused by rate limits or as malformed */
+    uint64_t repairs_asked, repairs_sent; /* tiles asked for (all viewers), tiles resent (merged) */
+    uint64_t keyframes_asked, keyframes_sent;
+    int fec_percent_now;                  /* current parity (changes with --fec auto) */
 } mc_sender_stats;
+
+/* One connected viewer, as its last report describes it. */
+typedef struct {
+    char name[33];
+    char addr[48];
+    double connected_s;     /* how long ago it connected */
+    double report_age_s;    /* how old its last report is (-1: none yet) */
+    double loss_pct;        /* packet loss before FEC over its last report interval */
+    int tiles_held, tiles_total;
+    double lat_p50_ms, lat_p95_ms;
+    uint64_t dropped;       /* its requests refused by rate limits */
+} mc_viewer_info;
 
 void mc_sender_config_default(mc_sender_config *cfg);
 
@@ -63,6 +83,9 @@ int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capt
 void mc_sender_flush(mc_sender *s);
 
 void mc_sender_get_stats(mc_sender *s, mc_sender_stats *st);
+
+/* Copies up to max connected viewers into out; returns how many. */
+int mc_sender_roster(mc_sender *s, mc_viewer_info *out, int max);
 
 /* The session id this sender stamps on its packets. */
 uint32_t mc_sender_session(const mc_sender *s);

@@ -1,0 +1,26 @@
+/* What the receiver shares with its control client (internal). */
+#ifndef MC_RECEIVER_INTERNAL_H
+#define MC_RECEIVER_INTERNAL_H
+
+#include <stdint.h>
+
+#include "mc/receiver.h"
+
+/* The sender's control endpoint, learned from the source address of the
+ * followed session's announces. Returns 1 if known. */
+int mc__receiver_ctrl_target(mc_receiver *r, uint32_t *ip_be, uint16_t *port, uint32_t *session);
+
+/* Tiles that lag: showing an older version than one seen on the wire, or
+ * never received although a fragment was seen. Fills up to max indices;
+ * returns how many lag in total. *missing = tiles holding no picture. */
+int mc__receiver_lagging(mc_receiver *r, uint16_t *tiles, int max, int *missing, int *total);
+
+/* Sender clock minus our clock, from the control channel's clock sync. */
+void mc__receiver_set_clock_offset(mc_receiver *r, int64_t offset_us, uint32_t rtt_us);
+
+typedef struct mc__ctrl_client mc__ctrl_client;
+int mc__ctrl_client_create(mc_receiver *r, const char *name, mc__ctrl_client **out);
+void mc__ctrl_client_destroy(mc__ctrl_client *c);
+void mc__ctrl_client_stats(mc__ctrl_client *c, mc_receiver_stats *st);
+
+#endif
