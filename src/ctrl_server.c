@@ -12,12 +12,17 @@
 #include "mc/common.h"
 #include "mc/ctrl.h"
 
-#define REPAIR_RATE_PER_VIEWER 300.0  /* tiles/s a viewer may ask for */
-#define REPAIR_BURST_PER_VIEWER 600.0
-#define MSG_RATE_PER_VIEWER 100.0     /* messages/s before they are dropped */
-#define MSG_BURST_PER_VIEWER 200.0
+/* Budgets. A viewer may ask for 5 % of the picture per second (a burst of
+ * 10 %); the room's repairs together for half the picture per second, the
+ * rest waits for the next frames. The rolling refresh already resends the
+ * whole picture every second: repairs only make a lost tile come sooner,
+ * so they must never be able to crowd out the stream. */
+#define REPAIR_SHARE_PER_VIEWER 0.05
+#define REPAIR_SHARE_ROOM 0.5
+#define MSG_RATE_PER_VIEWER 50.0      /* messages/s before they are dropped */
+#define MSG_BURST_PER_VIEWER 100.0
 #define KEYFRAME_MIN_GAP_US 300000u   /* at most one keyframe this often, however many ask */
-#define VIEWER_KEYFRAME_GAP_US 1000000u
+#define VIEWER_KEYFRAME_GAP_US 2000000u
 
 typedef struct {
     int used;
@@ -41,7 +46,8 @@ struct mc__ctrl_server {
     viewer *v;
     uint8_t *want;     /* merged repair requests, one flag per tile */
     int nwant, keyframe;
-    uint64_t last_keyframe_us;
+    uint64_t last_keyframe_us, room_refill_us;
+    double room_tokens, viewer_rate, viewer_burst, room_rate;
     mc_sender_stats st;
 };
 
@@ -56,16 +62,16 @@ int mc__enet_init(void)
     return enet_failed ? MC_ENOMEM : 0;
 }
 
-static void refill(viewer *v, uint64_t now)
+static void refill(mc__ctrl_server *c, viewer *v, uint64_t now)
 {
     double dt = (double)(now - v->refill_us) / 1e6;
     v->refill_us = now;
     v->msg_tokens += dt * MSG_RATE_PER_VIEWER;
     if (v->msg_tokens > MSG_BURST_PER_VIEWER)
         v->msg_tokens = MSG_BURST_PER_VIEWER;
-    v->repair_tokens += dt * REPAIR_RATE_PER_VIEWER;
-    if (v->repair_tokens > REPAIR_BURST_PER_VIEWER)
-        v->repair_tokens = REPAIR_BURST_PER_VIEWER;
+    v->repair_tokens += dt * c->viewer_rate;
+    if (v->repair_tokens > c->viewer_burst)
+        v->repair_tokens = c->viewer_burst;
 }
 
 static void send_msg(ENetPeer *peer, const mc_ctrl_msg *m)
@@ -142,7 +148,7 @@ static void on_receive(mc__ctrl_server *c, ENetEvent *ev)
     if (!v) {
         c->st.ctrl_dropped++;
     } else {
-        refill(v, now);
+        refill(c, v, now);
         if (v->msg_tokens < 1.0 || mc_ctrl_parse(ev->packet->data, ev->packet->dataLength, &m)) {
             v->dropped++;
             c->st.ctrl_dropped++;
@@ -169,7 +175,7 @@ static void on_connect(mc__ctrl_server *c, ENetPeer *peer)
     }
     uint64_t now = mc_now_us();
     *v = (viewer){.used = 1, .peer = peer, .connected_us = now, .refill_us = now,
-                  .msg_tokens = MSG_BURST_PER_VIEWER, .repair_tokens = REPAIR_BURST_PER_VIEWER};
+                  .msg_tokens = MSG_BURST_PER_VIEWER, .repair_tokens = c->viewer_burst};
     struct in_addr a = {.s_addr = peer->address.host};
     snprintf(v->addr, sizeof(v->addr), "%s:%u", inet_ntoa(a), (unsigned)peer->address.port);
     peer->data = v;
@@ -225,6 +231,10 @@ int mc__ctrl_server_create(uint16_t port, int tiles, uint32_t session, int max_v
         return MC_ENOMEM;
     c->tiles = tiles;
     c->session = session;
+    c->viewer_rate = tiles * REPAIR_SHARE_PER_VIEWER < 5 ? 5 : tiles * REPAIR_SHARE_PER_VIEWER;
+    c->viewer_burst = 2 * c->viewer_rate;
+    c->room_rate = tiles * REPAIR_SHARE_ROOM < 10 ? 10 : tiles * REPAIR_SHARE_ROOM;
+    c->room_refill_us = mc_now_us();
     c->max_viewers = max_viewers;
     pthread_mutex_init(&c->mu, NULL);
     c->v = calloc((size_t)max_viewers, sizeof(*c->v));
@@ -281,13 +291,18 @@ int mc__ctrl_server_take(mc__ctrl_server *c, uint8_t *want, int *keyframe)
         c->last_keyframe_us = now;
         c->st.keyframes_sent++;
     }
-    for (int t = 0; c->nwant > 0 && t < c->tiles; t++)
+    c->room_tokens += (double)(now - c->room_refill_us) / 1e6 * c->room_rate;
+    c->room_refill_us = now;
+    if (c->room_tokens > c->room_rate)
+        c->room_tokens = c->room_rate;
+    for (int t = 0; c->nwant > 0 && t < c->tiles && c->room_tokens >= 1.0; t++)
         if (c->want[t]) {
             c->want[t] = 0;
             c->nwant--;
             if (!want[t]) {
                 want[t] = 1;
                 n++;
+                c->room_tokens -= 1.0;
             }
         }
     c->st.repairs_sent += (uint64_t)n;
