@@ -1,0 +1,66 @@
+#!/bin/bash
+# 50 viewers cost the sender no more than 1: multicast sends one stream,
+# and the control channel's reports are small and spread out. Runs the
+# same broadcast with 1 and then 50 receivers (each a full mcprobe with its
+# control connection) and compares the sender's CPU and the stream bitrate.
+TEST_NAME=scale_netns
+BIN=${1:?usage: $0 BUILD_DIR}
+N=${2:-50}
+. "$(dirname "$0")/lib.sh"
+need_root_netns
+make_pair "mcsA$$" "mcsB$$" 208
+GROUP=$(unique_group 6)
+PORT=$(( 20000 + ($$ + 13) % 20000 ))
+# User time only: on a veth pair the kernel hands each multicast packet to
+# every receiving socket inside the sender's send() call, so the receivers'
+# share of kernel work is billed to the sender as system time. On a real
+# LAN that fan-out happens on the students' machines. System time is
+# printed for the record.
+cpu_ticks() { awk '{print $14}' "/proc/$1/stat"; }
+sys_ticks() { awk '{print $15}' "/proc/$1/stat"; }
+
+# measure VIEWERS: prints "cpu_seconds mbit_s viewers_seen"
+measure() {
+    local n=$1 i probes=()
+    ip netns exec "mcsA$$" "$BIN/mcshare" --source test --size 640x360 --fps 30 \
+        --group "$GROUP" --port "$PORT" --iface "$IF_A" --duration 30 -v 2>"$TMPDIR_TEST/s$n.log" &
+    local spid=$!
+    PIDS+=($spid)
+    sleep 0.5
+    for (( i = 0; i < n; i++ )); do
+        ip netns exec "mcsB$$" "$BIN/mcprobe" "$GROUP:$PORT" --iface "$IF_B" --duration 12 \
+            --no-decode --json -q --name "pc-$i" ${PROBE_EXTRA:-} >"$TMPDIR_TEST/p$n-$i.json" 2>/dev/null &
+        probes+=($!)
+        PIDS+=($!)
+    done
+    sleep 5 # everyone joined, asked for its keyframe, and reports
+    local c0 c1 s0 s1
+    c0=$(cpu_ticks "$spid"); s0=$(sys_ticks "$spid")
+    sleep 5
+    c1=$(cpu_ticks "$spid"); s1=$(sys_ticks "$spid")
+    echo "scale_netns: $n viewers: sender system time $(( s1 - s0 )) ticks per 5 s" >&2
+    kill -USR1 "$spid"
+    sleep 0.3
+    for p in "${probes[@]}"; do wait "$p" || fail "a receiver failed"; done
+    kill -INT "$spid"
+    wait "$spid"
+    local seen
+    seen=$(grep -c "^  pc-" "$TMPDIR_TEST/s$n.log")
+    python3 - "$TMPDIR_TEST/p$n-0.json" "$(( c1 - c0 ))" "$(getconf CLK_TCK)" "$seen" <<'PY'
+import json, sys
+s = json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][-1])
+print(f"{int(sys.argv[2]) / int(sys.argv[3]):.3f} {s['mbit_s']:.3f} {sys.argv[4]} {s['tiles_held']} {s['tiles']}")
+PY
+}
+read -r cpu1 mbit1 seen1 held1 tiles1 < <(measure 1)
+read -r cpuN mbitN seenN heldN tilesN < <(measure "$N")
+log "1 viewer: sender user CPU ${cpu1} s per 5 s, ${mbit1} Mbit/s; $N viewers: ${cpuN} s, ${mbitN} Mbit/s; roster listed $seenN"
+[ "$held1" = "$tiles1" ] && [ "$heldN" = "$tilesN" ] || fail "a receiver did not hold the whole picture"
+[ "$seenN" -ge $(( N * 9 / 10 )) ] || fail "the sender's roster listed only $seenN of $N viewers"
+python3 -c "
+import sys
+cpu1, cpuN, m1, mN = $cpu1, $cpuN, $mbit1, $mbitN
+print(f'scale_netns: CPU ratio {cpuN / max(cpu1, 0.01):.2f}, bitrate ratio {mN / m1:.2f}', file=sys.stderr)
+sys.exit(0 if cpuN <= 1.5 * cpu1 + 0.05 and mN <= 1.25 * m1 else 1)" || fail "the sender's cost grew with the audience"
+# (bounds: user CPU at most x1.5 + 0.05 s, bitrate at most x1.25, in one run side by side)
+log ok
