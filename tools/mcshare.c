@@ -79,7 +79,8 @@ static void usage(FILE *f)
 "  --threads N          JPEG encoder threads (default: one per CPU)\n"
 "  --frames N           stop after N frames (default: run until Ctrl-C)\n"
 "  --duration S         stop after S seconds\n"
-"  -v, --verbose        print a status line every 5 s (-vv: debug)\n"
+"  -v, --verbose        more messages (-vv: debug); a status line is printed\n"
+"                       every 5 s in any case\n"
 "  -h, --help           this help\n"
 "  -V, --version        print the version\n\n"
 "Ctrl-C or SIGTERM stops the broadcast and tells the viewers it ended.\n",
@@ -375,7 +376,7 @@ static int run(options *o, source *src, mc_sender *s)
         if (mc_sender_submit(s, px, pitch, ts))
             break;
         uint64_t now = mc_now_us();
-        if ((mc_log_level > 0 || o->roster) && now - last_status >= 5000000u) {
+        if (now - last_status >= 5000000u) { /* the teacher's one-line summary */
             status_line(s, &prev, now - last_status);
             if (o->roster)
                 print_roster(s);
