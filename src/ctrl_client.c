@@ -219,7 +219,8 @@ static void *client_main(void *arg)
         uint64_t now = mc_now_us();
         manage_connection(c, now);
         ENetEvent ev;
-        for (int n = 0; n < 100 && enet_host_service(c->host, &ev, n ? 0 : TICK_MS) > 0; n++)
+        int got = enet_host_service(c->host, &ev, TICK_MS);
+        for (int n = 0; n < 100 && got > 0; n++, got = enet_host_check_events(c->host, &ev))
             on_event(c, &ev, mc_now_us());
         periodic(c, mc_now_us());
         enet_host_flush(c->host);

@@ -207,8 +207,10 @@ static void *server_main(void *arg)
         if (stop)
             break;
         ENetEvent ev;
-        /* Drain everything pending, then wait up to 20 ms. */
-        for (int n = 0; n < 1000 && enet_host_service(c->host, &ev, n ? 0 : 20) > 0; n++) {
+        /* One service call (it walks every peer slot to send and resend),
+         * then drain the events it queued without walking them again. */
+        int got = enet_host_service(c->host, &ev, 20);
+        for (int n = 0; n < 1000 && got > 0; n++, got = enet_host_check_events(c->host, &ev)) {
             if (ev.type == ENET_EVENT_TYPE_CONNECT)
                 on_connect(c, ev.peer);
             else if (ev.type == ENET_EVENT_TYPE_RECEIVE)
