@@ -122,6 +122,8 @@ struct mc_receiver {
     uint32_t clock_rtt_us;
     int clock_synced;
     mc__ctrl_client *client;
+    uint64_t drop_rng;
+    int drop_bad; /* Gilbert model: in a burst of drops */
     mc_receiver_stats st;
     float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
     int lat_c_n, lat_d_n;
@@ -665,6 +667,25 @@ int mc_receiver_feed(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t no
 
 /* ---- threads and API --------------------------------------------------- */
 
+/* Loss injection for users who cannot use a firewall: a two-state
+ * (Gilbert) model with the asked loss rate and mean burst length,
+ * driven by a seeded xorshift generator so a run can be repeated. */
+static int drop_this(mc_receiver *r)
+{
+    double p = r->cfg.drop_pct / 100.0, b = r->cfg.drop_burst < 1 ? 1 : r->cfg.drop_burst;
+    if (p <= 0)
+        return 0;
+    r->drop_rng ^= r->drop_rng << 13;
+    r->drop_rng ^= r->drop_rng >> 7;
+    r->drop_rng ^= r->drop_rng << 17;
+    double u = (double)(r->drop_rng >> 11) / 9007199254740992.0;
+    if (r->drop_bad)
+        r->drop_bad = u >= 1.0 / b;            /* leave the burst with 1/b */
+    else
+        r->drop_bad = p < 1 && u < p / (b * (1.0 - p)); /* enter so the mean is p */
+    return r->drop_bad || p >= 1;
+}
+
 static void *rx_main(void *arg)
 {
     mc_receiver *r = arg;
@@ -692,6 +713,11 @@ static void *rx_main(void *arg)
         uint64_t now = mc_now_us();
         for (int i = 0; i < n; i++) {
             pthread_mutex_lock(&r->mu);
+            if (drop_this(r)) {
+                r->st.dropped_on_purpose++;
+                pthread_mutex_unlock(&r->mu);
+                continue;
+            }
             /* Where the sender's control channel would be. Loopback multicast
              * without an interface address arrives from 0.0.0.0: that can
              * only be this host. */
@@ -859,6 +885,7 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         return MC_ENOMEM;
     r->cfg = *cfg;
     r->fd = -1;
+    r->drop_rng = cfg->drop_seed * 0x9E3779B97F4A7C15ull + 1;
     r->nworkers = cfg->no_decode ? 0 : cfg->threads;
     pthread_mutex_init(&r->mu, NULL);
     pthread_condattr_t ca;

@@ -47,6 +47,9 @@ check 2 "mcview unicast group" "$BIN/mcview" 10.0.0.1
 check 2 "mcview bad window" "$BIN/mcview" --window 0x0
 check 2 "mcprobe bad port" "$BIN/mcprobe" 239.1.1.1:99999
 check 2 "mcprobe bad duration" "$BIN/mcprobe" --duration -1
+check 2 "mcprobe bad drop" "$BIN/mcprobe" --drop 150
+check 2 "mcprobe bad drop burst" "$BIN/mcprobe" --drop 5,0
+check 2 "mcprobe bad interval" "$BIN/mcprobe" --interval 5
 check 2 "mcbench bad size" "$BIN/mcbench" --size 10
 out=$("$BIN/mcshare" --display :987 --duration 1 2>&1)
 echo "$out" | grep -q "cannot capture display ':987'" || { echo "FAIL: unclear display error: $out"; fails=$((fails+1)); }

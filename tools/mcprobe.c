@@ -22,7 +22,10 @@ static void on_signal(int sig) { (void)sig; g_stop = 1; }
 typedef struct {
     char group[64];
     uint16_t port;
-    const char *iface, *snapshot;
+    const char *iface, *snapshot, *csv_path;
+    FILE *csv;
+    double drop_pct, drop_burst;
+    long seed;
     double duration_s;
     long interval_ms;
     int json, verify, no_decode, quiet, no_control;
@@ -46,6 +49,11 @@ static void usage(FILE *f)
 "  --verify-pattern    check every decoded tile against the built-in test\n"
 "                      pattern (sender running --source test); counts wrong tiles\n"
 "  --snapshot FILE     write the final picture as a binary PPM\n"
+"  --csv FILE          also write every report as a CSV row\n"
+"  --drop PCT[,BURST]  drop PCT %% of arriving datagrams, in runs of BURST on\n"
+"                      average (default 1: independent), for testing without a\n"
+"                      firewall; the same --seed gives the same drops\n"
+"  --seed N            seed for --drop (default 1)\n"
 "  -q, --quiet         only the summary\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
 "  -h, --help, -V, --version\n\n"
@@ -59,7 +67,7 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct option longs[] = {
         {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
         {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
-        {"interval", 1, 0, 'I'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -79,6 +87,28 @@ static int parse_args(int argc, char **argv, options *o)
             }
             break;
         case 'j': o->json = 1; break;
+        case 'c': o->csv_path = optarg; break;
+        case 'S':
+            if (mc_parse_long(optarg, 0, 2147483647L, &o->seed)) {
+                fprintf(stderr, "mcprobe: invalid --seed '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'D': {
+            char pct[32], *comma;
+            snprintf(pct, sizeof(pct), "%s", optarg);
+            comma = strchr(pct, ',');
+            if (comma)
+                *comma++ = '\0';
+            o->drop_burst = 1;
+            if (mc_parse_double(pct, 0, 100, &o->drop_pct) ||
+                (comma && mc_parse_double(comma, 1, 1000, &o->drop_burst))) {
+                fprintf(stderr, "mcprobe: invalid --drop '%s': expected PCT or PCT,BURST "
+                        "(0..100, burst >= 1)\n", optarg);
+                return 2;
+            }
+            break;
+        }
         case 'N': o->name = optarg; break;
         case 'C': o->no_control = 1; break;
         case 'n': o->no_decode = 1; break;
@@ -122,6 +152,17 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
     long long residual = lost - (long long)st->fec_recovered;
     if (residual < 0)
         residual = 0;
+    if (o->csv) {
+        fprintf(o->csv, "%s,%.2f,%s,%.2f,%.3f,%llu,%llu,%lld,%.3f,%llu,%lld,%d,%d,%.2f,%.2f,%.2f,%.2f\n",
+                kind, t, state_name(st->state), fps, mbit, (unsigned long long)st->expected,
+                (unsigned long long)st->received, lost, loss_pct,
+                (unsigned long long)st->fec_recovered, residual, st->tiles_held, st->tiles,
+                st->lat_complete_ms[0], st->lat_complete_ms[1], st->lat_decoded_ms[0],
+                st->lat_decoded_ms[1]);
+        fflush(o->csv);
+    }
+    if (o->quiet && strcmp(kind, "summary"))
+        return; /* -q: the summary only on the terminal; the CSV gets everything */
     if (o->json) {
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
@@ -201,7 +242,8 @@ static int write_ppm(mc_receiver *r, const char *path)
 
 int main(int argc, char **argv)
 {
-    options o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .interval_ms = 1000};
+    options o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .interval_ms = 1000,
+                 .seed = 1, .drop_burst = 1};
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -209,6 +251,16 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
+    if (o.csv_path) {
+        o.csv = fopen(o.csv_path, "w");
+        if (!o.csv) {
+            fprintf(stderr, "mcprobe: cannot write --csv '%s'\n", o.csv_path);
+            return 1;
+        }
+        fprintf(o.csv, "type,t_s,state,fps,mbit_s,expected,received,lost,loss_pct,fec_recovered,"
+                "residual_lost,tiles_held,tiles,complete_p50_ms,complete_p95_ms,decoded_p50_ms,"
+                "decoded_p95_ms\n");
+    }
     mc_verifier *v = NULL;
     if (o.verify && mc_verifier_create(NULL, &v))
         return 1;
@@ -219,6 +271,9 @@ int main(int argc, char **argv)
     rc_cfg.iface = o.iface;
     rc_cfg.no_decode = o.no_decode;
     rc_cfg.ctrl = !o.no_control;
+    rc_cfg.drop_pct = o.drop_pct;
+    rc_cfg.drop_burst = o.drop_burst;
+    rc_cfg.drop_seed = (uint64_t)o.seed;
     rc_cfg.name = o.name;
     if (v) {
         rc_cfg.on_tile = mc_verifier_on_tile;
@@ -253,7 +308,7 @@ int main(int argc, char **argv)
         mc_receiver_get_stats(r, &st);
         if (v)
             mc_verifier_result(v, &vr);
-        if (!o.quiet)
+        if (!o.quiet || o.csv)
             report(&o, "second", (double)(now - start) / 1e6, &st, &prev,
                    (double)(now - last) / 1e6, v ? &vr : NULL);
         prev = st;
@@ -271,5 +326,7 @@ int main(int argc, char **argv)
         rc = rc ? rc : 1;
     mc_receiver_destroy(r);
     mc_verifier_destroy(v);
+    if (o.csv && fclose(o.csv))
+        rc = rc ? rc : 1;
     return rc;
 }

@@ -40,6 +40,9 @@ typedef struct {
     mc_tile_cb on_tile;
     void *cb_ctx;
     int ctrl;           /* use the sender's control channel when it offers one (default 1) */
+    double drop_pct;    /* testing: drop this share of arriving datagrams (0 = none) */
+    double drop_burst;  /* mean length of a run of drops (1 = independent) */
+    uint64_t drop_seed; /* the drops are a pure function of the seed */
     const char *name;   /* viewer name shown to the teacher; NULL = host name */
 } mc_receiver_config;
 
@@ -52,6 +55,7 @@ typedef struct {
     uint32_t session;
     int width, height, tiles, tile, fps, quality, subsamp;
     uint64_t packets, bytes;
+    uint64_t dropped_on_purpose; /* by --drop */
     uint64_t bad_magic, bad_version, bad_field, bad_type, bad_tile, corrupt_tile;
     uint64_t foreign_session; /* packets of another sender on the same group */
     uint64_t no_announce;     /* packets before the first announce */

@@ -1,0 +1,130 @@
+-- Wireshark/tshark dissector for the mcshare multicast stream (wire
+-- version 1, docs/protocol.md): ANNOUNCE, VIDEO, BYE and PARITY packets.
+--   wireshark -X lua_script:tools/wireshark/mcshare.lua
+--   tshark -X lua_script:tools/wireshark/mcshare.lua -Y mcshare -r capture.pcap
+-- Registered on UDP port 5004 (Edit > Preferences > Protocols > MCSHARE to
+-- change it) and as a heuristic on any UDP port ("MC", version 1).
+-- The control channel runs inside ENet and is not dissected here.
+
+local p = Proto("mcshare", "mcshare screen broadcast")
+local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY" }
+local subsamp = { [0] = "4:4:4", [1] = "4:2:0" }
+
+local f = {
+  magic = ProtoField.uint16("mcshare.magic", "Magic", base.HEX),
+  version = ProtoField.uint8("mcshare.version", "Version"),
+  type = ProtoField.uint8("mcshare.type", "Type", base.DEC, types),
+  session = ProtoField.uint32("mcshare.session", "Session", base.HEX),
+  seq = ProtoField.uint32("mcshare.seq", "Sequence number"),
+  ts = ProtoField.uint64("mcshare.ts_us", "Sender timestamp (us)"),
+  -- announce
+  width = ProtoField.uint16("mcshare.width", "Width"),
+  height = ProtoField.uint16("mcshare.height", "Height"),
+  tile = ProtoField.uint16("mcshare.tile", "Tile edge"),
+  cols = ProtoField.uint16("mcshare.cols", "Columns"),
+  rows = ProtoField.uint16("mcshare.rows", "Rows"),
+  fps = ProtoField.uint16("mcshare.fps", "Frames per second"),
+  quality = ProtoField.uint8("mcshare.quality", "JPEG quality"),
+  subsamp = ProtoField.uint8("mcshare.subsamp", "Subsampling", base.DEC, subsamp),
+  refresh = ProtoField.uint16("mcshare.refresh_ms", "Refresh period (ms)"),
+  max_tile = ProtoField.uint32("mcshare.max_tile_bytes", "Largest tile (bytes)"),
+  aframe = ProtoField.uint32("mcshare.announce_frame", "Newest frame"),
+  ctrl_port = ProtoField.uint16("mcshare.ctrl_port", "Control port"),
+  flags = ProtoField.uint16("mcshare.flags", "Flags", base.HEX),
+  hdr_len = ProtoField.uint16("mcshare.jpeg_hdr_len", "JPEG template length"),
+  sof_off = ProtoField.uint16("mcshare.sof_off", "SOF height offset"),
+  jpeg_hdr = ProtoField.bytes("mcshare.jpeg_hdr", "JPEG template"),
+  -- video
+  frame = ProtoField.uint32("mcshare.frame", "Frame"),
+  tversion = ProtoField.uint32("mcshare.tile_version", "Tile version"),
+  tile_index = ProtoField.uint16("mcshare.tile_index", "Tile"),
+  frame_tiles = ProtoField.uint16("mcshare.frame_tiles", "Tiles in frame"),
+  frag = ProtoField.uint16("mcshare.frag", "Fragment"),
+  frag_count = ProtoField.uint16("mcshare.frag_count", "Fragments"),
+  tile_bytes = ProtoField.uint32("mcshare.tile_bytes", "Tile bytes"),
+  offset = ProtoField.uint32("mcshare.offset", "Offset"),
+  data = ProtoField.bytes("mcshare.data", "Entropy-coded data"),
+  -- parity
+  first_seq = ProtoField.uint32("mcshare.first_seq", "Block's first sequence number"),
+  pframe = ProtoField.uint32("mcshare.parity_frame", "Frame"),
+  k = ProtoField.uint8("mcshare.k", "Data packets (k)"),
+  pp = ProtoField.uint8("mcshare.p", "Parity packets (p)"),
+  index = ProtoField.uint8("mcshare.parity_index", "Parity index"),
+  sym_len = ProtoField.uint16("mcshare.sym_len", "Symbol length"),
+  symbol = ProtoField.bytes("mcshare.symbol", "Parity symbol"),
+}
+p.fields = f
+
+local e_short = ProtoExpert.new("mcshare.short", "Packet shorter than its header", expert.group.MALFORMED, expert.severity.ERROR)
+local e_field = ProtoExpert.new("mcshare.field", "Field out of range", expert.group.MALFORMED, expert.severity.WARN)
+p.experts = { e_short, e_field }
+
+local function announce(buf, t)
+  if buf:len() < 52 then t:add_proto_expert_info(e_short); return end
+  t:add(f.width, buf(20, 2)); t:add(f.height, buf(22, 2)); t:add(f.tile, buf(24, 2))
+  t:add(f.cols, buf(26, 2)); t:add(f.rows, buf(28, 2)); t:add(f.fps, buf(30, 2))
+  t:add(f.quality, buf(32, 1)); t:add(f.subsamp, buf(33, 1)); t:add(f.refresh, buf(34, 2))
+  t:add(f.max_tile, buf(36, 4)); t:add(f.aframe, buf(40, 4)); t:add(f.ctrl_port, buf(44, 2))
+  t:add(f.flags, buf(46, 2))
+  local hl = buf(48, 2):uint()
+  t:add(f.hdr_len, buf(48, 2)); t:add(f.sof_off, buf(50, 2))
+  if 52 + hl > buf:len() then t:add_proto_expert_info(e_short); return end
+  t:add(f.jpeg_hdr, buf(52, hl))
+  return string.format("%dx%d, tile %d, q%d, %d fps", buf(20, 2):uint(), buf(22, 2):uint(),
+    buf(24, 2):uint(), buf(32, 1):uint(), buf(30, 2):uint())
+end
+
+local function video(buf, t)
+  if buf:len() < 45 then t:add_proto_expert_info(e_short); return end
+  t:add(f.frame, buf(20, 4)); t:add(f.tversion, buf(24, 4)); t:add(f.tile_index, buf(28, 2))
+  t:add(f.frame_tiles, buf(30, 2)); t:add(f.frag, buf(32, 2)); t:add(f.frag_count, buf(34, 2))
+  t:add(f.tile_bytes, buf(36, 4)); t:add(f.offset, buf(40, 4)); t:add(f.data, buf(44))
+  if buf(32, 2):uint() >= buf(34, 2):uint() then t:add_proto_expert_info(e_field) end
+  return string.format("frame %d tile %d v%d frag %d/%d", buf(20, 4):uint(), buf(28, 2):uint(),
+    buf(24, 4):uint(), buf(32, 2):uint() + 1, buf(34, 2):uint())
+end
+
+local function parity(buf, t)
+  if buf:len() < 37 then t:add_proto_expert_info(e_short); return end
+  t:add(f.first_seq, buf(20, 4)); t:add(f.pframe, buf(24, 4)); t:add(f.k, buf(28, 1))
+  t:add(f.pp, buf(29, 1)); t:add(f.index, buf(30, 1)); t:add(f.sym_len, buf(32, 2))
+  t:add(f.symbol, buf(36))
+  return string.format("block at seq %d, k=%d, parity %d/%d", buf(20, 4):uint(), buf(28, 1):uint(),
+    buf(30, 1):uint() + 1, buf(29, 1):uint())
+end
+
+function p.dissector(buf, pinfo, tree)
+  if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return 0 end
+  pinfo.cols.protocol = "MCSHARE"
+  local t = tree:add(p, buf(), "mcshare")
+  t:add(f.magic, buf(0, 2)); t:add(f.version, buf(2, 1)); t:add(f.type, buf(3, 1))
+  t:add(f.session, buf(4, 4)); t:add(f.seq, buf(8, 4)); t:add(f.ts, buf(12, 8))
+  local ty = buf(3, 1):uint()
+  local info
+  if ty == 1 then info = announce(buf, t)
+  elseif ty == 2 then info = video(buf, t)
+  elseif ty == 4 then info = parity(buf, t)
+  elseif ty == 3 then info = "the broadcast ended"
+  else t:add_proto_expert_info(e_field) end
+  pinfo.cols.info = string.format("%s session %08x seq %d%s", types[ty] or "?", buf(4, 4):uint(),
+    buf(8, 4):uint(), info and (": " .. info) or "")
+  return buf:len()
+end
+
+local function heuristic(buf, pinfo, tree)
+  if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return false end
+  local ty = buf(3, 1):uint()
+  if ty < 1 or ty > 4 then return false end
+  p.dissector(buf, pinfo, tree)
+  return true
+end
+
+p.prefs.port = Pref.uint("UDP port", 5004, "UDP port of the mcshare stream")
+local current = 5004
+DissectorTable.get("udp.port"):add(current, p)
+function p.prefs_changed()
+  DissectorTable.get("udp.port"):remove(current, p)
+  current = p.prefs.port
+  DissectorTable.get("udp.port"):add(current, p)
+end
+p:register_heuristic("udp", heuristic)
