@@ -50,6 +50,7 @@ check 2 "mcprobe bad duration" "$BIN/mcprobe" --duration -1
 check 2 "mcprobe bad drop" "$BIN/mcprobe" --drop 150
 check 2 "mcprobe bad drop burst" "$BIN/mcprobe" --drop 5,0
 check 2 "mcprobe bad interval" "$BIN/mcprobe" --interval 5
+check 2 "mcprobe bad viewers" "$BIN/mcprobe" --viewers 0
 check 2 "mcbench bad size" "$BIN/mcbench" --size 10
 out=$("$BIN/mcshare" --display :987 --duration 1 2>&1)
 echo "$out" | grep -q "cannot capture display ':987'" || { echo "FAIL: unclear display error: $out"; fails=$((fails+1)); }

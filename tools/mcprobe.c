@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <unistd.h>
 
 #include "mc/cli.h"
 #include "mc/common.h"
@@ -25,7 +26,7 @@ typedef struct {
     const char *iface, *snapshot, *csv_path;
     FILE *csv;
     double drop_pct, drop_burst;
-    long seed;
+    long seed, viewers;
     double duration_s;
     long interval_ms;
     int json, verify, no_decode, quiet, no_control;
@@ -54,6 +55,10 @@ static void usage(FILE *f)
 "                      average (default 1: independent), for testing without a\n"
 "                      firewall; the same --seed gives the same drops\n"
 "  --seed N            seed for --drop (default 1)\n"
+"  --viewers N         N independent viewers in this process (own sockets, own\n"
+"                      control connections, named NAME-i), for scale tests; the\n"
+"                      reports follow viewer 0, then one line per viewer and an\n"
+"                      aggregate line (default 1)\n"
 "  -q, --quiet         only the summary\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
 "  -h, --help, -V, --version\n\n"
@@ -67,7 +72,8 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct option longs[] = {
         {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
         {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
-        {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
+        {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -88,6 +94,12 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'j': o->json = 1; break;
         case 'c': o->csv_path = optarg; break;
+        case 'W':
+            if (mc_parse_long(optarg, 1, 1000, &o->viewers)) {
+                fprintf(stderr, "mcprobe: invalid --viewers '%s': must be 1..1000\n", optarg);
+                return 2;
+            }
+            break;
         case 'S':
             if (mc_parse_long(optarg, 0, 2147483647L, &o->seed)) {
                 fprintf(stderr, "mcprobe: invalid --seed '%s'\n", optarg);
@@ -240,10 +252,82 @@ static int write_ppm(mc_receiver *r, const char *path)
     return err;
 }
 
+/* Opens o->viewers receivers; viewer i > 0 is named NAME-i and drops with
+ * seed + i, and decodes on one thread (there may be hundreds). */
+static int open_viewers(const options *o, const mc_receiver_config *base, mc_receiver **all)
+{
+    char host[64] = "probe";
+    gethostname(host, sizeof(host) - 1);
+    for (long i = 0; i < o->viewers; i++) {
+        mc_receiver_config c = *base;
+        char name[64];
+        if (o->viewers > 1) {
+            snprintf(name, sizeof(name), "%.24s-%ld", o->name ? o->name : host, i);
+            c.name = name;
+            c.threads = 1;
+            c.drop_seed = (uint64_t)o->seed + (uint64_t)i;
+            if (i > 0) { /* the verifier and snapshot follow viewer 0 only */
+                c.on_tile = NULL;
+                c.cb_ctx = NULL;
+            }
+        }
+        int err = mc_receiver_create(&c, &all[i]);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static void close_viewers(const options *o, mc_receiver **all)
+{
+    for (long i = 0; i < o->viewers; i++)
+        mc_receiver_destroy(all[i]);
+    free(all);
+}
+
+/* One line per viewer, then the aggregate. Returns 1 if any viewer got
+ * nothing. */
+static int report_viewers(const options *o, mc_receiver **all, double secs)
+{
+    int silent = 0, full = 0;
+    double worst_loss = 0, sum_loss = 0, min_fps = 1e9, worst_p95 = 0;
+    for (long i = 0; i < o->viewers; i++) {
+        mc_receiver_stats st;
+        mc_receiver_get_stats(all[i], &st);
+        long long lost = (long long)st.expected - (long long)st.received;
+        double loss = st.expected ? 100.0 * (double)(lost > 0 ? lost : 0) / (double)st.expected : 0;
+        double fps = (double)(o->no_decode ? st.frames_complete : st.frames_decoded) / secs;
+        silent += st.sessions == 0;
+        full += st.tiles && st.tiles_held == st.tiles;
+        worst_loss = loss > worst_loss ? loss : worst_loss;
+        sum_loss += loss;
+        min_fps = fps < min_fps ? fps : min_fps;
+        double p95 = o->no_decode ? st.lat_complete_ms[1] : st.lat_decoded_ms[1];
+        worst_p95 = p95 > worst_p95 ? p95 : worst_p95;
+        if (o->json)
+            printf("{\"type\":\"viewer\",\"index\":%ld,\"fps\":%.2f,\"loss_pct\":%.3f,"
+                   "\"tiles_held\":%d,\"tiles\":%d,\"ctrl_connected\":%d,\"lat_p95_ms\":%.2f}\n",
+                   i, fps, loss, st.tiles_held, st.tiles, st.ctrl_connected, p95);
+        else if (!o->quiet)
+            printf("viewer %3ld: %5.1f fps  loss %.2f%%  tiles %d/%d  control %s  latency p95 %.1f ms\n",
+                   i, fps, loss, st.tiles_held, st.tiles, st.ctrl_connected ? "yes" : "no", p95);
+    }
+    if (o->json)
+        printf("{\"type\":\"aggregate\",\"viewers\":%ld,\"silent\":%d,\"full_picture\":%d,"
+               "\"min_fps\":%.2f,\"mean_loss_pct\":%.3f,\"worst_loss_pct\":%.3f,"
+               "\"worst_lat_p95_ms\":%.2f}\n", o->viewers, silent, full, min_fps,
+               sum_loss / (double)o->viewers, worst_loss, worst_p95);
+    else
+        printf("aggregate: %ld viewers, %d with the whole picture, %d heard nothing; lowest %.1f fps; "
+               "loss mean %.2f%% worst %.2f%%; worst latency p95 %.1f ms\n", o->viewers, full, silent,
+               min_fps, sum_loss / (double)o->viewers, worst_loss, worst_p95);
+    return silent > 0;
+}
+
 int main(int argc, char **argv)
 {
     options o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .interval_ms = 1000,
-                 .seed = 1, .drop_burst = 1};
+                 .seed = 1, .drop_burst = 1, .viewers = 1};
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -279,14 +363,18 @@ int main(int argc, char **argv)
         rc_cfg.on_tile = mc_verifier_on_tile;
         rc_cfg.cb_ctx = v;
     }
-    mc_receiver *r;
-    int err = mc_receiver_create(&rc_cfg, &r);
+    mc_receiver **all = calloc((size_t)o.viewers, sizeof(*all));
+    if (!all)
+        return 1;
+    int err = open_viewers(&o, &rc_cfg, all);
     if (err) {
         fprintf(stderr, "mcprobe: cannot join %s:%u: %s\n", o.group, (unsigned)o.port,
                 mc_strerror(err));
+        close_viewers(&o, all);
         mc_verifier_destroy(v);
         return 1;
     }
+    mc_receiver *r = all[0];
     if (!o.json && !o.quiet)
         fprintf(stderr, "mcprobe: listening on %s:%u\n", o.group, (unsigned)o.port);
     uint64_t start = mc_now_us(), last = start;
@@ -324,7 +412,9 @@ int main(int argc, char **argv)
     rc = st.sessions == 0 ? 1 : (v && vr.wrong) ? 3 : 0;
     if (o.snapshot && st.sessions && write_ppm(r, o.snapshot))
         rc = rc ? rc : 1;
-    mc_receiver_destroy(r);
+    if (o.viewers > 1 && report_viewers(&o, all, (double)(end - start) / 1e6))
+        rc = rc ? rc : 1;
+    close_viewers(&o, all);
     mc_verifier_destroy(v);
     if (o.csv && fclose(o.csv))
         rc = rc ? rc : 1;
