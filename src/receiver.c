@@ -56,6 +56,8 @@ typedef struct {
     uint8_t seen;
     uint32_t acc_frame; /* last frame this tile was counted in */
     uint8_t acc_valid;
+    uint8_t waiting;    /* wait_frame counts on the pending (ready) decode */
+    uint32_t wait_frame;
     uint8_t *asm_buf, *ready_buf; /* entropy data at +MC_TILE_HEADROOM */
     uint64_t bits[MC_MAX_FRAGS / 64];
 } tile_slot;
@@ -392,7 +394,11 @@ static void finish_job(mc_receiver *r, worker_ctx *w, const decode_job *job, int
     s->shown_version = job->version;
     r->dirty[job->tile] = 1;
     r->st.tiles_decoded++;
-    frame_decoded(r, job->frame, mc_now_us());
+    uint64_t now = mc_now_us();
+    frame_decoded(r, job->frame, now);
+    if (s->waiting && s->wait_frame != job->frame)
+        frame_decoded(r, s->wait_frame, now);
+    s->waiting = 0;
 }
 
 static void *decode_main(void *arg)
@@ -483,8 +489,14 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
         (s->ready && mc_seq_le(v.version, s->ready_version)) ||
         (s->assembling && mc_seq_lt(v.version, s->version))) {
         r->st.stale++;
-        if (!s->assembling || s->version != v.version)
+        if (!s->assembling || s->version != v.version) {
+            int first = f && !(s->acc_valid && s->acc_frame == f->frame);
             frame_account(r, f, s, !s->ready, now);
+            if (first && s->ready) { /* credited when that decode lands */
+                s->waiting = 1;
+                s->wait_frame = f->frame;
+            }
+        }
         return 0;
     }
     if (s->assembling &&
@@ -822,9 +834,10 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     percentiles(r->lat_c, r->lat_c_n, st->lat_complete_ms);
     percentiles(r->lat_d, r->lat_d_n, st->lat_decoded_ms);
     st->lat_samples = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
+    mc__ctrl_client *cl = r->client;
     pthread_mutex_unlock(&r->mu);
-    if (r->client)
-        mc__ctrl_client_stats(r->client, st);
+    if (cl)
+        mc__ctrl_client_stats(cl, st); /* lives until the receiver is destroyed */
 }
 
 int mc_receiver_wait(mc_receiver *r, int timeout_ms)
@@ -912,8 +925,15 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
             err = pthread_create(&r->rx_thread, NULL, rx_main, r) ? MC_ENOMEM : 0;
             r->rx_started = !err;
         }
-        if (!err && cfg->ctrl)
-            err = mc__ctrl_client_create(r, cfg->name, &r->client);
+        if (!err && cfg->ctrl) {
+            /* Published under the lock: the client's thread already runs
+             * and reads it through mc_receiver_get_stats. */
+            mc__ctrl_client *cl = NULL;
+            err = mc__ctrl_client_create(r, cfg->name, &cl);
+            pthread_mutex_lock(&r->mu);
+            r->client = cl;
+            pthread_mutex_unlock(&r->mu);
+        }
     }
     if (err) {
         mc_receiver_destroy(r);
