@@ -6,6 +6,7 @@
 TEST_NAME=scale_netns
 BIN=${1:?usage: $0 BUILD_DIR}
 N=${2:-50}
+CHECK_COST=${3:-1} # 0 in sanitizer builds: instrumented code costs 2-10 times more
 . "$(dirname "$0")/lib.sh"
 need_root_netns
 make_pair "mcsA$$" "mcsB$$" 208
@@ -65,5 +66,5 @@ import sys
 cpu1, cpuN, m1, mN, n = $cpu1, $cpuN, $mbit1, $mbitN, $N
 per = (cpuN - cpu1) / 8.0 / max(n - 1, 1) * 1000
 print(f'scale_netns: bitrate ratio {mN / m1:.2f}; sender CPU per extra viewer {per:.3f} ms/s', file=sys.stderr)
-sys.exit(0 if per <= 0.5 and mN <= 1.25 * m1 else 1)" || fail "the sender's cost grew with the audience"
+sys.exit(0 if (per <= 0.5 or not $CHECK_COST) and mN <= 1.25 * m1 else 1)" || fail "the sender's cost grew with the audience"
 log ok
