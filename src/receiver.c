@@ -840,6 +840,17 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
         mc__ctrl_client_stats(cl, st); /* lives until the receiver is destroyed */
 }
 
+int mc_receiver_latency_samples(mc_receiver *r, float *out, int max)
+{
+    pthread_mutex_lock(&r->mu);
+    int n = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
+    if (n > max)
+        n = max;
+    memcpy(out, r->lat_d, (size_t)n * sizeof(float));
+    pthread_mutex_unlock(&r->mu);
+    return n;
+}
+
 int mc_receiver_wait(mc_receiver *r, int timeout_ms)
 {
     struct timespec ts;

@@ -12,6 +12,7 @@
 
 #include "mc/cli.h"
 #include "mc/common.h"
+#include "plot.h"
 #include "mc/net.h"
 #include "mc/receiver.h"
 #include "mc/verify.h"
@@ -23,7 +24,7 @@ static void on_signal(int sig) { (void)sig; g_stop = 1; }
 typedef struct {
     char group[64];
     uint16_t port;
-    const char *iface, *snapshot, *csv_path;
+    const char *iface, *snapshot, *csv_path, *plot_path;
     FILE *csv;
     double drop_pct, drop_burst;
     long seed, viewers;
@@ -51,6 +52,8 @@ static void usage(FILE *f)
 "                      pattern (sender running --source test); counts wrong tiles\n"
 "  --snapshot FILE     write the final picture as a binary PPM\n"
 "  --csv FILE          also write every report as a CSV row\n"
+"  --plot FILE.svg     at the end, draw latency over time, a latency histogram\n"
+"                      and loss/FEC over time (open it in a browser)\n"
 "  --drop PCT[,BURST]  drop PCT %% of arriving datagrams, in runs of BURST on\n"
 "                      average (default 1: independent), for testing without a\n"
 "                      firewall; the same --seed gives the same drops\n"
@@ -72,7 +75,7 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct option longs[] = {
         {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
         {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
-        {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
+        {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"plot", 1, 0, 'P'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
         {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
@@ -94,6 +97,7 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'j': o->json = 1; break;
         case 'c': o->csv_path = optarg; break;
+        case 'P': o->plot_path = optarg; break;
         case 'W':
             if (mc_parse_long(optarg, 1, 1000, &o->viewers)) {
                 fprintf(stderr, "mcprobe: invalid --viewers '%s': must be 1..1000\n", optarg);
@@ -226,6 +230,52 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
         printf("\n");
     }
     fflush(stdout);
+}
+
+typedef struct {
+    plot_point *pts;
+    int n, cap;
+    float lat[2048], tmp[2048];
+} plot_data;
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* One point per report: latency percentiles of the frames decoded in the
+ * interval, loss and FEC of the interval. */
+static void plot_add(plot_data *pd, mc_receiver *r, double t, const mc_receiver_stats *st,
+                     const mc_receiver_stats *prev)
+{
+    if (pd->n == pd->cap) {
+        int cap = pd->cap ? pd->cap * 2 : 256;
+        plot_point *np = realloc(pd->pts, (size_t)cap * sizeof(*np));
+        if (!np)
+            return;
+        pd->pts = np;
+        pd->cap = cap;
+    }
+    plot_point *p = &pd->pts[pd->n++];
+    *p = (plot_point){.t = t};
+    int n = mc_receiver_latency_samples(r, pd->lat, 2048);
+    long fresh = (long)(st->frames_decoded - prev->frames_decoded);
+    int k = fresh < n ? (int)fresh : n; /* the interval's samples are the newest */
+    if (k > 0) {
+        int newest = (int)((st->frames_decoded - 1) % 2048); /* ring position of the last */
+        for (int i = 0; i < k; i++)
+            pd->tmp[i] = pd->lat[(newest - i + 2048) % 2048];
+        qsort(pd->tmp, (size_t)k, sizeof(float), cmp_float);
+        p->p50 = pd->tmp[(k - 1) / 2];
+        p->p95 = pd->tmp[(k - 1) * 95 / 100];
+    }
+    double exp = (double)(st->expected - prev->expected);
+    if (exp > 0 && st->expected >= prev->expected) {
+        double lost = exp - (double)(st->received - prev->received);
+        p->loss_pct = lost > 0 ? 100.0 * lost / exp : 0;
+        p->recovered_pct = 100.0 * (double)(st->fec_recovered - prev->fec_recovered) / exp;
+    }
 }
 
 static int write_ppm(mc_receiver *r, const char *path)
@@ -379,6 +429,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mcprobe: listening on %s:%u\n", o.group, (unsigned)o.port);
     uint64_t start = mc_now_us(), last = start;
     mc_receiver_stats prev = {0}, st;
+    plot_data *pd = o.plot_path ? calloc(1, sizeof(*pd)) : NULL;
     mc_verify_result vr = {0};
     while (!g_stop) {
         uint64_t now = mc_now_us();
@@ -396,6 +447,8 @@ int main(int argc, char **argv)
         mc_receiver_get_stats(r, &st);
         if (v)
             mc_verifier_result(v, &vr);
+        if (pd)
+            plot_add(pd, r, (double)(now - start) / 1e6, &st, &prev);
         if (!o.quiet || o.csv)
             report(&o, "second", (double)(now - start) / 1e6, &st, &prev,
                    (double)(now - last) / 1e6, v ? &vr : NULL);
@@ -414,6 +467,18 @@ int main(int argc, char **argv)
         rc = rc ? rc : 1;
     if (o.viewers > 1 && report_viewers(&o, all, (double)(end - start) / 1e6))
         rc = rc ? rc : 1;
+    if (pd) {
+        char title[160];
+        snprintf(title, sizeof(title), "mcprobe %s:%u, %dx%d, session %08x", o.group,
+                 (unsigned)o.port, st.width, st.height, st.session);
+        int nl = mc_receiver_latency_samples(r, pd->lat, 2048);
+        if (plot_write_svg(o.plot_path, title, pd->pts, pd->n, pd->lat, nl)) {
+            fprintf(stderr, "mcprobe: cannot write --plot '%s'\n", o.plot_path);
+            rc = rc ? rc : 1;
+        }
+        free(pd->pts);
+        free(pd);
+    }
     close_viewers(&o, all);
     mc_verifier_destroy(v);
     if (o.csv && fclose(o.csv))

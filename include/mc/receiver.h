@@ -111,6 +111,10 @@ void mc_receiver_unlock_picture(mc_receiver *r);
 
 void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st);
 
+/* Copies up to max of the most recent capture->decoded latencies (ms) of
+ * the current session; returns how many. */
+int mc_receiver_latency_samples(mc_receiver *r, float *out, int max);
+
 /* Stops the threads and frees everything; NULL is a no-op. */
 void mc_receiver_destroy(mc_receiver *r);
 

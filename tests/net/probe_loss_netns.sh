@@ -33,8 +33,21 @@ PY
 probe "$TMPDIR_TEST/clean.json" --csv "$TMPDIR_TEST/clean.csv"
 check_loss "$TMPDIR_TEST/clean.json" "no loss" 0 0.2 || fail "loss reported on a clean link"
 drop_incoming "mclB$$" "$PORT" 10
-probe "$TMPDIR_TEST/nft.json"
+probe "$TMPDIR_TEST/nft.json" --plot "$TMPDIR_TEST/plot.svg" --interval 250
 check_loss "$TMPDIR_TEST/nft.json" "nftables 10 %" 9 11 || fail "wrong loss figure"
+# The plot: valid SVG, four curves with a point per report, 40 histogram bins.
+python3 - "$TMPDIR_TEST/plot.svg" <<'PY' || fail "bad --plot output"
+import sys, xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+root = ET.parse(sys.argv[1]).getroot()
+lines = {p.get("class"): p.get("points").split() for p in root.iter(ns + "polyline")}
+bins = [r for r in root.iter(ns + "rect") if r.get("class") == "bin"]
+ok = set(lines) == {"p50", "p95", "lost", "rebuilt"} and all(len(v) >= 20 for v in lines.values())
+ok = ok and len(bins) == 40
+print(f"  plot: curves {sorted(lines)} with {len(lines.get('lost', []))} points, {len(bins)} bins",
+      file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
 ip netns exec "mclB$$" nft delete table inet mcloss
 probe "$TMPDIR_TEST/drop.json" --drop 10 --seed 7
 check_loss "$TMPDIR_TEST/drop.json" "--drop 10" 9 11 || fail "wrong loss figure for --drop"
