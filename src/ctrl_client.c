@@ -6,6 +6,7 @@
 #include <enet/enet.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -244,11 +245,10 @@ int mc__ctrl_client_create(mc_receiver *r, const char *name, mc__ctrl_client **o
     c->backoff_us = BACKOFF_MIN_US;
     c->rng = (unsigned)mc_now_us() ^ (unsigned)getpid();
     pthread_mutex_init(&c->mu, NULL);
-    if (name)
-        strncpy(c->name, name, MC_CTRL_MAX_NAME);
-    else if (gethostname(c->name, MC_CTRL_MAX_NAME) != 0)
-        strcpy(c->name, "viewer");
-    c->name[MC_CTRL_MAX_NAME] = '\0';
+    char host[256] = "viewer";
+    if (!name && gethostname(host, sizeof(host) - 1) == 0)
+        host[sizeof(host) - 1] = '\0';
+    snprintf(c->name, sizeof(c->name), "%s", name ? name : host); /* cut to 32 */
     for (char *p = c->name; *p; p++) /* the wire takes printable ASCII only */
         if (*p < 0x20 || *p > 0x7E)
             *p = '?';

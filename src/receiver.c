@@ -667,12 +667,21 @@ static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
     }
 }
 
+/* Feeds one datagram from src (network order; 0 = unknown). Caller holds mu. */
+static int feed_from(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now, uint32_t src)
+{
+    r->rx_src = src;
+    int err = feed_locked(r, pkt, len, now);
+    r->rx_src = 0;
+    if (r->nworkers == 0 && r->tiles)
+        decode_inline(r);
+    return err;
+}
+
 int mc_receiver_feed(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now_us)
 {
     pthread_mutex_lock(&r->mu);
-    int err = feed_locked(r, pkt, len, now_us);
-    if (r->nworkers == 0 && r->tiles)
-        decode_inline(r);
+    int err = feed_from(r, pkt, len, now_us, 0);
     pthread_mutex_unlock(&r->mu);
     return err;
 }
@@ -723,23 +732,19 @@ static void *rx_main(void *arg)
             msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
         int n = recvmmsg(r->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
         uint64_t now = mc_now_us();
+        pthread_mutex_lock(&r->mu); /* once per batch, not per datagram */
         for (int i = 0; i < n; i++) {
-            pthread_mutex_lock(&r->mu);
             if (drop_this(r)) {
                 r->st.dropped_on_purpose++;
-                pthread_mutex_unlock(&r->mu);
                 continue;
             }
             /* Where the sender's control channel would be. Loopback multicast
              * without an interface address arrives from 0.0.0.0: that can
              * only be this host. */
-            r->rx_src = src[i].sin_addr.s_addr ? src[i].sin_addr.s_addr : htonl(INADDR_LOOPBACK);
-            feed_locked(r, bufs[i], msgs[i].msg_len, now);
-            r->rx_src = 0;
-            if (r->nworkers == 0 && r->tiles)
-                decode_inline(r);
-            pthread_mutex_unlock(&r->mu);
+            feed_from(r, bufs[i], msgs[i].msg_len, now,
+                      src[i].sin_addr.s_addr ? src[i].sin_addr.s_addr : htonl(INADDR_LOOPBACK));
         }
+        pthread_mutex_unlock(&r->mu);
     }
     return NULL;
 }
@@ -846,7 +851,8 @@ int mc_receiver_latency_samples(mc_receiver *r, float *out, int max)
     int n = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
     if (n > max)
         n = max;
-    memcpy(out, r->lat_d, (size_t)n * sizeof(float));
+    for (int i = 0; i < n; i++) /* oldest first: the newest is at lat_d_n - 1 */
+        out[i] = r->lat_d[(r->lat_d_n - n + i) % LAT_SAMPLES];
     pthread_mutex_unlock(&r->mu);
     return n;
 }

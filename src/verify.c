@@ -109,7 +109,7 @@ static const uint8_t *source_frame(mc_verifier *v, uint32_t frame)
     return c->px;
 }
 
-static double psnr(const uint8_t *a, int ap, const uint8_t *b, int bp, int w, int h)
+double mc_psnr_bgrx(const uint8_t *a, int ap, const uint8_t *b, int bp, int w, int h)
 {
     double se = 0;
     for (int y = 0; y < h; y++)
@@ -140,7 +140,7 @@ static int check_locked(mc_verifier *v, const mc_tile_event *ev)
     for (int y = 0; y < ev->h; y++)
         if (memcmp(ev->pixels + (size_t)y * ev->pitch, v->want + (size_t)y * ev->w * 4,
                    (size_t)ev->w * 4) != 0) {
-            double p = psnr(ev->pixels, ev->pitch, ref, v->width * 4, ev->w, ev->h);
+            double p = mc_psnr_bgrx(ev->pixels, ev->pitch, ref, v->width * 4, ev->w, ev->h);
             if (p < v->res.worst_psnr)
                 v->res.worst_psnr = p;
             return 0;

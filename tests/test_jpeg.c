@@ -3,6 +3,7 @@
 #include "mc/common.h"
 #include "mc/jpeg.h"
 #include "mc/testsrc.h"
+#include "mc/verify.h"
 #include "mc/wire.h"
 #include "test.h"
 #include "test_util.h"
@@ -25,7 +26,7 @@ static void roundtrip(int quality, int subsamp, int tile, int w, int h, double m
     int n = mc_tile_encode(enc, pic, 256 * 4, w, h, buf + MC_TILE_HEADROOM, 400000);
     ASSERT_TRUE(n > 0 && (size_t)n <= mc_tile_max_bytes(tile, subsamp));
     ASSERT_EQ_INT(mc_tile_decode(dec, t, tl, so, buf + MC_TILE_HEADROOM, (size_t)n, w, h, out, w * 4), 0);
-    ASSERT_GE_DBL(psnr_bgrx(out, w * 4, pic, 256 * 4, w, h), min_psnr);
+    ASSERT_GE_DBL(mc_psnr_bgrx(out, w * 4, pic, 256 * 4, w, h), min_psnr);
     mc_tile_encoder_destroy(enc);
     mc_tile_decoder_destroy(dec);
 }
@@ -69,7 +70,7 @@ static void test_jpeg_rejects_bad_input(void)
      * state after an error once made every later tile fail). */
     n = mc_tile_encode(enc, pic, 256 * 4, 64, 64, buf + MC_TILE_HEADROOM, 100000);
     ASSERT_EQ_INT(mc_tile_decode(dec, t, tl, so, buf + MC_TILE_HEADROOM, (size_t)n, 64, 64, out, 256), 0);
-    ASSERT_GE_DBL(psnr_bgrx(out, 256, pic, 256 * 4, 64, 64), 28);
+    ASSERT_GE_DBL(mc_psnr_bgrx(out, 256, pic, 256 * 4, 64, 64), 28);
     mc_tile_encoder_destroy(enc);
     mc_tile_decoder_destroy(dec);
     mc_tile_encoder_destroy(NULL); /* no-ops */

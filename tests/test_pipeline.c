@@ -50,19 +50,23 @@ static void record_stream(recorder *rec, int frames, int quality, int tile, int 
     mc_sender_destroy(s);
 }
 
-static mc_receiver *make_receiver(mc_verifier **v)
+/* A socket-less receiver whose every decoded tile goes through a verifier
+ * of the source drawn by `src` (threads = 0: decoded inside feed). */
+static mc_receiver *make_verifying_receiver(mc_render_fn src, int threads, mc_verifier **v)
 {
-    ASSERT_EQ_INT(mc_verifier_create(render, v), 0);
+    ASSERT_EQ_INT(mc_verifier_create(src, v), 0);
     mc_receiver_config rc;
     mc_receiver_config_default(&rc);
     rc.group = NULL;
-    rc.threads = 0;
+    rc.threads = threads;
     rc.on_tile = mc_verifier_on_tile;
     rc.cb_ctx = *v;
     mc_receiver *r;
     ASSERT_EQ_INT(mc_receiver_create(&rc, &r), 0);
     return r;
 }
+
+static mc_receiver *make_receiver(mc_verifier **v) { return make_verifying_receiver(render, 0, v); }
 
 static void assert_all_tiles_exact(mc_verifier *v, uint64_t at_least)
 {
@@ -216,15 +220,7 @@ static void test_verifier_catches_wrong_tiles(void)
     recorder_init(&rec);
     record_stream(&rec, 10, 75, 64, 1200);
     mc_verifier *v;
-    ASSERT_EQ_INT(mc_verifier_create(render_off_by_one, &v), 0);
-    mc_receiver_config rc;
-    mc_receiver_config_default(&rc);
-    rc.group = NULL;
-    rc.threads = 0;
-    rc.on_tile = mc_verifier_on_tile;
-    rc.cb_ctx = v;
-    mc_receiver *r;
-    ASSERT_EQ_INT(mc_receiver_create(&rc, &r), 0);
+    mc_receiver *r = make_verifying_receiver(render_off_by_one, 0, &v);
     for (size_t i = 0; i < rec.n; i++)
         mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
     mc_verify_result res;
@@ -245,15 +241,7 @@ static void test_pipeline_threaded_decoders(void)
     recorder_init(&rec);
     record_stream(&rec, 30, 75, 32, 1200);
     mc_verifier *v;
-    ASSERT_EQ_INT(mc_verifier_create(render, &v), 0);
-    mc_receiver_config rc;
-    mc_receiver_config_default(&rc);
-    rc.group = NULL;
-    rc.threads = 2;
-    rc.on_tile = mc_verifier_on_tile;
-    rc.cb_ctx = v;
-    mc_receiver *r;
-    ASSERT_EQ_INT(mc_receiver_create(&rc, &r), 0);
+    mc_receiver *r = make_verifying_receiver(render, 2, &v);
     for (size_t i = 0; i < rec.n; i++)
         mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
     mc_receiver_stats st;

@@ -1,5 +1,5 @@
-/* Helpers shared by the tests: PSNR of a tile against a reference, and a
- * packet recorder that serves as a sender's sink. */
+/* Helpers shared by the tests: a packet recorder that serves as a sender's
+ * sink. (PSNR is the library's mc_psnr_bgrx.) */
 #ifndef MC_TEST_UTIL_H
 #define MC_TEST_UTIL_H
 
@@ -8,21 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* PSNR in dB over the colour channels of two BGRX blocks (99 = identical). */
-static inline double psnr_bgrx(const uint8_t *a, int apitch, const uint8_t *b, int bpitch, int w, int h)
-{
-    double se = 0;
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            for (int k = 0; k < 3; k++) {
-                double d = (double)a[y * apitch + x * 4 + k] - b[y * bpitch + x * 4 + k];
-                se += d * d;
-            }
-    if (se == 0)
-        return 99.0;
-    return 10.0 * log10(255.0 * 255.0 / (se / ((double)w * h * 3)));
-}
 
 typedef struct {
     pthread_mutex_t mu;

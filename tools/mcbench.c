@@ -26,6 +26,7 @@
 #include "mc/sender.h"
 #include "mc/testsrc.h"
 #include "mc/tiles.h"
+#include "mc/verify.h"
 #include "mc/wire.h"
 
 typedef struct {
@@ -38,17 +39,6 @@ typedef struct {
     int tile, quality;
     double enc_mps_1, enc_mps_n, dec_mps_1, bytes, psnr, naive_bytes, whole_bytes;
 } codec_result;
-
-static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
-{
-    double se = 0;
-    for (size_t i = 0; i < n; i++)
-        if ((i & 3) != 3) {
-            double d = (double)a[i] - b[i];
-            se += d * d;
-        }
-    return se == 0 ? 99.0 : 10.0 * log10(255.0 * 255.0 * (double)n * 0.75 / se);
-}
 
 typedef struct {
     const mc_grid *g;
@@ -136,7 +126,7 @@ static double bench_decode(const mc_grid *g, const uint8_t *pic, int quality, in
                            out + ((size_t)y * g->width + x) * 4, g->width * 4);
         }
     double sec = (double)(mc_now_us() - t0) / 1e6;
-    *psnr_db = psnr(pic, out, (size_t)g->width * g->height * 4);
+    *psnr_db = mc_psnr_bgrx(pic, g->width * 4, out, g->width * 4, g->width, g->height);
     for (int t = 0; t < g->count; t++)
         free(data[t]);
     free(data);

@@ -263,9 +263,7 @@ static void plot_add(plot_data *pd, mc_receiver *r, double t, const mc_receiver_
     long fresh = (long)(st->frames_decoded - prev->frames_decoded);
     int k = fresh < n ? (int)fresh : n; /* the interval's samples are the newest */
     if (k > 0) {
-        int newest = (int)((st->frames_decoded - 1) % 2048); /* ring position of the last */
-        for (int i = 0; i < k; i++)
-            pd->tmp[i] = pd->lat[(newest - i + 2048) % 2048];
+        memcpy(pd->tmp, pd->lat + (n - k), (size_t)k * sizeof(float));
         qsort(pd->tmp, (size_t)k, sizeof(float), cmp_float);
         p->p50 = pd->tmp[(k - 1) / 2];
         p->p95 = pd->tmp[(k - 1) * 95 / 100];

@@ -399,7 +399,7 @@ int main(int argc, char **argv)
 {
     options o = {.cursor = 1, .damage = 1, .ctrl_port = -1};
     mc_sender_config_default(&o.s);
-    strcpy(o.group, MC_DEFAULT_GROUP);
+    snprintf(o.group, sizeof(o.group), "%s", MC_DEFAULT_GROUP);
     int rc = parse_args(argc, argv, &o);
     if (rc)
         return rc < 0 ? 0 : rc;

@@ -44,7 +44,7 @@ typedef struct {
     int tex_w, tex_h;
     char stats_text[256];
     mc_receiver_stats prev;
-    uint64_t prev_us;
+    uint64_t prev_us, stats_us;
 } viewer;
 
 static void usage(FILE *f)
@@ -171,9 +171,14 @@ static int upload(viewer *v, int *state)
     return changed;
 }
 
+/* The stats sort latency samples and scan every tile: 5 times a second is
+ * plenty for an overlay and a "no signal" check, not every 10 ms loop. */
 static void update_stats(viewer *v, mc_receiver_stats *st)
 {
     uint64_t now = mc_now_us();
+    if (now - v->stats_us < 200000u)
+        return;
+    v->stats_us = now;
     mc_receiver_get_stats(v->r, st);
     if (now - v->prev_us < 1000000u)
         return;
@@ -222,7 +227,7 @@ static void render(viewer *v, int state, const mc_receiver_stats *st)
     snprintf(want, sizeof(want), "mcview %s:%u — %s", v->o.group, (unsigned)v->o.port,
              msg[0] ? msg : "live");
     if (strcmp(want, title)) {
-        strcpy(title, want);
+        snprintf(title, sizeof(title), "%s", want);
         SDL_SetWindowTitle(v->win, title);
     }
 }
@@ -330,12 +335,12 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     int last_state = -1;
     uint64_t last_draw = 0;
+    mc_receiver_stats st = {0};
     while (!rc && !g_stop) {
         int redraw = 0, state;
         if (!handle_events(&v, &redraw))
             break;
         mc_receiver_wait(v.r, 10); /* wakes as soon as a frame is decoded */
-        mc_receiver_stats st;
         update_stats(&v, &st);
         redraw |= upload(&v, &state);
         uint64_t now = mc_now_us();

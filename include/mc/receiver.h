@@ -112,7 +112,7 @@ void mc_receiver_unlock_picture(mc_receiver *r);
 void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st);
 
 /* Copies up to max of the most recent capture->decoded latencies (ms) of
- * the current session; returns how many. */
+ * the current session, oldest first; returns how many. */
 int mc_receiver_latency_samples(mc_receiver *r, float *out, int max);
 
 /* Stops the threads and frees everything; NULL is a no-op. */

@@ -33,4 +33,8 @@ void mc_verifier_on_tile(void *ctx, const mc_tile_event *ev);
 
 void mc_verifier_result(mc_verifier *v, mc_verify_result *out);
 
+/* PSNR in dB over the colour channels of two w x h BGRX blocks (pitches in
+ * bytes); 99 when identical. */
+double mc_psnr_bgrx(const uint8_t *a, int apitch, const uint8_t *b, int bpitch, int w, int h);
+
 #endif
