@@ -248,7 +248,7 @@ int mc__ctrl_client_create(mc_receiver *r, const char *name, mc__ctrl_client **o
     char host[256] = "viewer";
     if (!name && gethostname(host, sizeof(host) - 1) == 0)
         host[sizeof(host) - 1] = '\0';
-    snprintf(c->name, sizeof(c->name), "%s", name ? name : host); /* cut to 32 */
+    snprintf(c->name, sizeof(c->name), "%.*s", MC_CTRL_MAX_NAME, name ? name : host);
     for (char *p = c->name; *p; p++) /* the wire takes printable ASCII only */
         if (*p < 0x20 || *p > 0x7E)
             *p = '?';
