@@ -28,6 +28,7 @@ const char *mc_strerror(int err)
     case MC_ECAPTURE: return "screen capture failed";
     case MC_ESTATE: return "operation not valid in this state";
     case MC_EADDR: return "bad multicast group or interface address";
+    case MC_EAUDIO: return "no usable audio device or file";
     default: break;
     }
     if (err < 0 && err > -1000)

@@ -106,6 +106,9 @@ struct mc_sender {
     double tokens, rate_bytes_per_us, burst_bytes;
     uint64_t last_refill_us;
     uint8_t pkt[MC_MAX_MTU];
+
+    mc_audio_tx *audio;
+    pthread_mutex_t sink_mu; /* the send and audio threads share cfg.sink */
 };
 
 void mc_sender_config_default(mc_sender_config *cfg)
@@ -221,7 +224,9 @@ static uint64_t pace(mc_sender *s, size_t bytes)
 static int emit(mc_sender *s, const uint8_t *pkt, size_t len)
 {
     if (s->cfg.sink) {
+        pthread_mutex_lock(&s->sink_mu);
         s->cfg.sink(s->cfg.sink_ctx, pkt, len);
+        pthread_mutex_unlock(&s->sink_mu);
         return 0;
     }
     return mc_net_send(s->fd, pkt, len);
@@ -455,6 +460,14 @@ static int start_threads(mc_sender *s)
     return 0;
 }
 
+/* Audio packets skip the pacer and the FEC blocks: they are small, have
+ * their own sequence numbers and repeat earlier frames instead. */
+static void audio_emit(void *ctx, const uint8_t *pkt, size_t len)
+{
+    mc_sender *s = ctx;
+    emit(s, pkt, len);
+}
+
 int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
 {
     *out = NULL;
@@ -467,6 +480,7 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
     s->cfg = *cfg;
     s->fd = -1;
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->sink_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -497,12 +511,26 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
     }
     if (!err)
         err = start_threads(s);
+    if (!err && cfg->audio && cfg->audio->source && strcmp(cfg->audio->source, "none")) {
+        err = mc_audio_tx_create(cfg->audio, s->session, audio_emit, s, &s->audio);
+        if (err == MC_EAUDIO) { /* said why already; the picture matters more */
+            mc_log(0, "mcshare: continuing without sound");
+            err = 0;
+        }
+    }
     if (err) {
         mc_sender_destroy(s);
         return err;
     }
     *out = s;
     return 0;
+}
+
+void mc_sender_audio_mark(mc_sender *s, uint64_t ts_us) { mc_audio_tx_mark(s->audio, ts_us); }
+
+const char *mc_sender_audio_describe(const mc_sender *s)
+{
+    return s->audio ? mc_audio_tx_describe(s->audio) : "none";
 }
 
 /* Picks this frame's resent tiles: first those viewers asked for (repairs,
@@ -632,6 +660,15 @@ void mc_sender_get_stats(mc_sender *s, mc_sender_stats *st)
     if (s->ctrl)
         mc__ctrl_server_stats(s->ctrl, st);
     st->fec_percent_now = atomic_load(&s->fec_now);
+    if (s->audio) {
+        mc_audio_tx_stats a;
+        mc_audio_tx_get_stats(s->audio, &a);
+        st->audio_on = 1;
+        st->audio_packets = a.packets;
+        st->audio_bytes = a.bytes;
+        st->audio_encode_us = a.encode_us;
+        st->audio_overruns = a.overruns;
+    }
 }
 
 int mc_sender_roster(mc_sender *s, mc_viewer_info *out, int max)
@@ -660,6 +697,8 @@ void mc_sender_destroy(mc_sender *s)
 {
     if (!s)
         return;
+    mc_audio_tx_destroy(s->audio);
+    s->audio = NULL;
     pthread_mutex_lock(&s->mu);
     s->stop = 1;
     pthread_cond_broadcast(&s->cv_work);
@@ -696,5 +735,6 @@ void mc_sender_destroy(mc_sender *s)
     pthread_cond_destroy(&s->cv_work);
     pthread_cond_destroy(&s->cv_send);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->sink_mu);
     free(s);
 }

@@ -83,6 +83,8 @@ void mc_testsrc_render(uint8_t *dst, int pitch, int width, int height, uint32_t 
     for (int b = 0; b < 12; b++)
         fill_rect(dst, pitch, width, height, width - 20 - (b + 1) * 10, 10, 8, 20,
                   (frame >> b) & 1 ? 0x00FFFFFF : 0x00000000);
+    fill_rect(dst, pitch, width, height, 4, 4, 32, 32,
+              mc_testsrc_is_marker(frame) ? 0x00FFFFFF : 0x00000000);
 }
 
 void mc_testsrc_render_video(uint8_t *dst, int pitch, int width, int height, uint32_t frame)

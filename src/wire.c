@@ -50,7 +50,7 @@ int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h)
     h->session = get32(buf + 4);
     h->seq = get32(buf + 8);
     h->ts_us = get64(buf + 12);
-    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_PARITY)
+    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_AUDIO)
         return MC_EFIELD;
     return 0;
 }
@@ -238,4 +238,71 @@ int mc_wire_parse_parity(const uint8_t *buf, size_t len, mc_parity *p)
     if (len != MC_HDR_BYTES + MC_PARITY_HDR_BYTES + (size_t)p->sym_len)
         return MC_ETRUNC;
     return parity_valid(p) ? 0 : MC_EFIELD;
+}
+
+/* Opus frame durations: 2.5, 5, 10, 20, 40 or 60 ms at 48 kHz. */
+static int audio_valid(const mc_audio *a)
+{
+    static const uint16_t sizes[] = {120, 240, 480, 960, 1920, 2880};
+    int size_ok = 0;
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+        size_ok |= a->frame_samples == sizes[i];
+    if (!size_ok || (a->channels != 1 && a->channels != 2) || a->rate != MC_AUDIO_RATE)
+        return 0;
+    if (a->count < 1 || a->count > MC_AUDIO_MAX_FRAMES)
+        return 0;
+    for (int i = 0; i < a->count; i++)
+        if (a->frames[i].len < 1 || a->frames[i].len > MC_AUDIO_MAX_OPUS)
+            return 0;
+    return 1;
+}
+
+int mc_wire_write_audio(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_audio *a)
+{
+    if (!audio_valid(a) || h->type != MC_PT_AUDIO)
+        return MC_EFIELD;
+    size_t total = MC_HDR_BYTES + MC_AUDIO_HDR_BYTES;
+    for (int i = 0; i < a->count; i++)
+        total += 2 + (size_t)a->frames[i].len;
+    if (cap < total)
+        return MC_ETOOBIG;
+    mc_wire_write_header(buf, cap, h);
+    uint8_t *q = buf + MC_HDR_BYTES;
+    q[0] = a->channels;
+    q[1] = a->count;
+    put16(q + 2, a->frame_samples);
+    put32(q + 4, a->rate);
+    q += MC_AUDIO_HDR_BYTES;
+    for (int i = 0; i < a->count; i++) {
+        put16(q, a->frames[i].len);
+        memcpy(q + 2, a->frames[i].data, a->frames[i].len);
+        q += 2 + a->frames[i].len;
+    }
+    return (int)total;
+}
+
+int mc_wire_parse_audio(const uint8_t *buf, size_t len, mc_audio *a)
+{
+    if (len < MC_HDR_BYTES + MC_AUDIO_HDR_BYTES)
+        return MC_ETRUNC;
+    const uint8_t *q = buf + MC_HDR_BYTES, *end = buf + len;
+    a->channels = q[0];
+    a->count = q[1];
+    a->frame_samples = get16(q + 2);
+    a->rate = get32(q + 4);
+    if (a->count < 1 || a->count > MC_AUDIO_MAX_FRAMES)
+        return MC_EFIELD;
+    q += MC_AUDIO_HDR_BYTES;
+    for (int i = 0; i < a->count; i++) {
+        if (end - q < 2)
+            return MC_ETRUNC;
+        a->frames[i].len = get16(q);
+        if (a->frames[i].len > end - q - 2)
+            return MC_ETRUNC;
+        a->frames[i].data = q + 2;
+        q += 2 + a->frames[i].len;
+    }
+    if (q != end)
+        return MC_ETRUNC; /* trailing bytes: not what the sender wrote */
+    return audio_valid(a) ? 0 : MC_EFIELD;
 }

@@ -30,7 +30,7 @@ typedef struct {
     long seed, viewers;
     double duration_s;
     long interval_ms;
-    int json, verify, no_decode, quiet, no_control;
+    int json, verify, no_decode, quiet, no_control, no_audio;
     const char *name;
 } options;
 
@@ -48,6 +48,9 @@ static void usage(FILE *f)
 "  --no-decode         reassemble and count, but do not decode tiles\n"
 "  --name NAME         name shown to the teacher (default: host name)\n"
 "  --no-control        do not use the sender's control channel\n"
+"  --no-audio          do not play the sound (into nothing, on a 10 ms clock,\n"
+"                      as a sound card would); video is then not held back for\n"
+"                      A/V sync and no sound figures are reported\n"
 "  --verify-pattern    check every decoded tile against the built-in test\n"
 "                      pattern (sender running --source test); counts wrong tiles\n"
 "  --snapshot FILE     write the final picture as a binary PPM\n"
@@ -65,8 +68,12 @@ static void usage(FILE *f)
 "  -q, --quiet         only the summary\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
 "  -h, --help, -V, --version\n\n"
-"Latency is from the sender's capture time to this host's clock, so it is\n"
-"exact only when both share a clock (same machine, network namespaces).\n"
+"Latency is from the sender's capture time to this host's clock, corrected by\n"
+"the control channel's clock sync (exact when both share a clock: same\n"
+"machine, network namespaces). With sound, each report adds the sound's\n"
+"capture-to-heard latency, concealed frames, and the A/V offset: the test\n"
+"pattern's flash entering the picture minus the test tone's click being heard\n"
+"(sender: --source test --audio tone). Sound figures follow viewer 0.\n"
 "Exit status: 0 ok, 1 nothing received, 3 --verify-pattern found wrong tiles.\n");
 }
 
@@ -76,7 +83,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
         {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
         {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"plot", 1, 0, 'P'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
-        {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"no-audio", 0, 0, 'A'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -127,6 +134,7 @@ static int parse_args(int argc, char **argv, options *o)
         }
         case 'N': o->name = optarg; break;
         case 'C': o->no_control = 1; break;
+        case 'A': o->no_audio = 1; break;
         case 'n': o->no_decode = 1; break;
         case 'p': o->verify = 1; break;
         case 's': o->snapshot = optarg; break;
@@ -169,12 +177,15 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
     if (residual < 0)
         residual = 0;
     if (o->csv) {
-        fprintf(o->csv, "%s,%.2f,%s,%.2f,%.3f,%llu,%llu,%lld,%.3f,%llu,%lld,%d,%d,%.2f,%.2f,%.2f,%.2f\n",
+        fprintf(o->csv, "%s,%.2f,%s,%.2f,%.3f,%llu,%llu,%lld,%.3f,%llu,%lld,%d,%d,%.2f,%.2f,%.2f,%.2f,"
+                "%llu,%llu,%.2f,%.2f,%d\n",
                 kind, t, state_name(st->state), fps, mbit, (unsigned long long)st->expected,
                 (unsigned long long)st->received, lost, loss_pct,
                 (unsigned long long)st->fec_recovered, residual, st->tiles_held, st->tiles,
                 st->lat_complete_ms[0], st->lat_complete_ms[1], st->lat_decoded_ms[0],
-                st->lat_decoded_ms[1]);
+                st->lat_decoded_ms[1], (unsigned long long)st->audio_packets,
+                (unsigned long long)st->audio.concealed, st->audio_lat_ms[0], st->av_offset_ms[1],
+                st->av_samples);
         fflush(o->csv);
     }
     if (o->quiet && strcmp(kind, "summary"))
@@ -214,6 +225,18 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
         if (vr)
             printf(",\"verified\":%llu,\"wrong\":%llu", (unsigned long long)vr->checked,
                    (unsigned long long)vr->wrong);
+        const mc_audio_rx_stats *a = &st->audio;
+        printf(",\"audio_packets\":%llu,\"audio_playing\":%d,\"audio_frames\":%llu,"
+               "\"audio_recovered\":%llu,\"audio_concealed\":%llu,\"audio_late\":%llu,"
+               "\"audio_underruns\":%llu,\"audio_samples\":%llu,\"audio_level_ms\":%.1f,"
+               "\"audio_target_ms\":%d,\"audio_drift_ppm\":%.0f,\"audio_lat_ms\":[%.2f,%.2f,%.2f],"
+               "\"av_offset_ms\":[%.2f,%.2f,%.2f],\"av_samples\":%d,\"video_held\":%d",
+               (unsigned long long)st->audio_packets, a->playing, (unsigned long long)a->frames,
+               (unsigned long long)a->recovered, (unsigned long long)a->concealed,
+               (unsigned long long)a->late, (unsigned long long)a->underruns,
+               (unsigned long long)a->samples_played, a->level_ms, a->target_ms, a->drift_ppm,
+               st->audio_lat_ms[0], st->audio_lat_ms[1], st->audio_lat_ms[2], st->av_offset_ms[0],
+               st->av_offset_ms[1], st->av_offset_ms[2], st->av_samples, st->video_held);
         printf("}\n");
     } else {
         printf("%s%5.1fs %-7s %dx%d %5.1f fps %7.2f Mbit/s  loss %lld/%llu (%.2f%%) fec+%llu"
@@ -227,6 +250,13 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
         if (vr)
             printf("  verified %llu wrong %llu", (unsigned long long)vr->checked,
                    (unsigned long long)vr->wrong);
+        if (st->audio.frames) {
+            printf("  sound: heard after %.1f ms, concealed %llu, repeats used %llu",
+                   st->audio_lat_ms[0], (unsigned long long)st->audio.concealed,
+                   (unsigned long long)st->audio.recovered);
+            if (st->av_samples)
+                printf(", A/V %+.1f ms", st->av_offset_ms[1]);
+        }
         printf("\n");
     }
     fflush(stdout);
@@ -314,9 +344,10 @@ static int open_viewers(const options *o, const mc_receiver_config *base, mc_rec
             c.name = name;
             c.threads = 1;
             c.drop_seed = (uint64_t)o->seed + (uint64_t)i;
-            if (i > 0) { /* the verifier and snapshot follow viewer 0 only */
+            if (i > 0) { /* the verifier, snapshot and sound follow viewer 0 only */
                 c.on_tile = NULL;
                 c.cb_ctx = NULL;
+                c.audio = MC_AUDIO_OUT_NONE;
             }
         }
         int err = mc_receiver_create(&c, &all[i]);
@@ -391,7 +422,8 @@ int main(int argc, char **argv)
         }
         fprintf(o.csv, "type,t_s,state,fps,mbit_s,expected,received,lost,loss_pct,fec_recovered,"
                 "residual_lost,tiles_held,tiles,complete_p50_ms,complete_p95_ms,decoded_p50_ms,"
-                "decoded_p95_ms\n");
+                "decoded_p95_ms,audio_packets,audio_concealed,audio_lat_p50_ms,av_offset_p50_ms,"
+                "av_samples\n");
     }
     mc_verifier *v = NULL;
     if (o.verify && mc_verifier_create(NULL, &v))
@@ -407,6 +439,7 @@ int main(int argc, char **argv)
     rc_cfg.drop_burst = o.drop_burst;
     rc_cfg.drop_seed = (uint64_t)o.seed;
     rc_cfg.name = o.name;
+    rc_cfg.audio = o.no_audio ? MC_AUDIO_OUT_NONE : MC_AUDIO_OUT_VIRTUAL;
     if (v) {
         rc_cfg.on_tile = mc_verifier_on_tile;
         rc_cfg.cb_ctx = v;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mc/audio.h"
 #include "mc/capture.h"
 #include "mc/cli.h"
 #include "mc/common.h"
@@ -35,6 +36,7 @@ typedef struct {
     int cursor, damage, roster;
     long ctrl_port; /* -1: data port + 1 */
     long frames;        /* stop after this many frames (0 = run until signalled) */
+    mc_audio_config audio;
     double duration_s;
 } options;
 
@@ -69,6 +71,21 @@ static void usage(FILE *f)
 "                       needs none)\n"
 "  --roster             list the connected viewers with each status line\n"
 "                       (kill -USR1 prints it at any time)\n"
+"  --audio SOURCE       sound to send with the picture:\n"
+"                         default    what this computer plays (the PulseAudio or\n"
+"                                    PipeWire monitor of the default output)\n"
+"                         mic        the default microphone\n"
+"                         file:F.wav a 16-bit PCM WAV file, looped\n"
+"                         tone       a 440 Hz test tone that clicks when the test\n"
+"                                    pattern flashes its marker (A/V sync checks)\n"
+"                         none       no sound\n"
+"                       default: 'default' for the screen, 'none' for test sources.\n"
+"                       Without a sound device mcshare says so and sends video only.\n"
+"  --audio-bitrate B    low (24 kbit/s mono), medium (64 kbit/s stereo, default),\n"
+"                       high (128 kbit/s stereo), or bits/s 6000..510000\n"
+"  --audio-frame MS     Opus frame length 5|10|20 ms (default 10)\n"
+"  --audio-redundancy N earlier frames repeated in each audio packet, 0..3\n"
+"                       (default 2: a frame is lost only if 3 packets in a row are)\n"
 "  --mtu BYTES          largest UDP payload, %d..%d (default 1200)\n"
 "  --ttl N              multicast TTL; 1 keeps it on the LAN (default 1)\n"
 "  --iface ADDR|NAME    send on this interface (default: routing table)\n"
@@ -96,7 +113,7 @@ static int bad(const char *opt, const char *val, const char *why)
 enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
        O_THREADS, O_FRAMES, O_DURATION, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
-       O_ROSTER };
+       O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED };
 
 static int parse_one(options *o, int c, const char *v)
 {
@@ -182,6 +199,25 @@ static int parse_one(options *o, int c, const char *v)
         o->s.max_viewers = (int)n;
         return 0;
     case O_ROSTER: o->roster = 1; return 0;
+    case O_AUDIO:
+        if (strcmp(v, "default") && strcmp(v, "mic") && strcmp(v, "tone") && strcmp(v, "none") &&
+            (strncmp(v, "file:", 5) || !v[5]))
+            return bad("--audio", v, "must be default, mic, tone, none or file:PATH.wav");
+        o->audio.source = v;
+        return 0;
+    case O_AUDIO_BITRATE:
+        if (mc_audio_parse_bitrate(v, &o->audio))
+            return bad("--audio-bitrate", v, "must be low, medium, high or 6000..510000 bits/s");
+        return 0;
+    case O_AUDIO_FRAME:
+        if (mc_parse_long(v, 5, 20, &n) || (n != 5 && n != 10 && n != 20))
+            return bad("--audio-frame", v, "must be 5, 10 or 20 (ms)");
+        o->audio.frame_ms = (int)n;
+        return 0;
+    case O_AUDIO_RED:
+        if (mc_parse_long(v, 0, 3, &n)) return bad("--audio-redundancy", v, "must be 0..3");
+        o->audio.redundancy = (int)n;
+        return 0;
     case O_DAMAGE:
         if (strcmp(v, "on") && strcmp(v, "off")) return bad("--damage", v, "must be on or off");
         o->damage = !strcmp(v, "on");
@@ -211,7 +247,9 @@ static int parse_args(int argc, char **argv, options *o)
         {"loop", 0, 0, O_LOOP}, {"cursor", 1, 0, O_CURSOR}, {"threads", 1, 0, O_THREADS},
         {"frames", 1, 0, O_FRAMES}, {"damage", 1, 0, O_DAMAGE}, {"fec", 1, 0, O_FEC},
         {"ctrl-port", 1, 0, O_CTRL_PORT}, {"max-viewers", 1, 0, O_MAX_VIEWERS},
-        {"roster", 0, 0, O_ROSTER}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
+        {"roster", 0, 0, O_ROSTER}, {"audio", 1, 0, O_AUDIO},
+        {"audio-bitrate", 1, 0, O_AUDIO_BITRATE}, {"audio-frame", 1, 0, O_AUDIO_FRAME},
+        {"audio-redundancy", 1, 0, O_AUDIO_RED}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
         {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -345,10 +383,11 @@ static void status_line(mc_sender *s, mc_sender_stats *prev, uint64_t dt_us)
     if (worst >= 0)
         snprintf(w, sizeof(w), "%.2f %%", worst);
     double sec = (double)dt_us / 1e6;
-    fprintf(stderr, "mcshare: %d viewers, worst loss %s, FEC %d %%, %.1f fps, %.2f Mbit/s, "
-            "tiles %.0f changed + %.0f resent /s, repairs %llu, keyframes %llu\n",
+    fprintf(stderr, "mcshare: %d viewers, worst loss %s, FEC %d %%, %.1f fps, %.2f Mbit/s "
+            "(sound %.0f kbit/s), tiles %.0f changed + %.0f resent /s, repairs %llu, keyframes %llu\n",
             st.viewers, w, st.fec_percent_now, (double)(st.frames - prev->frames) / sec,
             (double)(st.bytes - prev->bytes) * 8 / sec / 1e6,
+            (double)(st.audio_bytes - prev->audio_bytes) * 8 / sec / 1e3,
             (double)(st.tiles_changed - prev->tiles_changed) / sec,
             (double)(st.tiles_refreshed - prev->tiles_refreshed) / sec,
             (unsigned long long)st.repairs_sent, (unsigned long long)st.keyframes_sent);
@@ -373,6 +412,8 @@ static int run(options *o, source *src, mc_sender *s)
             fprintf(stderr, "mcshare: capture failed: %s\n", mc_strerror(err));
             return 1;
         }
+        if (!src->cap && !src->video && mc_testsrc_is_marker(n))
+            mc_sender_audio_mark(s, ts); /* the tone clicks as the marker flashes */
         if (mc_sender_submit(s, px, pitch, ts))
             break;
         uint64_t now = mc_now_us();
@@ -399,6 +440,8 @@ int main(int argc, char **argv)
 {
     options o = {.cursor = 1, .damage = 1, .ctrl_port = -1};
     mc_sender_config_default(&o.s);
+    mc_audio_config_default(&o.audio);
+    o.audio.source = NULL;
     snprintf(o.group, sizeof(o.group), "%s", MC_DEFAULT_GROUP);
     int rc = parse_args(argc, argv, &o);
     if (rc)
@@ -409,6 +452,9 @@ int main(int argc, char **argv)
     source src = {0};
     if (open_source(&o, &src))
         return 1;
+    if (!o.audio.source)
+        o.audio.source = src.cap ? "default" : "none";
+    o.s.audio = &o.audio;
     o.s.width = src.cap && o.ow ? o.ow : src.cw;
     o.s.height = src.cap && o.oh ? o.oh : src.ch;
     if (src.cap && (o.s.width != src.cw || o.s.height != src.ch)) {
@@ -446,6 +492,7 @@ int main(int argc, char **argv)
             (unsigned)o.s.port, o.s.tile, o.s.quality, o.s.fps, o.s.max_bitrate_mbit,
             o.s.fec_percent, o.s.fec_auto ? " (auto)" : "", (unsigned)o.s.ctrl_port,
             mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
+    fprintf(stderr, "mcshare: sound: %s\n", mc_sender_audio_describe(s));
     rc = run(&o, &src, s);
     if (!rc && !g_stop)
         mc_sender_flush(s); /* --frames/--duration: let the last frame out */

@@ -31,6 +31,7 @@ typedef struct {
     const char *iface;
     int fullscreen, win_w, win_h, stats, no_control;
     const char *name;
+    int no_audio, volume, mute, audio_ms;
 } options;
 
 typedef struct {
@@ -39,6 +40,8 @@ typedef struct {
     SDL_Window *win;
     SDL_Renderer *ren;
     SDL_Texture *tex;
+    SDL_AudioDeviceID audio;
+    uint32_t audio_latency_us;
     TTF_Font *font;
     uint32_t generation;
     int tex_w, tex_h;
@@ -57,18 +60,26 @@ static void usage(FILE *f)
 "  --iface ADDR|NAME   join on this interface (default: routing table)\n"
 "  --stats             show the statistics line from the start\n"
 "  --name NAME         name shown to the teacher (default: host name)\n"
+"  --volume N          sound volume 0..100 (default 100)\n"
+"  --mute              start with the sound off\n"
+"  --no-audio          do not play the sound; the picture is then shown as soon\n"
+"                      as it is decoded instead of in step with the sound\n"
+"  --audio-buffer MS   jitter buffer target, %d..%d ms (default %d; it grows by\n"
+"                      itself after an underrun)\n"
 "  --no-control        do not use the sender's control channel (no repairs,\n"
 "                      reports or clock sync; the picture still converges)\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
 "  -h, --help, -V, --version\n\n"
-"Keys: F full screen on/off, S statistics line on/off, Q or Esc quits.\n");
+"Keys: F full screen on/off, S statistics line on/off, + and - volume,\n"
+"M mute, Q or Esc quits.\n", MC_AUDIO_MIN_MS, MC_AUDIO_MAX_MS, MC_AUDIO_TARGET_MS);
 }
 
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longs[] = {
         {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
-        {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"volume", 1, 0, 'o'}, {"mute", 0, 0, 'm'},
+        {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -85,6 +96,27 @@ static int parse_args(int argc, char **argv, options *o)
         case 's': o->stats = 1; break;
         case 'N': o->name = optarg; break;
         case 'C': o->no_control = 1; break;
+        case 'o': {
+            long n;
+            if (mc_parse_long(optarg, 0, 100, &n)) {
+                fprintf(stderr, "mcview: invalid --volume '%s': must be 0..100\n", optarg);
+                return 2;
+            }
+            o->volume = (int)n;
+            break;
+        }
+        case 'm': o->mute = 1; break;
+        case 'A': o->no_audio = 1; break;
+        case 'B': {
+            long n;
+            if (mc_parse_long(optarg, MC_AUDIO_MIN_MS, MC_AUDIO_MAX_MS, &n)) {
+                fprintf(stderr, "mcview: invalid --audio-buffer '%s': must be %d..%d ms\n", optarg,
+                        MC_AUDIO_MIN_MS, MC_AUDIO_MAX_MS);
+                return 2;
+            }
+            o->audio_ms = (int)n;
+            break;
+        }
         case 'v': mc_log_level++; break;
         case 'h': usage(stdout); return -1;
         case 'V': printf("mcview %s (wire version %d)\n", MC_VERSION_STRING, MC_WIRE_VERSION); return -1;
@@ -185,11 +217,21 @@ static void update_stats(viewer *v, mc_receiver_stats *st)
     double dt = (double)(now - v->prev_us) / 1e6;
     long long lost = (long long)st->expected - (long long)st->received;
     double loss = st->expected ? 100.0 * (double)(lost > 0 ? lost : 0) / (double)st->expected : 0;
+    char sound[96] = "  sound: off";
+    if (v->audio && st->audio_packets) {
+        if (st->muted)
+            snprintf(sound, sizeof(sound), "  sound: muted");
+        else
+            snprintf(sound, sizeof(sound), "  sound: %d%%  %.0f ms buffer", st->volume,
+                     st->audio.level_ms);
+    } else if (v->audio) {
+        snprintf(sound, sizeof(sound), "  sound: none sent%s", st->muted ? " (muted)" : "");
+    }
     snprintf(v->stats_text, sizeof(v->stats_text),
-             "%dx%d  %.1f fps  %.2f Mbit/s  loss %.2f%%  latency %.1f ms  tiles %d/%d",
+             "%dx%d  %.1f fps  %.2f Mbit/s  loss %.2f%%  latency %.1f ms  tiles %d/%d%s",
              st->width, st->height, (double)(st->frames_decoded - v->prev.frames_decoded) / dt,
              (double)(st->bytes - v->prev.bytes) * 8 / dt / 1e6, loss, st->lat_decoded_ms[0],
-             st->tiles_held, st->tiles);
+             st->tiles_held, st->tiles, sound);
     v->prev = *st;
     v->prev_us = now;
 }
@@ -256,6 +298,23 @@ static int handle_events(viewer *v, int *redraw)
             v->o.stats = !v->o.stats;
             *redraw = 1;
             break;
+        case SDLK_PLUS:
+        case SDLK_EQUALS: /* '+' without shift on most layouts */
+        case SDLK_KP_PLUS:
+        case SDLK_MINUS:
+        case SDLK_KP_MINUS:
+        case SDLK_m: {
+            SDL_Keycode k = e.key.keysym.sym;
+            if (k == SDLK_m)
+                v->o.mute = !v->o.mute;
+            else
+                v->o.volume += k == SDLK_MINUS || k == SDLK_KP_MINUS ? -10 : 10;
+            v->o.volume = v->o.volume < 0 ? 0 : v->o.volume > 100 ? 100 : v->o.volume;
+            mc_receiver_set_volume(v->r, v->o.volume, v->o.mute);
+            v->stats_us = v->prev_us = 0; /* show the new state at once */
+            *redraw = 1;
+            break;
+        }
         default:
             break;
         }
@@ -309,10 +368,44 @@ static int open_window(viewer *v)
     return 0;
 }
 
+static void SDLCALL on_audio(void *ctx, Uint8 *stream, int len)
+{
+    viewer *v = ctx;
+    mc_receiver_audio_pull(v->r, (int16_t *)(void *)stream, len / 4, v->audio_latency_us);
+}
+
+/* Opens the sound output (48 kHz stereo, 10 ms buffers). Without one the
+ * picture still plays, shown as soon as it is decoded. */
+static void open_audio(viewer *v)
+{
+    if (v->o.no_audio)
+        return;
+    if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0) {
+        fprintf(stderr, "mcview: no sound output (%s); showing the picture only\n", SDL_GetError());
+        return;
+    }
+    SDL_AudioSpec want = {.freq = MC_AUDIO_RATE, .format = AUDIO_S16SYS, .channels = 2,
+                          .samples = 480, .callback = on_audio, .userdata = v},
+                  have;
+    v->audio = SDL_OpenAudioDevice(NULL, 0, &want, &have, 0);
+    if (!v->audio) {
+        fprintf(stderr, "mcview: cannot open the sound output (%s); showing the picture only\n",
+                SDL_GetError());
+        SDL_QuitSubSystem(SDL_INIT_AUDIO);
+        return;
+    }
+    /* A buffer handed over now is heard after the one being played; the
+     * disk driver (tests) writes it out at once. */
+    const char *drv = SDL_GetCurrentAudioDriver();
+    v->audio_latency_us = drv && !strcmp(drv, "disk") ? 0 : (uint32_t)have.samples * 1000000u / (uint32_t)have.freq;
+    mc_log(1, "mcview: sound output: %s, %d Hz, %d samples per buffer", drv ? drv : "?", have.freq,
+           have.samples);
+}
+
 int main(int argc, char **argv)
 {
     viewer v = {.o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .win_w = 1280,
-                      .win_h = 720}};
+                      .win_h = 720, .volume = 100}};
     int rc = parse_args(argc, argv, &v.o);
     if (rc)
         return rc < 0 ? 0 : rc;
@@ -323,13 +416,21 @@ int main(int argc, char **argv)
     cfg.iface = v.o.iface;
     cfg.ctrl = !v.o.no_control;
     cfg.name = v.o.name;
-    int err = mc_receiver_create(&cfg, &v.r);
+    cfg.volume = v.o.volume;
+    cfg.mute = v.o.mute;
+    cfg.audio_target_ms = v.o.audio_ms;
+    rc = open_window(&v);
+    if (!rc)
+        open_audio(&v);
+    cfg.audio = v.audio ? MC_AUDIO_OUT_APP : MC_AUDIO_OUT_NONE;
+    int err = rc ? 0 : mc_receiver_create(&cfg, &v.r);
     if (err) {
         fprintf(stderr, "mcview: cannot join %s:%u: %s\n", v.o.group, (unsigned)v.o.port,
                 mc_strerror(err));
         return 1;
     }
-    rc = open_window(&v);
+    if (v.audio)
+        SDL_PauseAudioDevice(v.audio, 0);
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
@@ -351,6 +452,8 @@ int main(int argc, char **argv)
             last_draw = now;
         }
     }
+    if (v.audio)
+        SDL_CloseAudioDevice(v.audio); /* no callback into the receiver after this */
     mc_receiver_destroy(v.r);
     if (v.tex)
         SDL_DestroyTexture(v.tex);

@@ -27,6 +27,7 @@ enum {
     MC_ECAPTURE = -1010,  /* the X server refused a screen grab */
     MC_ESTATE = -1011,    /* a call in the wrong state (e.g. started twice) */
     MC_EADDR = -1012,     /* not a multicast group address, or a bad interface */
+    MC_EAUDIO = -1013,    /* no audio device, or the audio file cannot be used */
 };
 
 /* Text for an MC_E* code or a negated errno. Never NULL. */

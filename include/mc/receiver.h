@@ -7,7 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mc/audio.h"
+
 typedef struct mc_receiver mc_receiver;
+
+/* What happens to the broadcast's sound (mc_receiver_config.audio). */
+enum mc_audio_out {
+    MC_AUDIO_OUT_NONE = 0,    /* not decoded (counted only); video shown when complete */
+    MC_AUDIO_OUT_APP = 1,     /* the application's sound device calls mc_receiver_audio_pull */
+    MC_AUDIO_OUT_VIRTUAL = 2, /* a clocked thread plays it into nothing (mcprobe) */
+};
 
 enum mc_rx_state {
     MC_RX_WAITING = 0, /* no announce seen yet */
@@ -44,6 +53,12 @@ typedef struct {
     double drop_burst;  /* mean length of a run of drops (1 = independent) */
     uint64_t drop_seed; /* the drops are a pure function of the seed */
     const char *name;   /* viewer name shown to the teacher; NULL = host name */
+    int audio;          /* enum mc_audio_out; default NONE. With sound playing,
+                           the sound is the clock: a decoded frame enters the
+                           picture when the sound reaches its capture time. */
+    int audio_target_ms; /* jitter buffer target; 0 = MC_AUDIO_TARGET_MS */
+    int volume;         /* 0..100, default 100 */
+    int mute;
 } mc_receiver_config;
 
 /* Counters since creation (packet counters) or since the session started
@@ -81,6 +96,17 @@ typedef struct {
     double lat_complete_ms[3];  /* p50, p95, p99 capture -> last packet of frame */
     double lat_decoded_ms[3];   /* p50, p95, p99 capture -> frame decoded */
     int lat_samples;
+    /* Audio. */
+    uint64_t audio_packets;     /* audio packets of the session (played or not) */
+    mc_audio_rx_stats audio;    /* playout (zero unless config.audio) */
+    double audio_lat_ms[3];     /* p50, p95, p99 capture -> heard */
+    int audio_lat_samples;
+    int volume, muted;
+    int video_held;             /* decoded tiles waiting for the sound to reach them */
+    /* A/V offset: the test pattern's white marker entering the picture minus
+     * the test tone's click being heard, both on this host's clock. */
+    double av_offset_ms[3];     /* p5, p50, p95; positive = picture late */
+    int av_samples;
 } mc_receiver_stats;
 
 /* A locked view of the current picture, for presenting. */
@@ -114,6 +140,14 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st);
 /* Copies up to max of the most recent capture->decoded latencies (ms) of
  * the current session, oldest first; returns how many. */
 int mc_receiver_latency_samples(mc_receiver *r, float *out, int max);
+
+/* For MC_AUDIO_OUT_APP: fills out with `frames` 48 kHz stereo samples that
+ * the device will start playing latency_us from now. Safe to call from an
+ * audio callback thread. Returns the samples that came from the stream. */
+int mc_receiver_audio_pull(mc_receiver *r, int16_t *out, int frames, uint32_t latency_us);
+
+/* Volume 0..100 and mute, applied to the pulled sound. */
+void mc_receiver_set_volume(mc_receiver *r, int volume, int mute);
 
 /* Stops the threads and frees everything; NULL is a no-op. */
 void mc_receiver_destroy(mc_receiver *r);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mc/audio.h"
+
 typedef struct mc_sender mc_sender;
 
 /* When set, packets go to this function instead of a socket (tests and
@@ -32,7 +34,10 @@ typedef struct {
     int fec_percent;     /* Reed-Solomon parity as % of data packets (>= 2 per block); 0 = off; default 20 */
     int fec_auto;        /* size parity from the viewers' reported loss (needs ctrl_port) */
     int fec_block;       /* most data packets per FEC block (blocks also end with each frame); default 32 */
-    mc_packet_sink sink; /* optional: replaces the socket */
+    const mc_audio_config *audio; /* sound to send with the picture; NULL = none. A
+                            missing device is reported once and video goes on. */
+    mc_packet_sink sink; /* optional: replaces the socket (called from the send
+                            thread and the audio thread, never at once) */
     void *sink_ctx;
 } mc_sender_config;
 
@@ -51,6 +56,9 @@ typedef struct {
     uint64_t repairs_asked, repairs_sent; /* tiles asked for (all viewers), tiles resent (merged) */
     uint64_t keyframes_asked, keyframes_sent;
     int fec_percent_now;                  /* current parity (changes with --fec auto) */
+    /* Audio (zero without it). */
+    int audio_on;
+    uint64_t audio_packets, audio_bytes, audio_encode_us, audio_overruns;
 } mc_sender_stats;
 
 /* One connected viewer, as its last report describes it. */
@@ -86,6 +94,12 @@ void mc_sender_get_stats(mc_sender *s, mc_sender_stats *st);
 
 /* Copies up to max connected viewers into out; returns how many. */
 int mc_sender_roster(mc_sender *s, mc_viewer_info *out, int max);
+
+/* A/V marker: the audio "tone" source clicks at this capture time. */
+void mc_sender_audio_mark(mc_sender *s, uint64_t ts_us);
+
+/* What the audio is ("none" without audio). */
+const char *mc_sender_audio_describe(const mc_sender *s);
 
 /* The session id this sender stamps on its packets. */
 uint32_t mc_sender_session(const mc_sender *s);

@@ -21,6 +21,7 @@ enum mc_ptype {
     MC_PT_VIDEO = 2,    /* one fragment of one tile */
     MC_PT_BYE = 3,      /* the sender is stopping (no payload) */
     MC_PT_PARITY = 4,   /* Reed-Solomon parity of a block of packets */
+    MC_PT_AUDIO = 5,    /* Opus frames: the newest and up to 3 earlier ones */
 };
 
 /* Sizes in bytes. */
@@ -28,6 +29,7 @@ enum mc_ptype {
 #define MC_VIDEO_HDR_BYTES 24 /* after the common header */
 #define MC_ANNOUNCE_FIXED_BYTES 32 /* after the common header, before the JPEG tables */
 #define MC_PARITY_HDR_BYTES 16 /* after the common header, before the parity symbol */
+#define MC_AUDIO_HDR_BYTES 8   /* after the common header, before the Opus frames */
 /* A protected packet travels as a symbol of 2 length bytes + the packet, so
  * a parity packet is 38 bytes longer than the longest packet it protects. */
 #define MC_FEC_OVERHEAD (MC_HDR_BYTES + MC_PARITY_HDR_BYTES + 2)
@@ -42,6 +44,10 @@ enum mc_ptype {
 #define MC_MAX_JPEG_HDR 1024      /* JPEG tables template in the announce */
 #define MC_MIN_MTU 800            /* an announce must fit one datagram */
 #define MC_MAX_MTU 9000
+#define MC_AUDIO_RATE 48000       /* the only audio sample rate of version 1 */
+#define MC_AUDIO_MAX_FRAMES 4     /* Opus frames in one audio packet */
+#define MC_AUDIO_MAX_OPUS 1275    /* longest Opus packet (RFC 6716) */
+#define MC_AUDIO_MAX_SAMPLES 2880 /* longest frame: 60 ms at 48 kHz */
 
 enum mc_subsamp { MC_SUBSAMP_444 = 0, MC_SUBSAMP_420 = 1 };
 
@@ -97,6 +103,24 @@ typedef struct {
     const uint8_t *sym; /* sym_len bytes; points into the packet */
 } mc_parity;
 
+/* Audio, after the common header (8 bytes + frames). Audio packets have a
+ * sequence of their own: the common header's seq is the number of the
+ * newest Opus frame in the packet and ts_us its capture time (first
+ * sample). frames[0] is that newest frame; frames[i] is frame seq - i,
+ * captured i * frame_samples / rate seconds earlier. Resending the last
+ * frames in every packet is the audio's loss protection (RFC 2198 style):
+ * a frame is lost only if count consecutive packets are. */
+typedef struct {
+    uint8_t channels;       /* 1 or 2 */
+    uint8_t count;          /* frames in this packet, 1..MC_AUDIO_MAX_FRAMES */
+    uint16_t frame_samples; /* samples per channel in each frame: 120..2880 */
+    uint32_t rate;          /* MC_AUDIO_RATE */
+    struct {
+        const uint8_t *data; /* points into the packet */
+        uint16_t len;        /* 1..MC_AUDIO_MAX_OPUS */
+    } frames[MC_AUDIO_MAX_FRAMES];
+} mc_audio;
+
 /* Wrap-safe sequence comparison (RFC 1982 style, 32-bit). */
 static inline int32_t mc_seq_diff(uint32_t a, uint32_t b) { return (int32_t)(a - b); }
 static inline int mc_seq_lt(uint32_t a, uint32_t b) { return mc_seq_diff(a, b) < 0; }
@@ -108,6 +132,7 @@ int mc_wire_write_header(uint8_t *buf, size_t cap, const mc_hdr *h);
 int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_video *v);
 int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_announce *a);
 int mc_wire_write_parity(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_parity *p);
+int mc_wire_write_audio(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_audio *a);
 
 /* Parsers. mc_wire_parse_header checks magic and version; the others also
  * check that every field is internally consistent. Pointers in the output
@@ -116,6 +141,7 @@ int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h);
 int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *v);
 int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a);
 int mc_wire_parse_parity(const uint8_t *buf, size_t len, mc_parity *p);
+int mc_wire_parse_audio(const uint8_t *buf, size_t len, mc_audio *a);
 
 /* Number of tiles along an edge: ceil(px / tile). */
 static inline uint32_t mc_tiles_along(uint32_t px, uint32_t tile) { return (px + tile - 1) / tile; }
