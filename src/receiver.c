@@ -1095,7 +1095,13 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
 
 int mc_receiver_audio_pull(mc_receiver *r, int16_t *out, int frames, uint32_t latency_us)
 {
-    uint64_t now = mc_now_us(), clicks[AV_EVENTS], heard = 0;
+    return mc_receiver_audio_pull_at(r, out, frames, latency_us, mc_now_us());
+}
+
+int mc_receiver_audio_pull_at(mc_receiver *r, int16_t *out, int frames, uint32_t latency_us,
+                              uint64_t now)
+{
+    uint64_t clicks[AV_EVENTS], heard = 0;
     int n = 0, nc = 0, on = 0;
     pthread_mutex_lock(&r->amu);
     if (r->audio) {

@@ -146,6 +146,10 @@ int mc_receiver_latency_samples(mc_receiver *r, float *out, int max);
  * audio callback thread. Returns the samples that came from the stream. */
 int mc_receiver_audio_pull(mc_receiver *r, int16_t *out, int frames, uint32_t latency_us);
 
+/* The same, as if called at now_us (tests and fuzzers drive time). */
+int mc_receiver_audio_pull_at(mc_receiver *r, int16_t *out, int frames, uint32_t latency_us,
+                              uint64_t now_us);
+
 /* Volume 0..100 and mute, applied to the pulled sound. */
 void mc_receiver_set_volume(mc_receiver *r, int volume, int mute);
 

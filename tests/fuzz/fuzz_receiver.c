@@ -1,6 +1,8 @@
 /* libFuzzer: the whole receive path (session handling, reassembly, frame
- * accounting, JPEG rebuild and decode) fed a sequence of datagrams. The
- * input is split into packets by a 2-byte big-endian length before each. */
+ * accounting, JPEG rebuild and decode, audio jitter buffer and Opus decode,
+ * video held for the audio clock) fed a sequence of datagrams. The input is
+ * split into packets by a 2-byte big-endian length before each; a length
+ * of 0 is the sound card asking for 10 ms instead. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -15,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.group = NULL;
     cfg.threads = 0;
     cfg.max_memory = 16u << 20; /* keep forged announces from eating the fuzzer's RAM */
+    cfg.audio = MC_AUDIO_OUT_APP;
     mc_receiver *r;
     if (mc_receiver_create(&cfg, &r))
         abort();
@@ -25,6 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         i += 2;
         if (len > size - i)
             len = size - i;
+        if (len == 0) {
+            static int16_t pcm[2 * 480];
+            mc_receiver_audio_pull_at(r, pcm, 480, 0, now);
+            now += 10000;
+            continue;
+        }
         mc_receiver_feed(r, data + i, len, now);
         now += 1000; /* 1 ms per packet: lets session switches happen */
         i += len;

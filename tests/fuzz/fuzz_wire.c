@@ -35,5 +35,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n != (int)size || memcmp(out, in, size) != 0)
             __builtin_trap();
     }
+    mc_audio au;
+    if (h.type == MC_PT_AUDIO && mc_wire_parse_audio(data, size, &au) == 0) {
+        int n = mc_wire_write_audio(out, sizeof(out), &h, &au);
+        if (n != (int)size || memcmp(out, data, size) != 0)
+            __builtin_trap();
+    }
     return 0;
 }

@@ -37,6 +37,10 @@ int main(int argc, char **argv)
     sc.mtu = 800;
     sc.quality = 50;
     sc.max_bitrate_mbit = 10000;
+    mc_audio_config ac;
+    mc_audio_config_default(&ac);
+    ac.source = "tone";
+    sc.audio = &ac;
     sc.sink = recorder_sink;
     sc.sink_ctx = &rec;
     mc_sender *s;
@@ -48,17 +52,26 @@ int main(int argc, char **argv)
         mc_sender_submit(s, pic, 96 * 4, mc_now_us());
     }
     mc_sender_flush(s);
+    mc_sleep_until_us(mc_now_us() + 60000); /* a few audio packets */
     mc_sender_destroy(s);
     char name[64];
-    for (size_t i = 0; i < rec.n && i < 24; i++) {
+    int audio_files = 0;
+    for (size_t i = 0; i < rec.n; i++) {
+        int audio = rec.pkt[i][3] == MC_PT_AUDIO;
+        if (audio ? audio_files++ >= 2 : i >= 24)
+            continue;
         snprintf(name, sizeof(name), "pkt%02zu-type%d", i, rec.pkt[i][3]);
         write_file(argv[1], name, rec.pkt[i], rec.len[i]);
     }
     /* Whole stream, and its first half, as receiver inputs. */
     for (int part = 0; part < 2; part++) {
         size_t end = part ? rec.n / 2 : rec.n, total = 0;
-        uint8_t *buf = malloc(rec.n * 2000);
+        uint8_t *buf = malloc(rec.n * 2100);
         for (size_t i = 0; i < end; i++) {
+            if (i % 8 == 7) { /* the sound card asks for 10 ms */
+                buf[total++] = 0;
+                buf[total++] = 0;
+            }
             buf[total++] = (uint8_t)(rec.len[i] >> 8);
             buf[total++] = (uint8_t)rec.len[i];
             memcpy(buf + total, rec.pkt[i], rec.len[i]);

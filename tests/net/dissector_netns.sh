@@ -2,7 +2,7 @@
 # The Wireshark dissector decodes a real broadcast: tshark captures on the
 # viewer's interface, then decodes the capture with tools/wireshark/mcshare.lua,
 # and the decoded fields must match what was sent (geometry, session,
-# consistent fragments and FEC blocks).
+# consistent fragments and FEC blocks, audio frames and their repeats).
 TEST_NAME=dissector_netns
 BIN=${1:?usage: $0 BUILD_DIR}
 LUA=$(cd "$(dirname "$0")/../../tools/wireshark" && pwd)/mcshare.lua
@@ -15,7 +15,7 @@ PORT=$(( 20000 + ($$ + 17) % 20000 ))
 PCAP=$TMPDIR_TEST/c.pcap
 
 start_bg ip netns exec "mcwA$$" "$BIN/mcshare" --source test --size 640x360 --fps 30 \
-    --group "$GROUP" --port "$PORT" --iface "$IF_A" --duration 30 --ctrl-port 0
+    --group "$GROUP" --port "$PORT" --iface "$IF_A" --duration 30 --ctrl-port 0 --audio tone
 SENDER=$LAST_PID
 ip netns exec "mcwB$$" timeout 20 tshark -q -i "$IF_B" -a duration:3 -f "udp port $PORT" \
     -w "$PCAP" 2>/dev/null || fail "tshark could not capture"
@@ -26,6 +26,7 @@ tshark -r "$PCAP" -X lua_script:"$LUA" -Y mcshare -T fields -E separator=, -E oc
     -e mcshare.type -e mcshare.session -e mcshare.seq -e mcshare.width -e mcshare.height \
     -e mcshare.tile -e mcshare.cols -e mcshare.rows -e mcshare.tile_index -e mcshare.frag \
     -e mcshare.frag_count -e mcshare.first_seq -e mcshare.k -e mcshare.parity_index \
+    -e mcshare.channels -e mcshare.audio_count -e mcshare.frame_samples -e mcshare.rate \
     >"$TMPDIR_TEST/fields.csv" 2>"$TMPDIR_TEST/tshark.err" || fail "tshark failed: $(cat "$TMPDIR_TEST/tshark.err")"
 python3 - "$TMPDIR_TEST/fields.csv" <<'PY' || fail "decoded fields wrong (see above)"
 import sys
@@ -40,7 +41,7 @@ def check(c, m):
     print(("  " if c else "  FAIL: ") + m, file=sys.stderr)
     ok = ok and c
 check(len(rows) > 100, f"{len(rows)} packets decoded")
-check(set(by) >= {"1", "2", "4"}, f"types seen: {sorted(by)} (announce, video, parity)")
+check(set(by) >= {"1", "2", "4", "5"}, f"types seen: {sorted(by)} (announce, video, parity, audio)")
 check(len({r[1] for r in rows}) == 1, "one session id throughout")
 a = by.get("1", [[""] * 14])[0]
 check(a[3:8] == ["640", "360", "64", "10", "6"], f"announce geometry {a[3:8]}")
@@ -48,6 +49,11 @@ check(all(0 <= ints(r, 8) < 60 and ints(r, 9) < ints(r, 10) for r in by.get("2",
       "every video fragment: tile < 60, frag < frag_count")
 check(all(ints(r, 2) == ints(r, 11) + ints(r, 12) + ints(r, 13) for r in by.get("4", [])),
       "every parity packet sits at first_seq + k + index")
+au = by.get("5", [])
+check(len(au) > 200 and all(r[14:18] == ["2", "3", "480", "48000"] for r in au[3:]),
+      f"{len(au)} audio packets: stereo, 3 frames of 480 samples at 48 kHz (newest + 2 repeats)")
+seqs = sorted(ints(r, 2) for r in au)
+check(all(b - a == 1 for a, b in zip(seqs, seqs[1:])), "audio sequence numbers consecutive")
 sys.exit(0 if ok else 1)
 PY
 log ok

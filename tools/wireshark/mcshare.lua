@@ -1,5 +1,5 @@
 -- Wireshark/tshark dissector for the mcshare multicast stream (wire
--- version 1, docs/protocol.md): ANNOUNCE, VIDEO, BYE and PARITY packets.
+-- version 1, docs/protocol.md): ANNOUNCE, VIDEO, BYE, PARITY and AUDIO packets.
 --   wireshark -X lua_script:tools/wireshark/mcshare.lua
 --   tshark -X lua_script:tools/wireshark/mcshare.lua -Y mcshare -r capture.pcap
 -- Registered on UDP port 5004 (Edit > Preferences > Protocols > MCSHARE to
@@ -7,7 +7,7 @@
 -- The control channel runs inside ENet and is not dissected here.
 
 local p = Proto("mcshare", "mcshare screen broadcast")
-local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY" }
+local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY", [5] = "AUDIO" }
 local subsamp = { [0] = "4:4:4", [1] = "4:2:0" }
 
 local f = {
@@ -52,6 +52,13 @@ local f = {
   index = ProtoField.uint8("mcshare.parity_index", "Parity index"),
   sym_len = ProtoField.uint16("mcshare.sym_len", "Symbol length"),
   symbol = ProtoField.bytes("mcshare.symbol", "Parity symbol"),
+  -- audio
+  channels = ProtoField.uint8("mcshare.channels", "Channels"),
+  acount = ProtoField.uint8("mcshare.audio_count", "Opus frames in packet"),
+  frame_samples = ProtoField.uint16("mcshare.frame_samples", "Samples per frame"),
+  rate = ProtoField.uint32("mcshare.rate", "Sample rate"),
+  opus_len = ProtoField.uint16("mcshare.opus_len", "Opus frame length"),
+  opus = ProtoField.bytes("mcshare.opus", "Opus frame"),
 }
 p.fields = f
 
@@ -93,6 +100,23 @@ local function parity(buf, t)
     buf(30, 1):uint() + 1, buf(29, 1):uint())
 end
 
+local function audio(buf, t)
+  if buf:len() < 28 then t:add_proto_expert_info(e_short); return end
+  t:add(f.channels, buf(20, 1)); t:add(f.acount, buf(21, 1))
+  t:add(f.frame_samples, buf(22, 2)); t:add(f.rate, buf(24, 4))
+  local off, n = 28, buf(21, 1):uint()
+  for i = 0, n - 1 do
+    if off + 2 > buf:len() then t:add_proto_expert_info(e_short); return end
+    local len = buf(off, 2):uint()
+    if off + 2 + len > buf:len() then t:add_proto_expert_info(e_short); return end
+    local st = t:add(f.opus, buf(off + 2, len))
+    st:prepend_text(i == 0 and "[newest] " or string.format("[seq - %d, repeated] ", i))
+    st:add(f.opus_len, buf(off, 2))
+    off = off + 2 + len
+  end
+  return string.format("%d frame(s) of %.1f ms, %d ch", n, buf(22, 2):uint() / 48, buf(20, 1):uint())
+end
+
 function p.dissector(buf, pinfo, tree)
   if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return 0 end
   pinfo.cols.protocol = "MCSHARE"
@@ -104,6 +128,7 @@ function p.dissector(buf, pinfo, tree)
   if ty == 1 then info = announce(buf, t)
   elseif ty == 2 then info = video(buf, t)
   elseif ty == 4 then info = parity(buf, t)
+  elseif ty == 5 then info = audio(buf, t)
   elseif ty == 3 then info = "the broadcast ended"
   else t:add_proto_expert_info(e_field) end
   pinfo.cols.info = string.format("%s session %08x seq %d%s", types[ty] or "?", buf(4, 4):uint(),
@@ -114,7 +139,7 @@ end
 local function heuristic(buf, pinfo, tree)
   if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return false end
   local ty = buf(3, 1):uint()
-  if ty < 1 or ty > 4 then return false end
+  if ty < 1 or ty > 5 then return false end
   p.dissector(buf, pinfo, tree)
   return true
 end
