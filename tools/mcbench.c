@@ -8,6 +8,9 @@
  *   pipeline: the real sender (diff, workers, packetizer) into an in-process
  *             receiver, full-screen changes every frame: frames/s and
  *             capture-to-decoded latency.
+ *   audio:    Opus as mcshare uses it (low-delay mode) for each bitrate
+ *             profile and frame length: encode and decode CPU per second of
+ *             sound, and bytes per second on the wire with the repeats.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -17,8 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <opus/opus.h>
 #include <turbojpeg.h>
 
+#include "mc/audio.h"
 #include "mc/common.h"
 #include "mc/fec.h"
 #include "mc/jpeg.h"
@@ -434,12 +439,84 @@ static void bench_codec(const options *o)
     free(out);
 }
 
+/* Speech-and-music-like test sound: three partials with a syllable-rate
+ * envelope plus a little noise, so the encoder works as on real sound. */
+static void audio_content(int16_t *pcm, int frames, uint64_t *rng)
+{
+    for (int i = 0; i < frames; i++) {
+        double t = i / 48000.0, env = 0.5 + 0.5 * sin(2 * M_PI * 4 * t);
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        double noise = ((double)(*rng >> 11) / 9007199254740992.0 - 0.5) * 0.05;
+        double l = env * (0.3 * sin(2 * M_PI * 220 * t) + 0.15 * sin(2 * M_PI * 660 * t)) + noise;
+        double r = env * (0.3 * sin(2 * M_PI * 330 * t) + 0.1 * sin(2 * M_PI * 1320 * t)) + noise;
+        pcm[2 * i] = (int16_t)lrint(l * 32767);
+        pcm[2 * i + 1] = (int16_t)lrint(r * 32767);
+    }
+}
+
+static void bench_audio(const options *o)
+{
+    enum { SECS = 20 };
+    static int16_t pcm[48000 * SECS * 2], out[2880 * 2];
+    static uint8_t pkt[1276];
+    uint64_t rng = 1;
+    audio_content(pcm, 48000 * SECS, &rng);
+    static const struct { const char *name; int bps, ch; } prof[] = {
+        {"low", MC_AUDIO_LOW_BPS, 1}, {"medium", MC_AUDIO_MEDIUM_BPS, 2}, {"high", MC_AUDIO_HIGH_BPS, 2}};
+    if (!o->json)
+        printf("\naudio: Opus (restricted low delay), %d s of test sound, 2 repeats per packet\n"
+               "%-7s %5s %9s %10s %14s %14s %16s\n", SECS, "profile", "frame", "codec kb/s",
+               "bytes/frame", "encode %core", "decode %core", "wire kbit/s");
+    for (size_t p = 0; p < sizeof(prof) / sizeof(prof[0]); p++)
+        for (int fms = 5; fms <= 20; fms *= 2) {
+            int err, fs = 48 * fms, nframes = 48000 * SECS / fs;
+            OpusEncoder *enc = opus_encoder_create(48000, prof[p].ch, OPUS_APPLICATION_RESTRICTED_LOWDELAY, &err);
+            OpusDecoder *dec = opus_decoder_create(48000, 2, &err);
+            opus_encoder_ctl(enc, OPUS_SET_BITRATE(prof[p].bps));
+            static int16_t mono[2880];
+            uint64_t enc_us = 0, dec_us = 0, bytes = 0;
+            for (int f = 0; f < nframes; f++) {
+                const int16_t *in = pcm + (size_t)f * fs * 2;
+                if (prof[p].ch == 1) {
+                    for (int i = 0; i < fs; i++)
+                        mono[i] = (int16_t)((in[2 * i] + in[2 * i + 1]) / 2);
+                    in = mono;
+                }
+                uint64_t t0 = mc_now_us();
+                int n = opus_encode(enc, in, fs, pkt, sizeof(pkt));
+                uint64_t t1 = mc_now_us();
+                if (n > 0 && opus_decode(dec, pkt, n, out, fs, 0) != fs)
+                    n = 0; /* counted as no bytes: shows up as a broken figure */
+                uint64_t t2 = mc_now_us();
+                enc_us += t1 - t0;
+                dec_us += t2 - t1;
+                bytes += n > 0 ? (uint64_t)n : 0;
+            }
+            double per_frame = (double)bytes / nframes, fps = 1000.0 / fms;
+            /* Each packet: IP+UDP 28, header 20 + 8, then 3 frames with 2 length bytes each. */
+            double wire = (28 + MC_HDR_BYTES + MC_AUDIO_HDR_BYTES + 3 * (2 + per_frame)) * fps * 8 / 1000;
+            double epct = enc_us / (SECS * 1e6) * 100, dpct = dec_us / (SECS * 1e6) * 100;
+            if (o->json)
+                printf("{\"bench\":\"audio\",\"profile\":\"%s\",\"frame_ms\":%d,\"codec_kbit_s\":%.1f,"
+                       "\"bytes_per_frame\":%.1f,\"encode_core_pct\":%.3f,\"decode_core_pct\":%.3f,"
+                       "\"wire_kbit_s\":%.1f}\n", prof[p].name, fms, per_frame * fps * 8 / 1000,
+                       per_frame, epct, dpct, wire);
+            else
+                printf("%-7s %3d ms %9.1f %10.1f %13.2f%% %13.2f%% %16.1f\n", prof[p].name, fms,
+                       per_frame * fps * 8 / 1000, per_frame, epct, dpct, wire);
+            opus_encoder_destroy(enc);
+            opus_decoder_destroy(dec);
+        }
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
 "Usage: mcbench [OPTIONS]\n"
 "Measures the tile codec and the sender pipeline on this machine.\n\n"
-"  --only codec|pipeline|fec  run one part (default: all)\n"
+"  --only codec|pipeline|fec|audio  run one part (default: all)\n"
 "  --size WxH              picture size (default 1920x1080)\n"
 "  --threads N             threads for the multi-threaded figures (default: CPUs)\n"
 "  --reps N                repetitions per codec figure (default 5)\n"
@@ -464,7 +541,8 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "hV", longs, NULL)) != -1) {
         switch (c) {
         case 'o':
-            if (strcmp(optarg, "codec") && strcmp(optarg, "pipeline") && strcmp(optarg, "fec"))
+            if (strcmp(optarg, "codec") && strcmp(optarg, "pipeline") && strcmp(optarg, "fec") &&
+                strcmp(optarg, "audio"))
                 goto bad;
             o.only = optarg;
             break;
@@ -491,6 +569,8 @@ int main(int argc, char **argv)
         bench_fec_codec(&o);
         bench_fec_loss(&o);
     }
+    if (!o.only || !strcmp(o.only, "audio"))
+        bench_audio(&o);
     return 0;
 bad:
     fprintf(stderr, "mcbench: invalid option or value near '%s'\nTry 'mcbench --help'.\n",
