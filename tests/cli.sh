@@ -34,7 +34,8 @@ for t in mcshare mcview mcprobe mcbench; do
 done
 # Every mcshare option that takes a value refuses nonsense.
 for opt in --group --port --source --region --size --fps --quality --subsampling --tile \
-           --refresh --max-bitrate --mtu --ttl --cursor --damage --fec --ctrl-port --max-viewers --threads --frames --duration; do
+           --refresh --max-bitrate --mtu --ttl --cursor --damage --fec --ctrl-port --max-viewers --threads --frames --duration \
+           --audio --audio-bitrate --audio-frame --audio-redundancy; do
     check 2 "mcshare $opt nonsense" "$BIN/mcshare" "$opt" nonsense
 done
 check 2 "mcshare --fps 0" "$BIN/mcshare" --fps 0
@@ -45,6 +46,13 @@ check 2 "mcshare missing value" "$BIN/mcshare" --fps
 check 1 "mcshare on a display that does not exist" "$BIN/mcshare" --display :987 --duration 1
 check 2 "mcview unicast group" "$BIN/mcview" 10.0.0.1
 check 2 "mcview bad window" "$BIN/mcview" --window 0x0
+check 2 "mcview bad volume" "$BIN/mcview" --volume 101
+check 2 "mcview bad audio buffer" "$BIN/mcview" --audio-buffer 5
+check 2 "mcshare --audio-frame 7" "$BIN/mcshare" --audio-frame 7
+check 2 "mcshare --audio file: without a path" "$BIN/mcshare" --audio file:
+out=$("$BIN/mcshare" --source test --audio file:/nonexistent.wav --iface lo --ttl 0 --duration 0.5 2>&1)
+echo "$out" | grep -q "cannot open audio file /nonexistent.wav" && echo "$out" | grep -q "continuing without sound" ||
+    { echo "FAIL: a missing audio file must be reported once, then video goes on: $out"; fails=$((fails+1)); }
 check 2 "mcprobe bad port" "$BIN/mcprobe" 239.1.1.1:99999
 check 2 "mcprobe bad duration" "$BIN/mcprobe" --duration -1
 check 2 "mcprobe bad drop" "$BIN/mcprobe" --drop 150
