@@ -42,6 +42,7 @@
 #define HOLD_MAX_BYTES (64u << 20) /* decoded tiles waiting for the audio clock */
 #define HOLD_MAX_US 500000u        /* never hold a tile longer than this */
 #define AV_EVENTS 16
+#define STALE_AFTER_US 250000u     /* behind this long after news of a newer version: stale */
 #define AV_PAIR_US 500000u         /* a flash and a click this close belong together */
 #define RX_BATCH 32
 #define RX_BUF_BYTES 9216
@@ -61,6 +62,7 @@ typedef struct {
     uint32_t held_version; /* newest version waiting in the hold queue (valid if held) */
     uint8_t held;
     uint32_t newest_seen; /* newest version any fragment announced (valid if seen) */
+    uint64_t newest_seen_us; /* when that version was first seen */
     uint8_t seen;
     uint32_t acc_frame; /* last frame this tile was counted in */
     uint8_t acc_valid;
@@ -683,6 +685,7 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
     if (!s->seen || mc_seq_lt(s->newest_seen, v.version)) {
         s->seen = 1;
         s->newest_seen = v.version;
+        s->newest_seen_us = now;
     }
     /* A version we already hold (or hold ready) is a refresh we do not need. */
     if ((s->have && mc_seq_le(v.version, s->shown_version)) ||
@@ -1047,13 +1050,17 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->clock_offset_us = r->clock_offset_us;
     st->clock_rtt_us = r->clock_rtt_us;
     st->tiles_behind = 0;
+    st->tiles_stale = 0;
     for (int i = 0; r->tiles && i < r->grid.count; i++) {
         const tile_slot *t = &r->tiles[i];
         /* A tile decoded and waiting for the sound is not behind. */
         uint32_t v = t->held && (!t->have || mc_seq_lt(t->shown_version, t->held_version))
                          ? t->held_version : t->shown_version;
-        if (t->seen && ((!t->have && !t->held) || mc_seq_lt(v, t->newest_seen)))
+        if (t->seen && ((!t->have && !t->held) || mc_seq_lt(v, t->newest_seen))) {
             st->tiles_behind++;
+            /* Stale for a while, not merely in flight right now. */
+            st->tiles_stale += r->last_rx_us - t->newest_seen_us > STALE_AFTER_US;
+        }
     }
     mc__fec_stats fs;
     mc__fecrx_stats(r->fec, &fs);

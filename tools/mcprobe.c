@@ -193,7 +193,7 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
     if (o->json) {
         struct timespec wall;
         clock_gettime(CLOCK_REALTIME, &wall);
-        printf("{\"type\":\"%s\",\"t\":%.2f,\"wall\":%.3f,\"tiles_behind\":%d,\"state\":\"%s\",\"session\":\"%08x\",\"width\":%d,"
+        printf("{\"type\":\"%s\",\"t\":%.2f,\"wall\":%.3f,\"tiles_behind\":%d,\"tiles_stale\":%d,\"state\":\"%s\",\"session\":\"%08x\",\"width\":%d,"
                "\"height\":%d,\"fps\":%.2f,\"mbit_s\":%.3f,\"packets\":%llu,\"expected\":%llu,"
                "\"received\":%llu,\"lost\":%lld,\"loss_pct\":%.3f,\"tiles\":%d,\"tiles_held\":%d,"
                "\"tiles_complete\":%llu,\"tiles_decoded\":%llu,\"decode_errors\":%llu,"
@@ -204,7 +204,7 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                "\"repairs_asked\":%llu,\"clock_synced\":%d,\"clock_offset_us\":%lld,"
                "\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
                "\"lat_decoded_ms\":[%.2f,%.2f,%.2f]",
-               kind, t, (double)wall.tv_sec + wall.tv_nsec / 1e9, st->tiles_behind,
+               kind, t, (double)wall.tv_sec + wall.tv_nsec / 1e9, st->tiles_behind, st->tiles_stale,
                state_name(st->state), st->session, st->width, st->height, fps, mbit,
                (unsigned long long)st->packets, (unsigned long long)st->expected,
                (unsigned long long)st->received, lost, loss_pct, st->tiles, st->tiles_held,

@@ -86,6 +86,7 @@ typedef struct {
     uint64_t frames_seen, frames_complete, frames_decoded;
     int tiles_held;             /* tiles of the grid that hold a picture */
     int tiles_behind;           /* tiles showing an older version than one seen on the wire */
+    int tiles_stale;            /* of those, behind for more than 250 ms (not just in flight) */
     uint64_t last_packet_us;    /* when the current session was last heard */
     /* Control channel. */
     int ctrl_connected;
