@@ -52,6 +52,7 @@ struct mc_audio_rx {
     double pos; /* read position in the fifo, in samples */
     int playing;
     double target_ms, level_ema, integ, adj;
+    int base_target_ms; /* as configured; target_ms grows after underruns and comes back to it */
     uint64_t last_push_us, quiet_since_ok_us;
     /* The clock: what the last pull put at the speaker. */
     int clock_valid;
@@ -81,7 +82,7 @@ int mc_audio_rx_create(int target_ms, mc_audio_rx **out)
         return MC_ENOMEM;
     }
     a->target_ms = target_ms;
-    a->st.target_ms = target_ms;
+    a->base_target_ms = target_ms;
     *out = a;
     return 0;
 }
@@ -215,8 +216,8 @@ static void control(mc_audio_rx *a, double dt_s, uint64_t now_us)
     /* A quiet network lets the target come back down, 1 ms per 10 s. */
     if (!a->quiet_since_ok_us)
         a->quiet_since_ok_us = now_us;
-    if (now_us - a->quiet_since_ok_us > 10000000u && a->target_ms > a->st.target_ms) {
-        a->target_ms = fmax(a->st.target_ms, a->target_ms - 1);
+    if (now_us - a->quiet_since_ok_us > 10000000u && a->target_ms > a->base_target_ms) {
+        a->target_ms = fmax(a->base_target_ms, a->target_ms - 1);
         a->quiet_since_ok_us = now_us;
     }
 }

@@ -25,8 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "fecrx.h"
-#include "receiver_internal.h"
+#include "receiver_state.h"
 #include "mc/common.h"
 #include "mc/jpeg.h"
 #include "mc/net.h"
@@ -37,131 +36,12 @@
 /* The followed sender quiet this long (it sends ~40 packets in that time
  * even when idle): follow a new one. */
 #define SESSION_SWITCH_SILENCE_US 300000u
-#define FRAME_RING 128
-#define LAT_SAMPLES 2048
-#define HOLD_MAX_BYTES (64u << 20) /* decoded tiles waiting for the audio clock */
-#define HOLD_MAX_US 500000u        /* never hold a tile longer than this */
-#define AV_EVENTS 16
 #define STALE_AFTER_US 250000u     /* behind this long after news of a newer version: stale */
-#define AV_PAIR_US 500000u         /* a flash and a click this close belong together */
-#define RX_BATCH 32
-#define RX_BUF_BYTES 9216
 #define PICTURE_BLANK 0x00202020u
 /* Video may run ahead of the last announce by the announce interval; a
  * frame number further ahead is corrupt or forged and would otherwise pin
  * its tile until the counter caught up. */
 #define MAX_FRAMES_AHEAD 1024
-
-typedef struct {
-    uint32_t version, tile_bytes, got_bytes;
-    uint16_t frag_count, got;
-    uint8_t assembling, queued, ready, have;
-    uint8_t orig_seen; /* a fragment of this version's original frame arrived */
-    uint32_t ready_version, ready_len, ready_frame;
-    uint32_t shown_version;
-    uint32_t held_version; /* newest version waiting in the hold queue (valid if held) */
-    uint8_t held;
-    uint32_t newest_seen; /* newest version any fragment announced (valid if seen) */
-    uint64_t newest_seen_us; /* when that version was first seen */
-    uint8_t seen;
-    uint32_t acc_frame; /* last frame this tile was counted in */
-    uint8_t acc_valid;
-    uint8_t waiting;    /* wait_frame counts on the pending (ready) decode */
-    uint32_t wait_frame;
-    uint8_t *asm_buf, *ready_buf; /* entropy data at +MC_TILE_HEADROOM */
-    uint64_t bits[MC_MAX_FRAGS / 64];
-} tile_slot;
-
-typedef struct {
-    uint32_t frame;
-    uint64_t ts_us;
-    uint16_t expected, accounted, decoded;
-    uint8_t used;
-} frame_rec;
-
-typedef struct {
-    uint8_t *buf;     /* swapped with a tile's ready buffer */
-    uint8_t *scratch; /* decoded pixels of one tile */
-    mc_tile_decoder *dec;
-} worker_ctx;
-
-typedef struct {
-    mc_receiver *r;
-    int index;
-} worker_arg;
-
-typedef struct {
-    int tile;
-    uint32_t version, frame, len, generation;
-    int x, y, w, h;
-} decode_job;
-
-/* A decoded tile waiting until the sound reaches its capture time. */
-typedef struct {
-    decode_job job;
-    uint64_t ts_us, held_at;
-} hold_item;
-
-struct mc_receiver {
-    mc_receiver_config cfg;
-    int fd;
-    pthread_mutex_t mu;
-    pthread_cond_t cv_dec, cv_pic, cv_idle;
-
-    int state;
-    uint32_t session, generation;
-    uint64_t last_rx_us;
-    mc_announce ann;
-    uint8_t tmpl[MC_MAX_JPEG_HDR];
-    mc_grid grid;
-    size_t buf_bytes;
-    tile_slot *tiles;
-    uint16_t *dq;
-    int dq_head, dq_len;
-    uint8_t *pixels, *dirty;
-    int pitch;
-    frame_rec frames[FRAME_RING];
-    int seq_init;
-    uint32_t seq_first, seq_max;
-    uint64_t pic_seq;
-
-    int nworkers, busy, resetting, stop;
-    pthread_t *threads;
-    worker_arg *wargs;
-    worker_ctx *w;      /* nworkers + 1: the last one is for inline decoding */
-    pthread_t rx_thread;
-    int rx_started;
-    uint8_t (*rxbufs)[RX_BUF_BYTES]; /* RX_BATCH datagrams for recvmmsg */
-
-    mc__fecrx *fec;
-    uint32_t rx_src;        /* source address of the datagram being fed (network order) */
-    uint32_t ctrl_ip;       /* the followed sender's address, 0 = unknown */
-    int64_t clock_offset_us;
-    uint32_t clock_rtt_us;
-    int clock_synced;
-    mc__ctrl_client *client;
-    uint64_t drop_rng;
-    int drop_bad; /* Gilbert model: in a burst of drops */
-    mc_receiver_stats st;
-    float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
-    int lat_c_n, lat_d_n;
-
-    /* Audio; amu is taken after mu, never before. */
-    pthread_mutex_t amu;
-    mc_audio_rx *audio;
-    int volume, mute;
-    pthread_t audio_thread;
-    int audio_started;
-    atomic_int audio_stop;
-    hold_item *hold;
-    uint8_t *hold_px; /* hold_cap tiles of tile x tile x 4 bytes */
-    int hold_cap, hold_head, hold_len;
-    int marker; /* the test marker's last state: 0 other, 1 dark, 2 white */
-    uint64_t flashes[AV_EVENTS], clicks[AV_EVENTS];
-    int nflash, nclick;
-    float av[LAT_SAMPLES], alat[LAT_SAMPLES];
-    int av_n, alat_n;
-};
 
 void mc_receiver_config_default(mc_receiver_config *cfg)
 {
@@ -193,11 +73,7 @@ static void free_session(mc_receiver *r)
     free(r->dq);
     free(r->pixels);
     free(r->dirty);
-    free(r->hold);
-    free(r->hold_px);
-    r->hold = NULL;
-    r->hold_px = NULL;
-    r->hold_cap = r->hold_len = r->hold_head = 0;
+    mc__rx_av_free(r);
     r->dq = NULL;
     r->pixels = r->dirty = NULL;
     memset(&r->grid, 0, sizeof(r->grid));
@@ -285,10 +161,7 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     memcpy(r->tmpl, a->jpeg_hdr, a->jpeg_hdr_len);
     r->ann.jpeg_hdr = r->tmpl;
     r->dq_head = r->dq_len = 0;
-    r->hold_len = r->hold_head = 0;
-    r->marker = 0;
-    r->nflash = r->nclick = 0;
-    r->av_n = 0;
+    mc__rx_av_reset(r);
     memset(r->frames, 0, sizeof(r->frames));
     mc__fecrx_reset(r->fec);
     blank_picture(r);
@@ -313,12 +186,6 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
 
 /* ---- frames and latency ------------------------------------------------ */
 
-static void lat_add(float *ring, int *n, double ms)
-{
-    ring[*n % LAT_SAMPLES] = (float)ms;
-    (*n)++;
-}
-
 static frame_rec *frame_get(mc_receiver *r, uint32_t frame, uint64_t ts, uint16_t expected)
 {
     frame_rec *f = &r->frames[frame % FRAME_RING];
@@ -338,7 +205,7 @@ static void frame_decoded(mc_receiver *r, uint32_t frame, uint64_t now)
         return;
     if (++f->decoded == f->expected) {
         r->st.frames_decoded++;
-        lat_add(r->lat_d, &r->lat_d_n, (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0);
+        mc__rx_lat_add(r->lat_d, &r->lat_d_n, (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0);
         r->pic_seq++;
         pthread_cond_broadcast(&r->cv_pic);
     }
@@ -354,7 +221,7 @@ static void frame_account(mc_receiver *r, frame_rec *f, tile_slot *t, int alread
     t->acc_frame = f->frame;
     if (++f->accounted == f->expected) {
         r->st.frames_complete++;
-        lat_add(r->lat_c, &r->lat_c_n, (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0);
+        mc__rx_lat_add(r->lat_c, &r->lat_c_n, (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0);
     }
     if (already_decoded)
         frame_decoded(r, f->frame, now);
@@ -414,166 +281,6 @@ static int run_job(mc_receiver *r, worker_ctx *w, const decode_job *job)
     return err;
 }
 
-/* ---- A/V: the picture waits for the sound ------------------------------ */
-
-/* The sender time of the sound heard now; 0 when no sound is playing. */
-static int audio_clock(mc_receiver *r, uint64_t now, uint64_t *ts)
-{
-    if (!r->audio)
-        return 0;
-    pthread_mutex_lock(&r->amu);
-    int on = mc_audio_rx_clock(r->audio, now, ts);
-    pthread_mutex_unlock(&r->amu);
-    return on;
-}
-
-/* The test pattern's marker (a 32x32 square at 4,4: black, white on
- * marker frames). Looks at its middle when tile 0 enters the picture. */
-static void check_marker(mc_receiver *r, const uint8_t *px, int pitch, int w, int h, uint64_t now)
-{
-    if (w < 28 || h < 28)
-        return;
-    int white = 1, dark = 1;
-    for (int y = 12; y < 28; y += 3)
-        for (int x = 12; x < 28; x += 3) {
-            const uint8_t *p = px + (size_t)y * pitch + (size_t)x * 4;
-            int lo = p[0] < p[1] ? p[0] : p[1], hi = p[0] > p[1] ? p[0] : p[1];
-            lo = lo < p[2] ? lo : p[2];
-            hi = hi > p[2] ? hi : p[2];
-            white &= lo > 200;
-            dark &= hi < 60;
-        }
-    int state = white ? 2 : dark ? 1 : 0;
-    if (state == 2 && r->marker == 1 && r->nflash < AV_EVENTS)
-        r->flashes[r->nflash++] = now;
-    r->marker = state;
-}
-
-/* Pairs marker flashes with clicks; forgets events with no partner. */
-static void pair_av(mc_receiver *r, uint64_t now)
-{
-    for (int i = 0; i < r->nflash; i++) {
-        int best = -1;
-        int64_t bd = 0;
-        for (int j = 0; j < r->nclick; j++) {
-            int64_t d = (int64_t)(r->flashes[i] - r->clicks[j]);
-            if (llabs(d) < (int64_t)AV_PAIR_US && (best < 0 || llabs(d) < llabs(bd))) {
-                best = j;
-                bd = d;
-            }
-        }
-        if (best < 0)
-            continue;
-        lat_add(r->av, &r->av_n, (double)bd / 1000.0);
-        r->clicks[best] = r->clicks[--r->nclick];
-        r->flashes[i] = r->flashes[--r->nflash];
-        i--;
-    }
-    int k = 0;
-    for (int i = 0; i < r->nflash; i++)
-        if (now - r->flashes[i] < 2 * AV_PAIR_US)
-            r->flashes[k++] = r->flashes[i];
-    r->nflash = k;
-    k = 0;
-    for (int i = 0; i < r->nclick; i++)
-        if ((int64_t)(now - r->clicks[i]) < (int64_t)(2 * AV_PAIR_US))
-            r->clicks[k++] = r->clicks[i];
-    r->nclick = k;
-}
-
-/* Copies a decoded tile into the picture unless a newer one got there
- * first. Caller holds mu. */
-static void present_tile(mc_receiver *r, const decode_job *job, const uint8_t *px, uint64_t now)
-{
-    tile_slot *s = &r->tiles[job->tile];
-    if (s->held && mc_seq_le(s->held_version, job->version))
-        s->held = 0;
-    if (s->have && mc_seq_le(job->version, s->shown_version))
-        return;
-    for (int y = 0; y < job->h; y++)
-        memcpy(r->pixels + (size_t)(job->y + y) * r->pitch + (size_t)job->x * 4,
-               px + (size_t)y * job->w * 4, (size_t)job->w * 4);
-    if (!s->have)
-        r->st.tiles_held++;
-    s->have = 1;
-    s->shown_version = job->version;
-    r->dirty[job->tile] = 1;
-    if (job->tile == 0)
-        check_marker(r, px, job->w * 4, job->w, job->h, now);
-}
-
-static uint8_t *hold_pixels(mc_receiver *r, int i)
-{
-    return r->hold_px + (size_t)i * r->grid.tile * r->grid.tile * 4;
-}
-
-/* Puts every held tile whose time has come into the picture. Caller holds mu. */
-static void release_held(mc_receiver *r, uint64_t now)
-{
-    if (!r->hold_len)
-        return;
-    uint64_t clk = 0;
-    int on = audio_clock(r, now, &clk);
-    int released = 0;
-    while (r->hold_len) {
-        hold_item *it = &r->hold[r->hold_head];
-        if (it->job.generation == r->generation) {
-            /* Wait while the sound is behind, unless the time is absurd
-             * (a tile from the far future) or it waited too long. */
-            if (on && it->ts_us > clk && it->ts_us - clk < HOLD_MAX_US && now - it->held_at < HOLD_MAX_US)
-                break;
-            present_tile(r, &it->job, hold_pixels(r, r->hold_head), now);
-            released = 1;
-        }
-        r->hold_head = (r->hold_head + 1) % r->hold_cap;
-        r->hold_len--;
-    }
-    if (released) {
-        r->pic_seq++;
-        pthread_cond_broadcast(&r->cv_pic);
-    }
-}
-
-/* Queues a decoded tile until the sound reaches ts. Returns 0, or -1 when
- * there is no room (the caller presents it at once). */
-static int hold_push(mc_receiver *r, const decode_job *job, const uint8_t *px, uint64_t ts,
-                     uint64_t now)
-{
-    if (!r->hold) {
-        size_t per = (size_t)r->grid.tile * r->grid.tile * 4;
-        int cap = r->grid.count * 3;
-        if ((size_t)cap * per > HOLD_MAX_BYTES)
-            cap = (int)(HOLD_MAX_BYTES / per);
-        r->hold = calloc((size_t)cap, sizeof(*r->hold));
-        r->hold_px = malloc((size_t)cap * per);
-        if (!r->hold || !r->hold_px || cap < 1) {
-            free(r->hold);
-            free(r->hold_px);
-            r->hold = NULL;
-            r->hold_px = NULL;
-            return -1;
-        }
-        r->hold_cap = cap;
-    }
-    if (r->hold_len == r->hold_cap) { /* full: the oldest goes out early */
-        hold_item *it = &r->hold[r->hold_head];
-        if (it->job.generation == r->generation)
-            present_tile(r, &it->job, hold_pixels(r, r->hold_head), now);
-        r->hold_head = (r->hold_head + 1) % r->hold_cap;
-        r->hold_len--;
-    }
-    int i = (r->hold_head + r->hold_len) % r->hold_cap;
-    r->hold[i] = (hold_item){.job = *job, .ts_us = ts, .held_at = now};
-    memcpy(hold_pixels(r, i), px, (size_t)job->w * job->h * 4);
-    r->hold_len++;
-    tile_slot *s = &r->tiles[job->tile];
-    if (!s->held || mc_seq_lt(s->held_version, job->version)) {
-        s->held = 1;
-        s->held_version = job->version;
-    }
-    return 0;
-}
-
 /* Takes a decoded tile: counts it, then shows it now, or when the sound
  * gets there. Caller holds mu. */
 static void finish_job(mc_receiver *r, worker_ctx *w, const decode_job *job, int err)
@@ -593,14 +300,7 @@ static void finish_job(mc_receiver *r, worker_ctx *w, const decode_job *job, int
     if (s->waiting && s->wait_frame != job->frame)
         frame_decoded(r, s->wait_frame, now);
     s->waiting = 0;
-    const frame_rec *f = &r->frames[job->frame % FRAME_RING];
-    uint64_t ts = f->used && f->frame == job->frame ? f->ts_us : 0, clk;
-    if (ts && (r->hold_len || audio_clock(r, now, &clk)) &&
-        hold_push(r, job, w->scratch, ts, now) == 0) {
-        release_held(r, now); /* its time may have come already */
-        return;
-    }
-    present_tile(r, job, w->scratch, now);
+    mc__rx_show_tile(r, job, w->scratch, now);
 }
 
 static void *decode_main(void *arg)
@@ -822,24 +522,6 @@ static int on_parity(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t
     return 0;
 }
 
-static int on_audio(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len,
-                    uint64_t now)
-{
-    mc_audio a;
-    int err = mc_wire_parse_audio(pkt, len, &a);
-    if (err) {
-        r->st.bad_field++;
-        return err;
-    }
-    r->st.audio_packets++;
-    if (r->audio) {
-        pthread_mutex_lock(&r->amu);
-        mc_audio_rx_push(r->audio, r->session, h, &a, now);
-        pthread_mutex_unlock(&r->amu);
-    }
-    return 0;
-}
-
 static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now)
 {
     mc_hdr h;
@@ -859,7 +541,7 @@ static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
         return on_other_session(r, &h, pkt, len, now);
     r->last_rx_us = now;
     if (h.type == MC_PT_AUDIO) /* own sequence numbers; protected by repetition, not FEC */
-        return r->state == MC_RX_LIVE ? on_audio(r, &h, pkt, len, now) : MC_ESTATE;
+        return r->state == MC_RX_LIVE ? mc__rx_on_audio(r, &h, pkt, len, now) : MC_ESTATE;
     seq_track(r, h.seq);
     switch (h.type) {
     case MC_PT_ANNOUNCE:
@@ -979,19 +661,21 @@ static int cmp_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void percentiles(const float *ring, int n, double out[3])
+void mc__rx_quantiles(const float *ring, int n, const int *pct, int count, double *out)
 {
     int k = n < LAT_SAMPLES ? n : LAT_SAMPLES;
-    out[0] = out[1] = out[2] = 0;
+    for (int i = 0; i < count; i++)
+        out[i] = 0;
     if (k == 0)
         return;
     float tmp[LAT_SAMPLES];
     memcpy(tmp, ring, (size_t)k * sizeof(float));
     qsort(tmp, (size_t)k, sizeof(float), cmp_float);
-    out[0] = tmp[(k - 1) * 50 / 100];
-    out[1] = tmp[(k - 1) * 95 / 100];
-    out[2] = tmp[(k - 1) * 99 / 100];
+    for (int i = 0; i < count; i++)
+        out[i] = tmp[(k - 1) * pct[i] / 100];
 }
+
+static const int LAT_PCT[3] = {50, 95, 99};
 
 int mc__receiver_ctrl_target(mc_receiver *r, uint32_t *ip_be, uint16_t *port, uint32_t *session)
 {
@@ -1013,9 +697,7 @@ int mc__receiver_lagging(mc_receiver *r, uint16_t *tiles, int max, int *missing,
     for (int i = 0; r->tiles && i < r->grid.count; i++) {
         const tile_slot *t = &r->tiles[i];
         *missing += !t->have && !t->held;
-        uint32_t v = t->held && (!t->have || mc_seq_lt(t->shown_version, t->held_version))
-                         ? t->held_version : t->shown_version;
-        if (t->seen && !t->ready && ((!t->have && !t->held) || mc_seq_lt(v, t->newest_seen))) {
+        if (!t->ready && mc__rx_tile_behind(t)) {
             if (n < max)
                 tiles[n] = (uint16_t)i;
             n++;
@@ -1053,10 +735,7 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->tiles_stale = 0;
     for (int i = 0; r->tiles && i < r->grid.count; i++) {
         const tile_slot *t = &r->tiles[i];
-        /* A tile decoded and waiting for the sound is not behind. */
-        uint32_t v = t->held && (!t->have || mc_seq_lt(t->shown_version, t->held_version))
-                         ? t->held_version : t->shown_version;
-        if (t->seen && ((!t->have && !t->held) || mc_seq_lt(v, t->newest_seen))) {
+        if (mc__rx_tile_behind(t)) { /* decoded and waiting for the sound is not behind */
             st->tiles_behind++;
             /* Stale for a while, not merely in flight right now. */
             st->tiles_stale += r->last_rx_us - t->newest_seen_us > STALE_AFTER_US;
@@ -1069,98 +748,14 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->fec_unrecoverable = fs.unrecoverable;
     st->quality = r->ann.quality;
     st->subsamp = r->ann.subsamp;
-    percentiles(r->lat_c, r->lat_c_n, st->lat_complete_ms);
-    percentiles(r->lat_d, r->lat_d_n, st->lat_decoded_ms);
+    mc__rx_quantiles(r->lat_c, r->lat_c_n, LAT_PCT, 3, st->lat_complete_ms);
+    mc__rx_quantiles(r->lat_d, r->lat_d_n, LAT_PCT, 3, st->lat_decoded_ms);
     st->lat_samples = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
-    st->video_held = r->hold_len;
-    percentiles(r->alat, r->alat_n, st->audio_lat_ms);
-    st->audio_lat_samples = r->alat_n < LAT_SAMPLES ? r->alat_n : LAT_SAMPLES;
-    double av[3];
-    percentiles(r->av, r->av_n, av);
-    int k = r->av_n < LAT_SAMPLES ? r->av_n : LAT_SAMPLES;
-    st->av_samples = k;
-    st->av_offset_ms[1] = av[0];
-    st->av_offset_ms[2] = av[1];
-    st->av_offset_ms[0] = 0;
-    if (k) { /* p5: percentiles() gives the upper ones */
-        float tmp[LAT_SAMPLES];
-        memcpy(tmp, r->av, (size_t)k * sizeof(float));
-        qsort(tmp, (size_t)k, sizeof(float), cmp_float);
-        st->av_offset_ms[0] = tmp[(k - 1) * 5 / 100];
-    }
+    mc__rx_av_stats(r, st);
     mc__ctrl_client *cl = r->client;
     pthread_mutex_unlock(&r->mu);
     if (cl)
         mc__ctrl_client_stats(cl, st); /* lives until the receiver is destroyed */
-    pthread_mutex_lock(&r->amu);
-    if (r->audio)
-        mc_audio_rx_get_stats(r->audio, &st->audio);
-    st->volume = r->volume;
-    st->muted = r->mute;
-    pthread_mutex_unlock(&r->amu);
-}
-
-int mc_receiver_audio_pull(mc_receiver *r, int16_t *out, int frames, uint32_t latency_us)
-{
-    return mc_receiver_audio_pull_at(r, out, frames, latency_us, mc_now_us());
-}
-
-int mc_receiver_audio_pull_at(mc_receiver *r, int16_t *out, int frames, uint32_t latency_us,
-                              uint64_t now)
-{
-    uint64_t clicks[AV_EVENTS], heard = 0;
-    int n = 0, nc = 0, on = 0;
-    pthread_mutex_lock(&r->amu);
-    if (r->audio) {
-        n = mc_audio_rx_pull(r->audio, out, frames, now, latency_us);
-        nc = mc_audio_rx_take_clicks(r->audio, clicks, AV_EVENTS);
-        on = n > 0 && mc_audio_rx_clock(r->audio, now + latency_us, &heard);
-    } else {
-        memset(out, 0, sizeof(int16_t) * 2 * (size_t)frames);
-    }
-    double gain = r->mute ? 0 : r->volume / 100.0;
-    if (gain < 1)
-        for (int i = 0; i < 2 * frames; i++)
-            out[i] = (int16_t)lrint(out[i] * gain);
-    pthread_mutex_unlock(&r->amu);
-
-    pthread_mutex_lock(&r->mu);
-    for (int i = 0; i < nc && r->nclick < AV_EVENTS; i++)
-        r->clicks[r->nclick++] = clicks[i];
-    if (on) /* capture -> heard, on the sender's clock via the clock sync */
-        lat_add(r->alat, &r->alat_n,
-                (double)((int64_t)(now + latency_us - heard) + r->clock_offset_us) / 1000.0);
-    if (r->tiles)
-        release_held(r, now);
-    pair_av(r, now);
-    pthread_mutex_unlock(&r->mu);
-    return n;
-}
-
-void mc_receiver_set_volume(mc_receiver *r, int volume, int mute)
-{
-    pthread_mutex_lock(&r->amu);
-    r->volume = volume < 0 ? 0 : volume > 100 ? 100 : volume;
-    r->mute = !!mute;
-    pthread_mutex_unlock(&r->amu);
-}
-
-/* MC_AUDIO_OUT_VIRTUAL: a sound card that plays into nothing, 10 ms at a
- * time on the monotonic clock, so mcprobe measures what a viewer hears. */
-static void *audio_virtual_main(void *arg)
-{
-    mc_receiver *r = arg;
-    int16_t buf[2 * 480];
-    uint64_t next = mc_now_us();
-    while (!atomic_load(&r->audio_stop)) {
-        mc_receiver_audio_pull(r, buf, 480, 0);
-        next += 10000;
-        uint64_t now = mc_now_us();
-        if (next + 50000 < now)
-            next = now; /* stalled: do not catch up in a burst */
-        mc_sleep_until_us(next);
-    }
-    return NULL;
 }
 
 int mc_receiver_latency_samples(mc_receiver *r, float *out, int max)
@@ -1199,7 +794,7 @@ void mc_receiver_lock_picture(mc_receiver *r, mc_picture *pic)
 {
     pthread_mutex_lock(&r->mu);
     if (r->tiles)
-        release_held(r, mc_now_us());
+        mc__rx_release_held(r, mc_now_us());
     *pic = (mc_picture){.state = r->state, .generation = r->generation,
                         .width = r->grid.width, .height = r->grid.height, .pitch = r->pitch,
                         .pixels = r->pixels, .cols = r->grid.cols, .rows = r->grid.rows,
@@ -1263,7 +858,7 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         err = mc_audio_rx_create(cfg->audio_target_ms ? cfg->audio_target_ms : MC_AUDIO_TARGET_MS,
                                  &r->audio);
     if (!err && cfg->audio == MC_AUDIO_OUT_VIRTUAL) {
-        err = pthread_create(&r->audio_thread, NULL, audio_virtual_main, r) ? MC_ENOMEM : 0;
+        err = pthread_create(&r->audio_thread, NULL, mc__rx_audio_virtual_main, r) ? MC_ENOMEM : 0;
         r->audio_started = !err;
     }
     if (!err && cfg->group) {

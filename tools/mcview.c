@@ -45,7 +45,7 @@ typedef struct {
     TTF_Font *font;
     uint32_t generation;
     int tex_w, tex_h;
-    char stats_text[256];
+    char stats_text[256], rate_text[192]; /* rates once a second; the line 5 times a second */
     mc_receiver_stats prev;
     uint64_t prev_us, stats_us;
 } viewer;
@@ -212,11 +212,18 @@ static void update_stats(viewer *v, mc_receiver_stats *st)
         return;
     v->stats_us = now;
     mc_receiver_get_stats(v->r, st);
-    if (now - v->prev_us < 1000000u)
-        return;
-    double dt = (double)(now - v->prev_us) / 1e6;
-    long long lost = (long long)st->expected - (long long)st->received;
-    double loss = st->expected ? 100.0 * (double)(lost > 0 ? lost : 0) / (double)st->expected : 0;
+    if (now - v->prev_us >= 1000000u) {
+        double dt = (double)(now - v->prev_us) / 1e6;
+        long long lost = (long long)st->expected - (long long)st->received;
+        double loss = st->expected ? 100.0 * (double)(lost > 0 ? lost : 0) / (double)st->expected : 0;
+        snprintf(v->rate_text, sizeof(v->rate_text),
+                 "%dx%d  %.1f fps  %.2f Mbit/s  loss %.2f%%  latency %.1f ms  tiles %d/%d",
+                 st->width, st->height, (double)(st->frames_decoded - v->prev.frames_decoded) / dt,
+                 (double)(st->bytes - v->prev.bytes) * 8 / dt / 1e6, loss, st->lat_decoded_ms[0],
+                 st->tiles_held, st->tiles);
+        v->prev = *st;
+        v->prev_us = now;
+    }
     char sound[96] = "  sound: off";
     if (v->audio && st->audio_packets) {
         if (st->muted)
@@ -227,13 +234,7 @@ static void update_stats(viewer *v, mc_receiver_stats *st)
     } else if (v->audio) {
         snprintf(sound, sizeof(sound), "  sound: none sent%s", st->muted ? " (muted)" : "");
     }
-    snprintf(v->stats_text, sizeof(v->stats_text),
-             "%dx%d  %.1f fps  %.2f Mbit/s  loss %.2f%%  latency %.1f ms  tiles %d/%d%s",
-             st->width, st->height, (double)(st->frames_decoded - v->prev.frames_decoded) / dt,
-             (double)(st->bytes - v->prev.bytes) * 8 / dt / 1e6, loss, st->lat_decoded_ms[0],
-             st->tiles_held, st->tiles, sound);
-    v->prev = *st;
-    v->prev_us = now;
+    snprintf(v->stats_text, sizeof(v->stats_text), "%s%s", v->rate_text, sound);
 }
 
 static void render(viewer *v, int state, const mc_receiver_stats *st)
@@ -311,7 +312,7 @@ static int handle_events(viewer *v, int *redraw)
                 v->o.volume += k == SDLK_MINUS || k == SDLK_KP_MINUS ? -10 : 10;
             v->o.volume = v->o.volume < 0 ? 0 : v->o.volume > 100 ? 100 : v->o.volume;
             mc_receiver_set_volume(v->r, v->o.volume, v->o.mute);
-            v->stats_us = v->prev_us = 0; /* show the new state at once */
+            v->stats_us = 0; /* show the new sound state at once */
             *redraw = 1;
             break;
         }
