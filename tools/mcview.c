@@ -45,7 +45,7 @@ typedef struct {
     TTF_Font *font;
     uint32_t generation;
     int tex_w, tex_h;
-    char stats_text[256], rate_text[192]; /* rates once a second; the line 5 times a second */
+    char stats_text[320], rate_text[192]; /* rates once a second; the line 5 times a second */
     mc_receiver_stats prev;
     uint64_t prev_us, stats_us;
 } viewer;
