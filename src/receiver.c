@@ -177,6 +177,8 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     r->st.frames_seen = 0;
     r->st.tiles_held = 0;
     r->lat_c_n = r->lat_d_n = 0;
+    r->jit_valid = 0;
+    r->st.jitter_ms = 0;
     r->pic_seq++;
     pthread_cond_broadcast(&r->cv_pic);
     mc_log(1, "mcview: session %08x: %dx%d, tile %d, q%d, %d fps", h->session, a->width,
@@ -221,7 +223,12 @@ static void frame_account(mc_receiver *r, frame_rec *f, tile_slot *t, int alread
     t->acc_frame = f->frame;
     if (++f->accounted == f->expected) {
         r->st.frames_complete++;
-        mc__rx_lat_add(r->lat_c, &r->lat_c_n, (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0);
+        double transit = (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0;
+        mc__rx_lat_add(r->lat_c, &r->lat_c_n, transit);
+        if (r->jit_valid)
+            r->st.jitter_ms += (fabs(transit - r->jit_prev_ms) - r->st.jitter_ms) / 16.0;
+        r->jit_prev_ms = transit;
+        r->jit_valid = 1;
     }
     if (already_decoded)
         frame_decoded(r, f->frame, now);
@@ -431,6 +438,8 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
     if (s->got == s->frag_count) {
         if (v.frame == v.version)
             r->st.tiles_first_try++;
+        else
+            r->st.tiles_repaired++;
         tile_complete(r, s, v.tile, f, v.frame, now);
     }
     return 0;

@@ -118,6 +118,8 @@ struct mc_receiver {
     mc_receiver_stats st;
     float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
     int lat_c_n, lat_d_n;
+    double jit_prev_ms; /* the previous complete frame's transit, for jitter */
+    int jit_valid;
 
     /* Audio; amu is taken after mu, never before. */
     pthread_mutex_t amu;

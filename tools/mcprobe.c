@@ -39,7 +39,10 @@ static void usage(FILE *f)
     fprintf(f,
 "Usage: mcprobe [OPTIONS] [GROUP[:PORT]]\n"
 "Join an mcshare broadcast without a window and report, once a second,\n"
-"what arrives: frame rate, bitrate, loss, tiles and latency.\n\n"
+"what arrives: frame rate, bitrate, packets expected and lost before FEC,\n"
+"rebuilt by FEC (fec+), tiles repaired (completed only by a later resend),\n"
+"tiles held, latency p50/p95 from capture to complete and to decoded, and\n"
+"jitter (RFC 3550 estimator over each frame's capture-to-complete time).\n\n"
 "  GROUP[:PORT]        multicast group and port (default 239.1.1.1:5004)\n"
 "  --iface ADDR|NAME   join on this interface (default: routing table)\n"
 "  --duration S        stop after S seconds (default: until Ctrl-C)\n"
@@ -176,16 +179,18 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
     long long residual = lost - (long long)st->fec_recovered;
     if (residual < 0)
         residual = 0;
+    /* Tiles the interval completed from a repair or refresh, not first time. */
+    unsigned long long repaired = (unsigned long long)(st->tiles_repaired - prev->tiles_repaired);
     if (o->csv) {
         fprintf(o->csv, "%s,%.2f,%s,%.2f,%.3f,%llu,%llu,%lld,%.3f,%llu,%lld,%d,%d,%.2f,%.2f,%.2f,%.2f,"
-                "%llu,%llu,%.2f,%.2f,%d\n",
+                "%llu,%llu,%.2f,%.2f,%d,%llu,%.2f\n",
                 kind, t, state_name(st->state), fps, mbit, (unsigned long long)st->expected,
                 (unsigned long long)st->received, lost, loss_pct,
                 (unsigned long long)st->fec_recovered, residual, st->tiles_held, st->tiles,
                 st->lat_complete_ms[0], st->lat_complete_ms[1], st->lat_decoded_ms[0],
                 st->lat_decoded_ms[1], (unsigned long long)st->audio_packets,
                 (unsigned long long)st->audio.concealed, st->audio_lat_ms[0], st->av_offset_ms[1],
-                st->av_samples);
+                st->av_samples, repaired, st->jitter_ms);
         fflush(o->csv);
     }
     if (o->quiet && strcmp(kind, "summary"))
@@ -200,7 +205,7 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                "\"frames_complete\":%llu,\"frames_decoded\":%llu,\"dropped_invalid\":%llu,"
                "\"foreign_session\":%llu,\"fec_recovered\":%llu,\"fec_unrecoverable\":%llu,"
                "\"residual_lost\":%lld,\"frames_seen\":%llu,\"tiles_first_seen\":%llu,"
-               "\"tiles_first_try\":%llu,\"ctrl_connected\":%d,\"keyframes_asked\":%llu,"
+               "\"tiles_first_try\":%llu,\"tiles_repaired\":%llu,\"jitter_ms\":%.2f,\"ctrl_connected\":%d,\"keyframes_asked\":%llu,"
                "\"repairs_asked\":%llu,\"clock_synced\":%d,\"clock_offset_us\":%lld,"
                "\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
                "\"lat_decoded_ms\":[%.2f,%.2f,%.2f]",
@@ -216,7 +221,8 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                (unsigned long long)st->foreign_session, (unsigned long long)st->fec_recovered,
                (unsigned long long)st->fec_unrecoverable, residual,
                (unsigned long long)st->frames_seen, (unsigned long long)st->tiles_first_seen,
-               (unsigned long long)st->tiles_first_try, st->ctrl_connected,
+               (unsigned long long)st->tiles_first_try, repaired, st->jitter_ms,
+               st->ctrl_connected,
                (unsigned long long)st->ctrl_keyframes_asked,
                (unsigned long long)st->ctrl_repairs_asked, st->clock_synced,
                (long long)st->clock_offset_us, st->lat_complete_ms[0],
@@ -240,13 +246,13 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
         printf("}\n");
     } else {
         printf("%s%5.1fs %-7s %dx%d %5.1f fps %7.2f Mbit/s  loss %lld/%llu (%.2f%%) fec+%llu"
-               "  tiles %d/%d"
-               "  latency ms p50/p95: complete %.1f/%.1f decoded %.1f/%.1f",
+               "  repaired %llu  tiles %d/%d"
+               "  latency ms p50/p95: complete %.1f/%.1f decoded %.1f/%.1f jitter %.1f",
                strcmp(kind, "summary") ? "" : "summary ", t, state_name(st->state), st->width, st->height,
                fps, mbit, lost, (unsigned long long)st->expected, loss_pct,
-               (unsigned long long)st->fec_recovered, st->tiles_held,
+               (unsigned long long)st->fec_recovered, repaired, st->tiles_held,
                st->tiles, st->lat_complete_ms[0], st->lat_complete_ms[1], st->lat_decoded_ms[0],
-               st->lat_decoded_ms[1]);
+               st->lat_decoded_ms[1], st->jitter_ms);
         if (vr)
             printf("  verified %llu wrong %llu", (unsigned long long)vr->checked,
                    (unsigned long long)vr->wrong);
@@ -423,7 +429,7 @@ int main(int argc, char **argv)
         fprintf(o.csv, "type,t_s,state,fps,mbit_s,expected,received,lost,loss_pct,fec_recovered,"
                 "residual_lost,tiles_held,tiles,complete_p50_ms,complete_p95_ms,decoded_p50_ms,"
                 "decoded_p95_ms,audio_packets,audio_concealed,audio_lat_p50_ms,av_offset_p50_ms,"
-                "av_samples\n");
+                "av_samples,tiles_repaired,jitter_ms\n");
     }
     mc_verifier *v = NULL;
     if (o.verify && mc_verifier_create(NULL, &v))

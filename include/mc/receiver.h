@@ -83,6 +83,9 @@ typedef struct {
      * us, and how many of those completed from it, FEC included, without
      * waiting for a refresh: the "complete without repair" share. */
     uint64_t tiles_first_seen, tiles_first_try;
+    /* Tile versions completed from a later transmission than their first
+     * (a repair the control channel asked for, or a refresh): "repaired". */
+    uint64_t tiles_repaired;
     uint64_t frames_seen, frames_complete, frames_decoded;
     int tiles_held;             /* tiles of the grid that hold a picture */
     int tiles_behind;           /* tiles showing an older version than one seen on the wire */
@@ -97,6 +100,9 @@ typedef struct {
     double lat_complete_ms[3];  /* p50, p95, p99 capture -> last packet of frame */
     double lat_decoded_ms[3];   /* p50, p95, p99 capture -> frame decoded */
     int lat_samples;
+    /* Frame jitter: the RFC 3550 interarrival estimator (J += (|D| - J) / 16)
+     * applied to each complete frame's capture -> complete time. */
+    double jitter_ms;
     /* Audio. */
     uint64_t audio_packets;     /* audio packets of the session (played or not) */
     mc_audio_rx_stats audio;    /* playout (zero unless config.audio) */

@@ -73,6 +73,20 @@ import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 sys.exit(0 if max(l["lost"] for l in lines) > 20 else 1)
 PY
+# The burst is more than FEC rebuilds, so some tiles complete only from a
+# repair or refresh, and the per-report counts add up to the summary's.
+python3 - "$OUT" <<'PY' || fail "repaired tiles or jitter misreported"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+reports, summary = lines[:-1], lines[-1]
+per = sum(l["tiles_repaired"] for l in reports)
+jit = [l["jitter_ms"] for l in lines]
+print(f"  tiles repaired: {summary['tiles_repaired']} (reports add up to {per}); "
+      f"jitter ms max {max(jit):.2f}, last {jit[-1]:.2f}", file=sys.stderr)
+ok = summary["type"] == "summary" and summary["tiles_repaired"] > 0
+ok = ok and per == summary["tiles_repaired"] and all(0 <= j < 1000 for j in jit)
+sys.exit(0 if ok else 1)
+PY
 [ "$(json_field "$OUT" wrong)" = 0 ] || fail "a decoded tile differed from the sender's"
 # Bounds: the rolling refresh resends every tile within 1 s and an
 # announce comes every 100 ms; reports come every 100 ms.
