@@ -174,7 +174,7 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     r->ctrl_ip = r->rx_src;
     r->clock_synced = 0;
     r->st.expected = r->st.received = r->st.frames_complete = r->st.frames_decoded = 0;
-    r->st.frames_seen = 0;
+    r->st.frames_seen = r->st.frames_expected = 0;
     r->st.tiles_held = 0;
     r->lat_c_n = r->lat_d_n = 0;
     r->jit_valid = 0;
@@ -196,7 +196,11 @@ static frame_rec *frame_get(mc_receiver *r, uint32_t frame, uint64_t ts, uint16_
     if (f->used && mc_seq_lt(frame, f->frame))
         return NULL; /* older than the ring remembers */
     *f = (frame_rec){.frame = frame, .ts_us = ts, .expected = expected, .used = 1};
-    r->st.frames_seen++;
+    if (!r->st.frames_seen++)
+        r->frame_first = r->frame_max = frame;
+    else if (mc_seq_lt(r->frame_max, frame))
+        r->frame_max = frame;
+    r->st.frames_expected = (uint64_t)(uint32_t)(r->frame_max - r->frame_first) + 1;
     return f;
 }
 

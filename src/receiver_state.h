@@ -118,6 +118,7 @@ struct mc_receiver {
     mc_receiver_stats st;
     float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
     int lat_c_n, lat_d_n;
+    uint32_t frame_first, frame_max; /* for frames_expected */
     double jit_prev_ms; /* the previous complete frame's transit, for jitter */
     int jit_valid;
 

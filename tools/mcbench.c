@@ -37,6 +37,8 @@
 typedef struct {
     int json, threads, width, height, reps, pipeline_frames;
     const char *only; /* "codec" or "pipeline" */
+    const char *rt_in, *rt_out; /* --roundtrip IN --out OUT */
+    int rt_quality, rt_tile;
 } options;
 
 typedef struct {
@@ -511,6 +513,61 @@ static void bench_audio(const options *o)
         }
 }
 
+/* --roundtrip: raw BGRX frames through the tile codec exactly as a viewer
+ * ends up holding them (every tile encoded at the session's quality and
+ * decoded), so other tools can measure the picture quality a viewer sees
+ * with the same PSNR filter they apply to other codecs (tools/compare). */
+static int roundtrip(const options *o)
+{
+    mc_grid g;
+    if (mc_grid_init(&g, o->width, o->height, o->rt_tile)) {
+        fprintf(stderr, "mcbench: bad --size or --tile for --roundtrip\n");
+        return 2;
+    }
+    FILE *in = fopen(o->rt_in, "rb"), *out = o->rt_out ? fopen(o->rt_out, "wb") : NULL;
+    if (!in || (o->rt_out && !out)) {
+        fprintf(stderr, "mcbench: cannot open %s\n", !in ? o->rt_in : o->rt_out);
+        if (in)
+            fclose(in);
+        return 1;
+    }
+    size_t fsize = (size_t)o->width * (size_t)o->height * 4;
+    uint8_t *pic = malloc(fsize), *dec = malloc(fsize);
+    if (!pic || !dec)
+        exit(1);
+    long frames = 0;
+    double psnr_sum = 0;
+    int rc = 0;
+    while (fread(pic, 1, fsize, in) == fsize) {
+        double psnr;
+        bench_decode(&g, pic, o->rt_quality, 1, dec, &psnr);
+        if (out && fwrite(dec, 1, fsize, out) != fsize) {
+            fprintf(stderr, "mcbench: cannot write %s\n", o->rt_out);
+            rc = 1;
+            break;
+        }
+        psnr_sum += psnr;
+        frames++;
+    }
+    if (out && fclose(out))
+        rc = 1;
+    fclose(in);
+    free(pic);
+    free(dec);
+    if (!frames) {
+        fprintf(stderr, "mcbench: %s holds no whole %dx%d BGRX frame\n", o->rt_in, o->width,
+                o->height);
+        return 1;
+    }
+    if (o->json)
+        printf("{\"bench\":\"roundtrip\",\"frames\":%ld,\"quality\":%d,\"tile\":%d,"
+               "\"psnr_db\":%.3f}\n", frames, o->rt_quality, o->rt_tile, psnr_sum / (double)frames);
+    else
+        printf("%ld frames at quality %d, tile %d: mean PSNR %.2f dB\n", frames, o->rt_quality,
+               o->rt_tile, psnr_sum / (double)frames);
+    return rc;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -522,6 +579,12 @@ static void usage(FILE *f)
 "  --reps N                repetitions per codec figure (default 5)\n"
 "  --frames N              frames for the pipeline run (default 240; x4 for fec)\n"
 "  --json                  one JSON object per result\n"
+"  --roundtrip IN.raw      instead: pass raw BGRX frames of --size through the\n"
+"                          tile codec (every tile encoded and decoded, 4:2:0)\n"
+"                          and print the mean PSNR\n"
+"  --out OUT.raw           with --roundtrip: write the decoded frames there\n"
+"  --quality N             with --roundtrip: JPEG quality 1..100 (default 75)\n"
+"  --tile N                with --roundtrip: tile edge (default 64)\n"
 "  -h, --help, -V, --version\n");
 }
 
@@ -530,11 +593,12 @@ int main(int argc, char **argv)
     mc_sender_config d;
     mc_sender_config_default(&d);
     options o = {.threads = d.threads, .width = 1920, .height = 1080, .reps = 5,
-                 .pipeline_frames = 240};
+                 .pipeline_frames = 240, .rt_quality = d.quality, .rt_tile = d.tile};
     static const struct option longs[] = {
         {"only", 1, 0, 'o'}, {"size", 1, 0, 's'}, {"threads", 1, 0, 't'}, {"reps", 1, 0, 'r'},
         {"frames", 1, 0, 'f'}, {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
-        {0, 0, 0, 0}};
+        {"roundtrip", 1, 0, 'R'}, {"out", 1, 0, 'O'}, {"quality", 1, 0, 'q'},
+        {"tile", 1, 0, 'T'}, {0, 0, 0, 0}};
     int c;
     long n;
     opterr = 0;
@@ -551,6 +615,10 @@ int main(int argc, char **argv)
         case 'r': if (mc_parse_long(optarg, 1, 1000, &n)) goto bad; o.reps = (int)n; break;
         case 'f': if (mc_parse_long(optarg, 1, 100000, &n)) goto bad; o.pipeline_frames = (int)n; break;
         case 'j': o.json = 1; break;
+        case 'R': o.rt_in = optarg; break;
+        case 'O': o.rt_out = optarg; break;
+        case 'q': if (mc_parse_long(optarg, 1, 100, &n)) goto bad; o.rt_quality = (int)n; break;
+        case 'T': if (mc_parse_long(optarg, 16, 512, &n) || n % 8) goto bad; o.rt_tile = (int)n; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("mcbench %s\n", MC_VERSION_STRING); return 0;
         default: goto bad;
@@ -558,6 +626,12 @@ int main(int argc, char **argv)
     }
     if (optind != argc)
         goto bad;
+    if (o.rt_out && !o.rt_in) {
+        fprintf(stderr, "mcbench: --out goes with --roundtrip\n");
+        return 2;
+    }
+    if (o.rt_in)
+        return roundtrip(&o);
     if (!o.only || !strcmp(o.only, "codec"))
         bench_codec(&o);
     if (!o.only || !strcmp(o.only, "pipeline")) {

@@ -204,7 +204,7 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                "\"tiles_complete\":%llu,\"tiles_decoded\":%llu,\"decode_errors\":%llu,"
                "\"frames_complete\":%llu,\"frames_decoded\":%llu,\"dropped_invalid\":%llu,"
                "\"foreign_session\":%llu,\"fec_recovered\":%llu,\"fec_unrecoverable\":%llu,"
-               "\"residual_lost\":%lld,\"frames_seen\":%llu,\"tiles_first_seen\":%llu,"
+               "\"residual_lost\":%lld,\"frames_seen\":%llu,\"frames_expected\":%llu,\"tiles_first_seen\":%llu,"
                "\"tiles_first_try\":%llu,\"tiles_repaired\":%llu,\"jitter_ms\":%.2f,\"ctrl_connected\":%d,\"keyframes_asked\":%llu,"
                "\"repairs_asked\":%llu,\"clock_synced\":%d,\"clock_offset_us\":%lld,"
                "\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
@@ -220,7 +220,8 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                                     st->bad_type + st->bad_tile + st->corrupt_tile),
                (unsigned long long)st->foreign_session, (unsigned long long)st->fec_recovered,
                (unsigned long long)st->fec_unrecoverable, residual,
-               (unsigned long long)st->frames_seen, (unsigned long long)st->tiles_first_seen,
+               (unsigned long long)st->frames_seen, (unsigned long long)st->frames_expected,
+               (unsigned long long)st->tiles_first_seen,
                (unsigned long long)st->tiles_first_try, repaired, st->jitter_ms,
                st->ctrl_connected,
                (unsigned long long)st->ctrl_keyframes_asked,

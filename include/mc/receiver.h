@@ -87,6 +87,9 @@ typedef struct {
      * (a repair the control channel asked for, or a refresh): "repaired". */
     uint64_t tiles_repaired;
     uint64_t frames_seen, frames_complete, frames_decoded;
+    /* Frame numbers from the session's first seen to its newest: the frames
+     * the sender sent meanwhile, whether any of their packets arrived. */
+    uint64_t frames_expected;
     int tiles_held;             /* tiles of the grid that hold a picture */
     int tiles_behind;           /* tiles showing an older version than one seen on the wire */
     int tiles_stale;            /* of those, behind for more than 250 ms (not just in flight) */

@@ -97,3 +97,22 @@ drop_incoming() {
     ip netns exec "$ns" nft add chain inet mcloss in '{ type filter hook input priority 0; }'
     ip netns exec "$ns" nft add rule inet mcloss in udp dport "$port" numgen random mod 100 \< "$pct" drop
 }
+
+# pick_display: a free X display number (no lock file, no socket).
+pick_display() {
+    local n
+    for n in $(seq $(( 100 + $$ % 300 )) 499); do
+        [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] || { echo "$n"; return; }
+    done
+    fail "no free X display number"
+}
+
+# start_xvfb NS DISPLAY WxH: an Xvfb screen in NS, waited for until it answers.
+start_xvfb() {
+    start_bg ip netns exec "$1" Xvfb ":$2" -screen 0 "${3}x24" -nolisten tcp -noreset
+    for _ in $(seq 50); do
+        ip netns exec "$1" env DISPLAY=":$2" xdpyinfo >/dev/null 2>&1 && return
+        sleep 0.1
+    done
+    fail "Xvfb :$2 did not start"
+}

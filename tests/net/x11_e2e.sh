@@ -15,24 +15,8 @@ make_pair "mcxA$$" "mcxB$$" 202
 GROUP=$(unique_group 2)
 W=1024 H=640
 
-# Two free display numbers.
-pick_display() {
-    local n
-    for n in $(seq $(( 100 + $$ % 300 )) 499); do
-        [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] || { echo $n; return; }
-    done
-    fail "no free X display number"
-}
-start_xvfb() { # NS DISPLAY
-    start_bg ip netns exec "$1" Xvfb ":$2" -screen 0 ${W}x${H}x24 -nolisten tcp -noreset
-    for _ in $(seq 50); do
-        ip netns exec "$1" env DISPLAY=":$2" xdpyinfo >/dev/null 2>&1 && return
-        sleep 0.1
-    done
-    fail "Xvfb :$2 did not start"
-}
-DS=$(pick_display); start_xvfb "mcxA$$" "$DS"
-DV=$(pick_display); start_xvfb "mcxB$$" "$DV"
+DS=$(pick_display); start_xvfb "mcxA$$" "$DS" "${W}x$H"
+DV=$(pick_display); start_xvfb "mcxB$$" "$DV" "${W}x$H"
 
 # Screen-like test images: text, lines and flat colours, like a slide.
 make_image() { # FILE BG FG TEXT
