@@ -60,6 +60,49 @@ check 2 "mcprobe bad drop burst" "$BIN/mcprobe" --drop 5,0
 check 2 "mcprobe bad interval" "$BIN/mcprobe" --interval 5
 check 2 "mcprobe bad viewers" "$BIN/mcprobe" --viewers 0
 check 2 "mcbench bad size" "$BIN/mcbench" --size 10
+check 2 "mcbench --out without --roundtrip" "$BIN/mcbench" --out /dev/null
+check 2 "mcbench bad --quality" "$BIN/mcbench" --roundtrip /dev/null --quality 0
+check 2 "mcbench bad --tile" "$BIN/mcbench" --roundtrip /dev/null --tile 20
+check 1 "mcbench --roundtrip of a missing file" "$BIN/mcbench" --roundtrip /nonexistent --size 64x64
+check 1 "mcbench --roundtrip of an empty file" "$BIN/mcbench" --roundtrip /dev/null --size 64x64
+# --roundtrip: two 200x120 frames (a gradient, then text-like noise) through
+# the tile codec: the output has the input's size, and a higher quality
+# gives a higher PSNR.
+T=$(mktemp -d)
+python3 -c "
+import random, sys
+random.seed(5)
+f = bytearray()
+for y in range(120):
+    for x in range(200):
+        f += bytes((x, y * 2, (x + y) % 256, 0))
+for i in range(200 * 120):
+    v = 0 if random.random() < 0.2 else 240
+    f += bytes((v, v, v, 0))
+open(sys.argv[1], 'wb').write(f)" "$T/in.raw"
+psnr_at() { "$BIN/mcbench" --roundtrip "$T/in.raw" --out "$T/out.raw" --size 200x120 --quality "$1" --json |
+    python3 -c 'import json,sys; s=json.load(sys.stdin); assert s["frames"] == 2; print(s["psnr_db"])'; }
+lo=$(psnr_at 30) hi=$(psnr_at 95)
+if [ -n "$lo" ] && [ -n "$hi" ] && cmp -s <(stat -c %s "$T/in.raw") <(stat -c %s "$T/out.raw") &&
+    python3 -c "import sys; sys.exit(0 if 15 < $lo < $hi and $hi > 30 else 1)"; then
+    passes=$((passes + 1))
+else
+    echo "FAIL: mcbench --roundtrip: PSNR q30 '$lo', q95 '$hi', sizes $(stat -c %s "$T/in.raw" "$T/out.raw" 2>&1)"
+    fails=$((fails + 1))
+fi
+# tools/docsplice replaces exactly the named region, keeps its markers, and
+# leaves the file alone when the region is missing.
+SPLICE=$(dirname "$0")/../tools/docsplice
+printf 'intro\n<!-- a -->\nold\n<!-- /a -->\nend\n' >"$T/doc.md"
+printf 'new 1\nnew 2\n' | "$SPLICE" "$T/doc.md" a
+want=$(printf 'intro\n<!-- a -->\nnew 1\nnew 2\n<!-- /a -->\nend\n')
+[ "$(cat "$T/doc.md")" = "$want" ] && passes=$((passes + 1)) ||
+    { echo "FAIL: docsplice: $(cat "$T/doc.md")"; fails=$((fails + 1)); }
+cp "$T/doc.md" "$T/before.md"
+check 1 "docsplice of a missing region" "$SPLICE" "$T/doc.md" b /dev/null
+cmp -s "$T/doc.md" "$T/before.md" && passes=$((passes + 1)) ||
+    { echo "FAIL: docsplice changed the file despite the missing region"; fails=$((fails + 1)); }
+rm -rf "$T"
 out=$("$BIN/mcshare" --display :987 --duration 1 2>&1)
 echo "$out" | grep -q "cannot capture display ':987'" || { echo "FAIL: unclear display error: $out"; fails=$((fails+1)); }
 out=$(env -u DISPLAY "$BIN/mcview" 2>&1)
