@@ -538,8 +538,6 @@ static int on_parity(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t
 static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now)
 {
     mc_hdr h;
-    r->st.packets++;
-    r->st.bytes += len;
     int err = mc_wire_parse_header(pkt, len, &h);
     if (err) {
         if (err == MC_EMAGIC || err == MC_ETRUNC)
@@ -550,6 +548,8 @@ static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
             r->st.bad_type++;
         return err;
     }
+    if (h.type == MC_PT_MANIFEST)
+        return 0; /* unsigned mode: manifests are not needed */
     if (r->state == MC_RX_WAITING || h.session != r->session)
         return on_other_session(r, &h, pkt, len, now);
     r->last_rx_us = now;
@@ -587,10 +587,46 @@ static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
 
 /* Feeds one datagram from src (network order; 0 = unknown). Caller holds mu. */
 
+/* A datagram a signed manifest vouched for (called by mc_auth_rx_push). */
+static void release_signed(void *ctx, const uint8_t *pkt, size_t len)
+{
+    mc_receiver *r = ctx;
+    feed_locked(r, pkt, len, r->auth_now);
+    if (r->nworkers == 0 && r->tiles) /* as after any datagram (see feed_from) */
+        decode_inline(r);
+}
+
+/* A datagram no manifest vouched for. If it looks like one of the followed
+ * session's (a lost manifest, both copies), it did arrive: count it, so the
+ * loss figures stay the network's. A forgery counted here can only make
+ * the loss look smaller; the auth counters show it. */
+static void dropped_unsigned(void *ctx, const uint8_t *pkt, size_t len)
+{
+    mc_receiver *r = ctx;
+    mc_hdr h;
+    if (r->state == MC_RX_WAITING || mc_wire_parse_header(pkt, len, &h) || h.session != r->session ||
+        h.type == MC_PT_AUDIO || h.type == MC_PT_MANIFEST || !r->seq_init ||
+        mc_seq_lt(h.seq, r->seq_first) || mc_seq_lt(r->seq_max, h.seq))
+        return;
+    r->st.received++;
+    r->st.arrived_unverified++;
+}
+
 static int feed_from(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now, uint32_t src)
 {
     r->rx_src = src;
-    int err = feed_locked(r, pkt, len, now);
+    r->st.packets++;
+    r->st.bytes += len;
+    int err;
+    mc_hdr h;
+    if (r->auth && !mc_wire_parse_header(pkt, len, &h)) {
+        /* Held until a manifest vouches for it; what it releases is fed
+         * from here, with this datagram's source. */
+        r->auth_now = now;
+        err = mc_auth_rx_push(r->auth, pkt, len, now, release_signed, r);
+    } else {
+        err = feed_locked(r, pkt, len, now); /* unsigned mode, or not mcshare at all */
+    }
     r->rx_src = 0;
     if (r->nworkers == 0 && r->tiles)
         decode_inline(r);
@@ -754,6 +790,10 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
             st->tiles_stale += r->last_rx_us - t->newest_seen_us > STALE_AFTER_US;
         }
     }
+    if (r->auth) {
+        st->auth_on = 1;
+        mc_auth_rx_get_stats(r->auth, &st->auth);
+    }
     mc__fec_stats fs;
     mc__fecrx_stats(r->fec, &fs);
     st->fec_recovered = fs.recovered;
@@ -865,6 +905,11 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
     r->w = calloc((size_t)r->nworkers + 1, sizeof(*r->w));
     if (r->threads && r->wargs && r->w)
         err = mc__fecrx_create(&r->fec);
+    if (!err && cfg->require_signed)
+        err = mc_auth_rx_create(cfg->trust_fpr, &r->auth);
+    if (r->auth)
+        mc_auth_rx_on_drop(r->auth, dropped_unsigned, r);
+    r->cfg.trust_fpr = NULL; /* copied by mc_auth_rx_create; the caller's may go */
     if (!err)
         err = start_workers(r);
     if (!err && cfg->audio != MC_AUDIO_OUT_NONE)
@@ -926,6 +971,7 @@ void mc_receiver_destroy(mc_receiver *r)
             mc_tile_decoder_destroy(r->w[i].dec);
     }
     mc__fecrx_destroy(r->fec);
+    mc_auth_rx_destroy(r->auth);
     mc_audio_rx_destroy(r->audio);
     free(r->rxbufs);
     free(r->w);

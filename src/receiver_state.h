@@ -116,6 +116,8 @@ struct mc_receiver {
     uint64_t drop_rng;
     int drop_bad; /* Gilbert model: in a burst of drops */
     mc_receiver_stats st;
+    mc_auth_rx *auth;       /* NULL: unsigned mode */
+    uint64_t auth_now;      /* arrival time of the datagram being pushed */
     float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
     int lat_c_n, lat_d_n;
     uint32_t frame_first, frame_max; /* for frames_expected */

@@ -109,6 +109,8 @@ struct mc_sender {
 
     mc_audio_tx *audio;
     pthread_mutex_t sink_mu; /* the send and audio threads share cfg.sink */
+    pthread_mutex_t auth_mu; /* guards auth; taken before sink_mu */
+    mc_auth_tx *auth;        /* NULL: unsigned stream */
 };
 
 void mc_sender_config_default(mc_sender_config *cfg)
@@ -221,7 +223,7 @@ static uint64_t pace(mc_sender *s, size_t bytes)
     return waited;
 }
 
-static int emit(mc_sender *s, const uint8_t *pkt, size_t len)
+static int emit_raw(mc_sender *s, const uint8_t *pkt, size_t len)
 {
     if (s->cfg.sink) {
         pthread_mutex_lock(&s->sink_mu);
@@ -230,6 +232,35 @@ static int emit(mc_sender *s, const uint8_t *pkt, size_t len)
         return 0;
     }
     return mc_net_send(s->fd, pkt, len);
+}
+
+static void emit_manifest(void *ctx, const uint8_t *pkt, size_t len)
+{
+    emit_raw(ctx, pkt, len);
+}
+
+/* Every datagram but the manifests: sent, then recorded for the next
+ * manifest (which goes out when the list is full or at auth_flush). */
+static int emit(mc_sender *s, const uint8_t *pkt, size_t len)
+{
+    if (!s->auth)
+        return emit_raw(s, pkt, len);
+    pthread_mutex_lock(&s->auth_mu);
+    int err = emit_raw(s, pkt, len);
+    mc_auth_tx_add(s->auth, pkt, len, emit_manifest, s);
+    pthread_mutex_unlock(&s->auth_mu);
+    return err;
+}
+
+/* Ends a burst: what was sent since the last manifest gets one now, so no
+ * datagram waits at the viewers for more than the burst it came with. */
+static void auth_flush(mc_sender *s, int final)
+{
+    if (!s->auth)
+        return;
+    pthread_mutex_lock(&s->auth_mu);
+    mc_auth_tx_flush(s->auth, final, emit_manifest, s);
+    pthread_mutex_unlock(&s->auth_mu);
 }
 
 typedef struct {
@@ -384,9 +415,14 @@ static void *send_main(void *arg)
 
         pthread_mutex_lock(&s->mu);
         if (have && s->frame_left[it.frame & 1] == 1) {
-            /* The frame's last tile went out: close the FEC block. */
+            /* The frame's last tile went out: close the FEC block, sign. */
             pthread_mutex_unlock(&s->mu);
             fec_flush(s, it.frame, &tally);
+            auth_flush(s, 0);
+            pthread_mutex_lock(&s->mu);
+        } else if (!have) { /* an announce between frames */
+            pthread_mutex_unlock(&s->mu);
+            auth_flush(s, 0);
             pthread_mutex_lock(&s->mu);
         }
         s->st.packets += tally.packets;
@@ -466,6 +502,7 @@ static void audio_emit(void *ctx, const uint8_t *pkt, size_t len)
 {
     mc_sender *s = ctx;
     emit(s, pkt, len);
+    auth_flush(s, 0);
 }
 
 int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
@@ -481,6 +518,7 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
     s->fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->sink_mu, NULL);
+    pthread_mutex_init(&s->auth_mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -502,6 +540,8 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
     err = mc_grid_init(&s->grid, cfg->width, cfg->height, cfg->tile);
     if (!err)
         err = alloc_state(s);
+    if (!err && cfg->key)
+        err = mc_auth_tx_create(cfg->key, s->session, (size_t)cfg->mtu, &s->auth);
     if (!err && cfg->ctrl_port)
         err = mc__ctrl_server_create(cfg->ctrl_port, s->grid.count, s->session,
                                      cfg->max_viewers, &s->ctrl);
@@ -660,6 +700,11 @@ void mc_sender_get_stats(mc_sender *s, mc_sender_stats *st)
     if (s->ctrl)
         mc__ctrl_server_stats(s->ctrl, st);
     st->fec_percent_now = atomic_load(&s->fec_now);
+    if (s->auth) {
+        pthread_mutex_lock(&s->auth_mu);
+        st->manifests = mc_auth_tx_manifests(s->auth);
+        pthread_mutex_unlock(&s->auth_mu);
+    }
     if (s->audio) {
         mc_audio_tx_stats a;
         mc_audio_tx_get_stats(s->audio, &a);
@@ -688,6 +733,7 @@ static void send_bye(mc_sender *s)
         int n = mc_wire_write_header(s->pkt, sizeof(s->pkt), &h);
         if (n > 0)
             emit(s, s->pkt, (size_t)n);
+        auth_flush(s, i == 2);
         if (i < 2)
             mc_sleep_until_us(mc_now_us() + 5000);
     }
@@ -736,5 +782,7 @@ void mc_sender_destroy(mc_sender *s)
     pthread_cond_destroy(&s->cv_send);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->sink_mu);
+    pthread_mutex_destroy(&s->auth_mu);
+    mc_auth_tx_destroy(s->auth);
     free(s);
 }

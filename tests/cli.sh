@@ -2,6 +2,9 @@
 # Command-line behaviour of every tool: --help on stdout with exit 0,
 # --version, usage errors on stderr with exit 2, clear runtime errors.
 BIN=${1:?usage: $0 BUILD_DIR}
+CFG=$(mktemp -d)
+export XDG_CONFIG_HOME=$CFG # keys and known senders of these runs stay out of $HOME
+trap 'rm -rf "$CFG"' EXIT
 fails=0
 passes=0
 check() { # EXPECTED_RC DESCRIPTION CMD...
@@ -60,6 +63,14 @@ check 2 "mcprobe bad drop burst" "$BIN/mcprobe" --drop 5,0
 check 2 "mcprobe bad interval" "$BIN/mcprobe" --interval 5
 check 2 "mcprobe bad viewers" "$BIN/mcprobe" --viewers 0
 check 2 "mcbench bad size" "$BIN/mcbench" --size 10
+check 2 "mcprobe bad --trust" "$BIN/mcprobe" --trust not-a-fingerprint --duration 1
+check 2 "mcview bad --trust" "$BIN/mcview" --trust 0123-4567
+check 1 "mcshare unusable --key" "$BIN/mcshare" --source test --duration 1 --key /proc/nonexistent/key
+printf 'mcshare-ed25519-v1\n%064d\n' 0 >"$CFG/open.key"
+chmod 644 "$CFG/open.key"
+out=$("$BIN/mcshare" --source test --duration 1 --key "$CFG/open.key" 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "readable by others" && passes=$((passes + 1)) ||
+    { echo "FAIL: a key file readable by others must be refused: $out"; fails=$((fails+1)); }
 check 2 "mcbench --out without --roundtrip" "$BIN/mcbench" --out /dev/null
 check 2 "mcbench bad --quality" "$BIN/mcbench" --roundtrip /dev/null --quality 0
 check 2 "mcbench bad --tile" "$BIN/mcbench" --roundtrip /dev/null --tile 20

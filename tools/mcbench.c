@@ -24,6 +24,7 @@
 #include <turbojpeg.h>
 
 #include "mc/audio.h"
+#include "mc/auth.h"
 #include "mc/common.h"
 #include "mc/fec.h"
 #include "mc/jpeg.h"
@@ -199,8 +200,11 @@ static void count_sink(void *ctx, const uint8_t *pkt, size_t len)
 }
 
 /* The sender pipeline with every tile changing every frame. Returns fps. */
-static void bench_pipeline(const options *o, const char *content, int with_receiver)
+static void bench_pipeline(const options *o, const char *content, int with_receiver, int sign)
 {
+    mc_signing_key key;
+    if (sign && mc_key_generate(&key))
+        exit(1);
     int w = o->width, h = o->height, nframes = 8;
     uint8_t *frames = malloc((size_t)w * h * 4 * nframes);
     for (int i = 0; i < nframes; i++) {
@@ -215,6 +219,7 @@ static void bench_pipeline(const options *o, const char *content, int with_recei
     mc_receiver_config_default(&rc);
     rc.group = NULL;
     rc.threads = o->threads;
+    rc.require_signed = sign;
     if (with_receiver && mc_receiver_create(&rc, &sink.rx))
         exit(1);
     mc_sender_config sc;
@@ -226,6 +231,7 @@ static void bench_pipeline(const options *o, const char *content, int with_recei
     sc.max_bitrate_mbit = 100000;
     sc.sink = count_sink;
     sc.sink_ctx = &sink;
+    sc.key = sign ? &key : NULL;
     mc_sender *s;
     if (mc_sender_create(&sc, &s))
         exit(1);
@@ -250,16 +256,16 @@ static void bench_pipeline(const options *o, const char *content, int with_recei
         printf("{\"bench\":\"pipeline\",\"content\":\"%s\",\"width\":%d,\"height\":%d,"
                "\"receiver\":%s,\"threads\":%d,\"fps\":%.1f,\"cores_used\":%.2f,"
                "\"mbit_s\":%.1f,\"bytes_per_frame\":%.0f,\"tiles_changed_per_frame\":%.1f,"
-               "\"frames_decoded\":%llu,\"lat_decoded_ms_p50\":%.2f}\n",
+               "\"frames_decoded\":%llu,\"lat_decoded_ms_p50\":%.2f,\"signed\":%d}\n",
                content, w, h, with_receiver ? "true" : "false", o->threads, fps, cpu / sec, mbit,
                (double)sink.bytes / o->pipeline_frames, tiles_per_frame,
-               (unsigned long long)rs.frames_decoded, rs.lat_decoded_ms[0]);
+               (unsigned long long)rs.frames_decoded, rs.lat_decoded_ms[0], sign);
     else
-        printf("pipeline %-6s %dx%d %s: %6.1f fps, %.2f cores, %7.1f Mbit/s at that rate, "
-               "%.0f KB/frame, %.0f tiles/frame%s\n",
-               content, w, h, with_receiver ? "sender+receiver" : "sender only    ", fps, cpu / sec,
-               mbit, (double)sink.bytes / o->pipeline_frames / 1024, tiles_per_frame,
-               with_receiver ? "" : "");
+        printf("pipeline %-6s %dx%d %s%s: %6.1f fps, %.2f cores, %7.1f Mbit/s at that rate, "
+               "%.0f KB/frame, %.0f tiles/frame\n",
+               content, w, h, with_receiver ? "sender+receiver" : "sender only    ",
+               sign ? ", signed" : "", fps, cpu / sec,
+               mbit, (double)sink.bytes / o->pipeline_frames / 1024, tiles_per_frame);
     mc_sender_destroy(s);
     mc_receiver_destroy(sink.rx);
     free(frames);
@@ -568,12 +574,84 @@ static int roundtrip(const options *o)
     return rc;
 }
 
+/* Sender authentication: the pieces (recording a packet, signing a
+ * manifest, verifying one) and the whole pipeline with and without it,
+ * measured side by side in one run. */
+typedef struct {
+    uint8_t buf[1400];
+    size_t len;
+} kept_manifest;
+
+/* Keeps the first manifest a flush sends (the second is the repeat). */
+static void keep_manifest(void *ctx, const uint8_t *pkt, size_t len)
+{
+    kept_manifest *k = ctx;
+    if (!k->len && len <= sizeof(k->buf)) {
+        memcpy(k->buf, pkt, len);
+        k->len = len;
+    }
+}
+
+static void bench_auth(const options *o)
+{
+    mc_signing_key key;
+    if (mc_key_generate(&key))
+        exit(1);
+    enum { N = 67 * 300, M = 1000 };
+    static uint8_t pkt[1200];
+    static kept_manifest out;
+    for (size_t i = 0; i < sizeof(pkt); i++)
+        pkt[i] = (uint8_t)(i * 7);
+    mc_hdr h = {.type = MC_PT_VIDEO, .session = 1};
+    mc_auth_tx *tx;
+    if (mc_auth_tx_create(&key, 1, 1200, &tx))
+        exit(1);
+    /* N packets recorded: a manifest (signed) every 67. */
+    double c0 = cpu_seconds();
+    for (int i = 0; i < N; i++) {
+        h.seq = (uint32_t)i;
+        mc_wire_write_header(pkt, sizeof(pkt), &h);
+        mc_auth_tx_add(tx, pkt, sizeof(pkt), keep_manifest, &out);
+    }
+    double per_packet_us = (cpu_seconds() - c0) * 1e6 / N;
+    /* A manifest of one packet: the signature's cost. */
+    c0 = cpu_seconds();
+    for (int i = 0; i < M; i++) {
+        mc_auth_tx_add(tx, pkt, sizeof(pkt), keep_manifest, &out);
+        mc_auth_tx_flush(tx, 0, keep_manifest, &out);
+    }
+    double sign_us = (cpu_seconds() - c0) * 1e6 / M;
+    /* Verifying a full manifest (67 hashes). */
+    out.len = 0;
+    for (int k = 0; k < 67; k++)
+        mc_auth_tx_add(tx, pkt, sizeof(pkt), keep_manifest, &out);
+    c0 = cpu_seconds();
+    int bad = 0;
+    for (int i = 0; i < M; i++)
+        bad += mc_manifest_verify(out.buf, out.len) != 0;
+    double verify_us = (cpu_seconds() - c0) * 1e6 / M;
+    mc_auth_tx_destroy(tx);
+    if (bad)
+        fprintf(stderr, "mcbench: %d manifests did not verify\n", bad);
+    if (o->json)
+        printf("{\"bench\":\"auth\",\"sender_us_per_packet\":%.3f,\"sign_us\":%.1f,"
+               "\"verify_us\":%.1f}\n", per_packet_us, sign_us, verify_us);
+    else
+        printf("auth: sender %.2f us per 1200-byte packet (BLAKE2b + a signed manifest per 67);"
+               " one signature %.1f us; verifying a 67-hash manifest %.1f us\n",
+               per_packet_us, sign_us, verify_us);
+    bench_pipeline(o, "video", 1, 0);
+    bench_pipeline(o, "video", 1, 1);
+    bench_pipeline(o, "screen", 1, 0);
+    bench_pipeline(o, "screen", 1, 1);
+}
+
 static void usage(FILE *f)
 {
     fprintf(f,
 "Usage: mcbench [OPTIONS]\n"
 "Measures the tile codec and the sender pipeline on this machine.\n\n"
-"  --only codec|pipeline|fec|audio  run one part (default: all)\n"
+"  --only codec|pipeline|fec|audio|auth  run one part (default: all)\n"
 "  --size WxH              picture size (default 1920x1080)\n"
 "  --threads N             threads for the multi-threaded figures (default: CPUs)\n"
 "  --reps N                repetitions per codec figure (default 5)\n"
@@ -606,7 +684,7 @@ int main(int argc, char **argv)
         switch (c) {
         case 'o':
             if (strcmp(optarg, "codec") && strcmp(optarg, "pipeline") && strcmp(optarg, "fec") &&
-                strcmp(optarg, "audio"))
+                strcmp(optarg, "audio") && strcmp(optarg, "auth"))
                 goto bad;
             o.only = optarg;
             break;
@@ -635,9 +713,9 @@ int main(int argc, char **argv)
     if (!o.only || !strcmp(o.only, "codec"))
         bench_codec(&o);
     if (!o.only || !strcmp(o.only, "pipeline")) {
-        bench_pipeline(&o, "video", 0);
-        bench_pipeline(&o, "screen", 0);
-        bench_pipeline(&o, "video", 1);
+        bench_pipeline(&o, "video", 0, 0);
+        bench_pipeline(&o, "screen", 0, 0);
+        bench_pipeline(&o, "video", 1, 0);
     }
     if (!o.only || !strcmp(o.only, "fec")) {
         bench_fec_codec(&o);
@@ -645,6 +723,8 @@ int main(int argc, char **argv)
     }
     if (!o.only || !strcmp(o.only, "audio"))
         bench_audio(&o);
+    if (!o.only || !strcmp(o.only, "auth"))
+        bench_auth(&o);
     return 0;
 bad:
     fprintf(stderr, "mcbench: invalid option or value near '%s'\nTry 'mcbench --help'.\n",

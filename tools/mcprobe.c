@@ -30,8 +30,8 @@ typedef struct {
     long seed, viewers;
     double duration_s;
     long interval_ms;
-    int json, verify, no_decode, quiet, no_control, no_audio;
-    const char *name;
+    int json, verify, no_decode, quiet, no_control, no_audio, insecure;
+    const char *name, *trust, *known;
 } options;
 
 static void usage(FILE *f)
@@ -51,6 +51,11 @@ static void usage(FILE *f)
 "  --no-decode         reassemble and count, but do not decode tiles\n"
 "  --name NAME         name shown to the teacher (default: host name)\n"
 "  --no-control        do not use the sender's control channel\n"
+"  --trust FINGERPRINT accept only a stream signed by this key (mcshare prints\n"
+"                      it); without it the first key seen on the group is\n"
+"                      trusted and remembered, like ssh's known_hosts\n"
+"  --known-senders F   that memory (default ~/.config/mcshare/known_senders)\n"
+"  --insecure          also accept unsigned streams (mcshare --no-sign)\n"
 "  --no-audio          do not play the sound (into nothing, on a 10 ms clock,\n"
 "                      as a sound card would); video is then not held back for\n"
 "                      A/V sync and no sound figures are reported\n"
@@ -86,7 +91,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
         {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
         {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"plot", 1, 0, 'P'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
-        {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"no-audio", 0, 0, 'A'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"no-audio", 0, 0, 'A'}, {"trust", 1, 0, 'T'}, {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -138,6 +143,9 @@ static int parse_args(int argc, char **argv, options *o)
         case 'N': o->name = optarg; break;
         case 'C': o->no_control = 1; break;
         case 'A': o->no_audio = 1; break;
+        case 'T': o->trust = optarg; break;
+        case 'K': o->known = optarg; break;
+        case 'U': o->insecure = 1; break;
         case 'n': o->no_decode = 1; break;
         case 'p': o->verify = 1; break;
         case 's': o->snapshot = optarg; break;
@@ -244,7 +252,14 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                (unsigned long long)a->samples_played, a->level_ms, a->target_ms, a->drift_ppm,
                st->audio_lat_ms[0], st->audio_lat_ms[1], st->audio_lat_ms[2], st->av_offset_ms[0],
                st->av_offset_ms[1], st->av_offset_ms[2], st->av_samples, st->video_held);
-        printf("}\n");
+        const mc_auth_rx_stats *au = &st->auth;
+        printf(",\"signed\":%d,\"auth_verified\":%llu,\"auth_manifests\":%llu,"
+               "\"auth_bad\":%llu,\"auth_wrong_key\":%llu,\"auth_replayed\":%llu,"
+               "\"auth_unverified\":%llu,\"auth_evicted\":%llu,\"auth_pending\":%d}\n",
+               st->auth_on, (unsigned long long)au->verified, (unsigned long long)au->manifests,
+               (unsigned long long)au->bad_manifest, (unsigned long long)au->wrong_key,
+               (unsigned long long)au->replayed, (unsigned long long)au->unverified,
+               (unsigned long long)au->evicted, au->pending);
     } else {
         printf("%s%5.1fs %-7s %dx%d %5.1f fps %7.2f Mbit/s  loss %lld/%llu (%.2f%%) fec+%llu"
                "  repaired %llu  tiles %d/%d"
@@ -264,6 +279,10 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
             if (st->av_samples)
                 printf(", A/V %+.1f ms", st->av_offset_ms[1]);
         }
+        unsigned long long refused = (unsigned long long)(st->auth.bad_manifest + st->auth.wrong_key +
+                                                          st->auth.replayed + st->auth.unverified);
+        if (refused)
+            printf("  refused %llu (unsigned, forged or replayed)", refused);
         printf("\n");
     }
     fflush(stdout);
@@ -447,6 +466,14 @@ int main(int argc, char **argv)
     rc_cfg.drop_seed = (uint64_t)o.seed;
     rc_cfg.name = o.name;
     rc_cfg.audio = o.no_audio ? MC_AUDIO_OUT_NONE : MC_AUDIO_OUT_VIRTUAL;
+    mc_trust trust;
+    if (mc_trust_init(&trust, o.group, o.port, o.trust, o.known)) {
+        fprintf(stderr, "mcprobe: invalid --trust '%s': expected a fingerprint like "
+                "0123-4567-89ab-cdef-0123 (mcshare prints it)\n", o.trust);
+        return 2;
+    }
+    rc_cfg.require_signed = !o.insecure;
+    rc_cfg.trust_fpr = mc_trust_fpr(&trust);
     if (v) {
         rc_cfg.on_tile = mc_verifier_on_tile;
         rc_cfg.cb_ctx = v;
@@ -483,6 +510,8 @@ int main(int argc, char **argv)
         if (now - last < step)
             continue;
         mc_receiver_get_stats(r, &st);
+        if (st.auth_on)
+            mc_trust_update(&trust, &st.auth, "mcprobe");
         if (v)
             mc_verifier_result(v, &vr);
         if (pd)
@@ -496,6 +525,8 @@ int main(int argc, char **argv)
     uint64_t end = mc_now_us();
     mc_receiver_stats zero = {0};
     mc_receiver_get_stats(r, &st);
+    if (st.auth_on)
+        mc_trust_update(&trust, &st.auth, "mcprobe");
     if (v)
         mc_verifier_result(v, &vr);
     report(&o, "summary", (double)(end - start) / 1e6, &st, &zero,

@@ -38,6 +38,9 @@ typedef struct {
     long frames;        /* stop after this many frames (0 = run until signalled) */
     mc_audio_config audio;
     double duration_s;
+    const char *key_file;
+    int no_sign;
+    mc_signing_key key;
 } options;
 
 static void usage(FILE *f)
@@ -96,6 +99,12 @@ static void usage(FILE *f)
 "  --threads N          JPEG encoder threads (default: one per CPU)\n"
 "  --frames N           stop after N frames (default: run until Ctrl-C)\n"
 "  --duration S         stop after S seconds\n"
+"  --key FILE           the sender's signing key (Ed25519), created with mode\n"
+"                       0600 on first use (default ~/.config/mcshare/sender.key).\n"
+"                       Its fingerprint is printed at start: students can pin\n"
+"                       it with mcview --trust FINGERPRINT\n"
+"  --no-sign            send an unsigned stream (only viewers run with\n"
+"                       --insecure accept it; for measurements)\n"
 "  -v, --verbose        more messages (-vv: debug); a status line is printed\n"
 "                       every 5 s in any case\n"
 "  -h, --help           this help\n"
@@ -112,7 +121,7 @@ static int bad(const char *opt, const char *val, const char *why)
 
 enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
-       O_THREADS, O_FRAMES, O_DURATION, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
+       O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
        O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED };
 
 static int parse_one(options *o, int c, const char *v)
@@ -229,6 +238,12 @@ static int parse_one(options *o, int c, const char *v)
     case O_FRAMES:
         if (mc_parse_long(v, 1, 1000000000L, &o->frames)) return bad("--frames", v, "must be a positive number");
         return 0;
+    case O_KEY:
+        o->key_file = v;
+        return 0;
+    case O_NO_SIGN:
+        o->no_sign = 1;
+        return 0;
     case O_DURATION:
         if (mc_parse_double(v, 0.1, 1e7, &o->duration_s)) return bad("--duration", v, "must be > 0 seconds");
         return 0;
@@ -250,6 +265,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"roster", 0, 0, O_ROSTER}, {"audio", 1, 0, O_AUDIO},
         {"audio-bitrate", 1, 0, O_AUDIO_BITRATE}, {"audio-frame", 1, 0, O_AUDIO_FRAME},
         {"audio-redundancy", 1, 0, O_AUDIO_RED}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
+        {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN},
         {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -468,6 +484,27 @@ int main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    char fpr_text[MC_FPR_CHARS] = "";
+    if (!o.no_sign) {
+        char path[4096];
+        int created = 0, kerr = 0;
+        if (!o.key_file && mc_key_default_path(path, sizeof(path), "sender.key"))
+            kerr = MC_ETOOBIG;
+        const char *kf = o.key_file ? o.key_file : path;
+        if (!kerr)
+            kerr = mc_key_load_or_create(kf, &o.key, &created);
+        if (kerr) {
+            fprintf(stderr, "mcshare: cannot use the signing key %s: %s\n", kf, mc_strerror(kerr));
+            return 1;
+        }
+        uint8_t fpr[MC_FPR_BYTES];
+        mc_key_fingerprint(o.key.pk, fpr);
+        mc_fpr_format(fpr, fpr_text);
+        if (created)
+            fprintf(stderr, "mcshare: created a new signing key in %s\n", kf);
+        o.s.key = &o.key;
+    }
+
     mc_sender *s = NULL;
     int err = mc_sender_create(&o.s, &s);
     if (err == MC_EADDR && o.s.ctrl_port) {
@@ -493,6 +530,11 @@ int main(int argc, char **argv)
             o.s.fec_percent, o.s.fec_auto ? " (auto)" : "", (unsigned)o.s.ctrl_port,
             mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
     fprintf(stderr, "mcshare: sound: %s\n", mc_sender_audio_describe(s));
+    if (fpr_text[0])
+        fprintf(stderr, "mcshare: signed; key fingerprint %s (write it on the board: "
+                "mcview %s:%u --trust %s)\n", fpr_text, o.group, (unsigned)o.s.port, fpr_text);
+    else
+        fprintf(stderr, "mcshare: UNSIGNED (--no-sign): viewers accept it only with --insecure\n");
     rc = run(&o, &src, s);
     if (!rc && !g_stop)
         mc_sender_flush(s); /* --frames/--duration: let the last frame out */

@@ -31,11 +31,13 @@ typedef struct {
     const char *iface;
     int fullscreen, win_w, win_h, stats, no_control;
     const char *name;
-    int no_audio, volume, mute, audio_ms;
+    int no_audio, volume, mute, audio_ms, insecure;
+    const char *trust, *known;
 } options;
 
 typedef struct {
     options o;
+    mc_trust trust;
     mc_receiver *r;
     SDL_Window *win;
     SDL_Renderer *ren;
@@ -66,6 +68,12 @@ static void usage(FILE *f)
 "                      as it is decoded instead of in step with the sound\n"
 "  --audio-buffer MS   jitter buffer target, %d..%d ms (default %d; it grows by\n"
 "                      itself after an underrun)\n"
+"  --trust FINGERPRINT show only a broadcast signed by this key (the teacher's\n"
+"                      mcshare prints it); without it the first key seen on\n"
+"                      the group is trusted and remembered (like ssh), and a\n"
+"                      different key later is refused loudly\n"
+"  --known-senders F   that memory (default ~/.config/mcshare/known_senders)\n"
+"  --insecure          also show unsigned broadcasts (mcshare --no-sign)\n"
 "  --no-control        do not use the sender's control channel (no repairs,\n"
 "                      reports or clock sync; the picture still converges)\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
@@ -79,7 +87,8 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct option longs[] = {
         {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
         {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"volume", 1, 0, 'o'}, {"mute", 0, 0, 'm'},
-        {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"trust", 1, 0, 'T'},
+        {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -96,6 +105,9 @@ static int parse_args(int argc, char **argv, options *o)
         case 's': o->stats = 1; break;
         case 'N': o->name = optarg; break;
         case 'C': o->no_control = 1; break;
+        case 'T': o->trust = optarg; break;
+        case 'K': o->known = optarg; break;
+        case 'U': o->insecure = 1; break;
         case 'o': {
             long n;
             if (mc_parse_long(optarg, 0, 100, &n)) {
@@ -212,6 +224,8 @@ static void update_stats(viewer *v, mc_receiver_stats *st)
         return;
     v->stats_us = now;
     mc_receiver_get_stats(v->r, st);
+    if (st->auth_on)
+        mc_trust_update(&v->trust, &st->auth, "mcview");
     if (now - v->prev_us >= 1000000u) {
         double dt = (double)(now - v->prev_us) / 1e6;
         long long lost = (long long)st->expected - (long long)st->received;
@@ -253,7 +267,13 @@ static void render(viewer *v, int state, const mc_receiver_stats *st)
         SDL_RenderCopy(v->ren, v->tex, NULL, &dst);
     }
     char msg[160] = "";
-    if (state == MC_RX_WAITING)
+    if (state == MC_RX_WAITING && st->auth.wrong_key && !st->auth.manifests)
+        snprintf(msg, sizeof(msg), "Refusing a broadcast on %s:%u signed by an untrusted key "
+                 "(see the terminal)", v->o.group, (unsigned)v->o.port);
+    else if (state == MC_RX_WAITING && st->auth.unverified && !st->auth.manifests)
+        snprintf(msg, sizeof(msg), "The broadcast on %s:%u is not signed "
+                 "(mcview --insecure shows it anyway)", v->o.group, (unsigned)v->o.port);
+    else if (state == MC_RX_WAITING)
         snprintf(msg, sizeof(msg), "Waiting for broadcast on %s:%u …", v->o.group,
                  (unsigned)v->o.port);
     else if (state == MC_RX_ENDED)
@@ -420,6 +440,13 @@ int main(int argc, char **argv)
     cfg.volume = v.o.volume;
     cfg.mute = v.o.mute;
     cfg.audio_target_ms = v.o.audio_ms;
+    if (mc_trust_init(&v.trust, v.o.group, v.o.port, v.o.trust, v.o.known)) {
+        fprintf(stderr, "mcview: invalid --trust '%s': expected a fingerprint like "
+                "0123-4567-89ab-cdef-0123 (mcshare prints it)\n", v.o.trust);
+        return 2;
+    }
+    cfg.require_signed = !v.o.insecure;
+    cfg.trust_fpr = mc_trust_fpr(&v.trust);
     rc = open_window(&v);
     if (!rc)
         open_audio(&v);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "mc/audio.h"
+#include "mc/auth.h"
 
 typedef struct mc_receiver mc_receiver;
 
@@ -59,6 +60,12 @@ typedef struct {
     int audio_target_ms; /* jitter buffer target; 0 = MC_AUDIO_TARGET_MS */
     int volume;         /* 0..100, default 100 */
     int mute;
+    /* Sender authentication (mc/auth.h). With require_signed, only datagrams
+     * a signed manifest vouches for are used; trust_fpr pins the sender's
+     * key (NULL: the first key seen is trusted, and only it). Off by default
+     * in the library; the tools turn it on. */
+    int require_signed;
+    const uint8_t *trust_fpr; /* MC_FPR_BYTES, copied at create */
 } mc_receiver_config;
 
 /* Counters since creation (packet counters) or since the session started
@@ -69,13 +76,15 @@ typedef struct {
     int state;
     uint32_t session;
     int width, height, tiles, tile, fps, quality, subsamp;
-    uint64_t packets, bytes;
+    uint64_t packets, bytes;     /* datagrams arrived, manifests and refused ones included */
     uint64_t dropped_on_purpose; /* by --drop */
     uint64_t bad_magic, bad_version, bad_field, bad_type, bad_tile, corrupt_tile;
     uint64_t foreign_session; /* packets of another sender on the same group */
     uint64_t no_announce;     /* packets before the first announce */
     uint64_t duplicates, stale, sessions;
     uint64_t expected, received; /* by sequence number, current session */
+    uint64_t arrived_unverified; /* of received: arrived, but both copies of their
+                                    manifest were lost, so not used */
     uint64_t fec_recovered;      /* packets rebuilt from Reed-Solomon parity */
     uint64_t fec_blocks, fec_unrecoverable; /* blocks seen; blocks that stayed incomplete */
     uint64_t tiles_complete, tiles_decoded, decode_errors;
@@ -117,6 +126,9 @@ typedef struct {
      * the test tone's click being heard, both on this host's clock. */
     double av_offset_ms[3];     /* p5, p50, p95; positive = picture late */
     int av_samples;
+    /* Sender authentication (zero unless require_signed). */
+    int auth_on;
+    mc_auth_rx_stats auth;
 } mc_receiver_stats;
 
 /* A locked view of the current picture, for presenting. */

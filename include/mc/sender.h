@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mc/audio.h"
+#include "mc/auth.h"
 
 typedef struct mc_sender mc_sender;
 
@@ -36,6 +37,8 @@ typedef struct {
     int fec_block;       /* most data packets per FEC block (blocks also end with each frame); default 32 */
     const mc_audio_config *audio; /* sound to send with the picture; NULL = none. A
                             missing device is reported once and video goes on. */
+    const mc_signing_key *key; /* sign the stream with this key (signed manifests,
+                            mc/auth.h); NULL = unsigned. mcshare always signs. */
     mc_packet_sink sink; /* optional: replaces the socket (called from the send
                             thread and the audio thread, never at once) */
     void *sink_ctx;
@@ -50,6 +53,7 @@ typedef struct {
     uint64_t pace_wait_us;    /* time the pacer held packets back */
     uint64_t send_errors;
     uint64_t fec_blocks, fec_parity_packets;
+    uint64_t manifests;       /* signed manifests (each sent twice) */
     /* Control channel. */
     int viewers;                          /* connected now */
     uint64_t ctrl_messages, ctrl_dropped; /* received; refused by rate limits or as malformed */

@@ -22,6 +22,7 @@ enum mc_ptype {
     MC_PT_BYE = 3,      /* the sender is stopping (no payload) */
     MC_PT_PARITY = 4,   /* Reed-Solomon parity of a block of packets */
     MC_PT_AUDIO = 5,    /* Opus frames: the newest and up to 3 earlier ones */
+    MC_PT_MANIFEST = 6, /* signed list of the hashes of earlier packets (mc/auth.h) */
 };
 
 /* Sizes in bytes. */

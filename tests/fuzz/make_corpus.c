@@ -23,8 +23,8 @@ static void write_file(const char *dir, const char *name, const uint8_t *p, size
 
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: make_corpus WIRE_DIR RECEIVER_DIR\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: make_corpus WIRE_DIR RECEIVER_DIR [AUTH_DIR]\n");
         return 2;
     }
     recorder rec;
@@ -43,6 +43,10 @@ int main(int argc, char **argv)
     sc.audio = &ac;
     sc.sink = recorder_sink;
     sc.sink_ctx = &rec;
+    mc_signing_key key; /* signed: manifests in every corpus */
+    if (mc_key_generate(&key))
+        return 1;
+    sc.key = &key;
     mc_sender *s;
     if (mc_sender_create(&sc, &s))
         return 1;
@@ -78,6 +82,22 @@ int main(int argc, char **argv)
             total += rec.len[i];
         }
         write_file(argv[2], part ? "stream-half" : "stream-full", buf, total);
+        free(buf);
+    }
+    /* The signed stream for fuzz_auth: whole, and with every third packet
+     * before its manifest dropped. */
+    for (int part = 0; argc == 4 && part < 2; part++) {
+        size_t total = 0;
+        uint8_t *buf = malloc(rec.n * 2100);
+        for (size_t i = 0; i < rec.n; i++) {
+            if (part && i % 3 == 1)
+                continue;
+            buf[total++] = (uint8_t)(rec.len[i] >> 8);
+            buf[total++] = (uint8_t)rec.len[i];
+            memcpy(buf + total, rec.pkt[i], rec.len[i]);
+            total += rec.len[i];
+        }
+        write_file(argv[3], part ? "signed-lossy" : "signed-full", buf, total);
         free(buf);
     }
     recorder_free(&rec);

@@ -27,6 +27,7 @@ tshark -r "$PCAP" -X lua_script:"$LUA" -Y mcshare -T fields -E separator=, -E oc
     -e mcshare.tile -e mcshare.cols -e mcshare.rows -e mcshare.tile_index -e mcshare.frag \
     -e mcshare.frag_count -e mcshare.first_seq -e mcshare.k -e mcshare.parity_index \
     -e mcshare.channels -e mcshare.audio_count -e mcshare.frame_samples -e mcshare.rate \
+    -e mcshare.hash_count -e mcshare.alg -e mcshare.wall_us \
     >"$TMPDIR_TEST/fields.csv" 2>"$TMPDIR_TEST/tshark.err" || fail "tshark failed: $(cat "$TMPDIR_TEST/tshark.err")"
 python3 - "$TMPDIR_TEST/fields.csv" <<'PY' || fail "decoded fields wrong (see above)"
 import sys
@@ -54,6 +55,28 @@ check(len(au) > 200 and all(r[14:18] == ["2", "3", "480", "48000"] for r in au[3
       f"{len(au)} audio packets: stereo, 3 frames of 480 samples at 48 kHz (newest + 2 repeats)")
 seqs = sorted(ints(r, 2) for r in au)
 check(all(b - a == 1 for a, b in zip(seqs, seqs[1:])), "audio sequence numbers consecutive")
+ma = by.get("6", [])
+check(len(ma) > 20 and all(r[19] == "1" and 1 <= ints(r, 18) <= 67 and ints(r, 20) > 1.7e15
+                           for r in ma), f"{len(ma)} manifests: Ed25519, 1..67 hashes, a wall clock")
 sys.exit(0 if ok else 1)
+PY
+# The manifests' hashes are those of the packets captured (BLAKE2b-128 of
+# each whole datagram), as the dissector lists them.
+tshark -r "$PCAP" -X lua_script:"$LUA" -Y mcshare -T fields -E 'separator=;' -E occurrence=a \
+    -e mcshare.type -e udp.payload -e mcshare.packet_hash >"$TMPDIR_TEST/hashes.txt" 2>/dev/null ||
+    fail "tshark failed on the hashes"
+python3 - "$TMPDIR_TEST/hashes.txt" <<'PY' || fail "manifest hashes do not match the packets"
+import hashlib, sys
+listed, packets = set(), []
+for line in open(sys.argv[1]):
+    ty, payload, hashes = (line.rstrip("\n").split(";") + ["", ""])[:3]
+    if ty == "6":
+        listed.update(h.replace(":", "") for h in hashes.split(",") if h)
+    elif payload:
+        packets.append(hashlib.blake2b(bytes.fromhex(payload.replace(":", "")), digest_size=16).hexdigest())
+# Packets at the end of the capture may not have their manifest in it yet.
+covered = sum(h in listed for h in packets)
+print(f"  {covered} of {len(packets)} captured packets listed by a captured manifest", file=sys.stderr)
+sys.exit(0 if packets and covered >= 0.95 * len(packets) else 1)
 PY
 log ok

@@ -8,6 +8,9 @@ set -u
 NS_LIST=()
 PIDS=()
 TMPDIR_TEST=$(mktemp -d /tmp/mctest.XXXXXX)
+# The sender's key and the viewers' known senders live here, not in $HOME:
+# every run starts with a fresh key and trusts it on first use.
+export XDG_CONFIG_HOME=$TMPDIR_TEST/config
 
 log() { printf '%s: %s\n' "${TEST_NAME:-test}" "$*" >&2; }
 fail() { log "FAIL: $*"; exit 1; }

@@ -1,5 +1,5 @@
 -- Wireshark/tshark dissector for the mcshare multicast stream (wire
--- version 1, docs/protocol.md): ANNOUNCE, VIDEO, BYE, PARITY and AUDIO packets.
+-- version 1, docs/protocol.md): ANNOUNCE, VIDEO, BYE, PARITY, AUDIO and MANIFEST packets.
 --   wireshark -X lua_script:tools/wireshark/mcshare.lua
 --   tshark -X lua_script:tools/wireshark/mcshare.lua -Y mcshare -r capture.pcap
 -- Registered on UDP port 5004 (Edit > Preferences > Protocols > MCSHARE to
@@ -7,7 +7,7 @@
 -- The control channel runs inside ENet and is not dissected here.
 
 local p = Proto("mcshare", "mcshare screen broadcast")
-local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY", [5] = "AUDIO" }
+local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY", [5] = "AUDIO", [6] = "MANIFEST" }
 local subsamp = { [0] = "4:4:4", [1] = "4:2:0" }
 
 local f = {
@@ -59,6 +59,14 @@ local f = {
   rate = ProtoField.uint32("mcshare.rate", "Sample rate"),
   opus_len = ProtoField.uint16("mcshare.opus_len", "Opus frame length"),
   opus = ProtoField.bytes("mcshare.opus", "Opus frame"),
+  -- manifest
+  alg = ProtoField.uint8("mcshare.alg", "Signature algorithm", base.DEC, { [1] = "Ed25519, BLAKE2b-128 hashes" }),
+  mflags = ProtoField.uint8("mcshare.manifest_flags", "Flags", base.HEX),
+  hcount = ProtoField.uint16("mcshare.hash_count", "Packets vouched for"),
+  pubkey = ProtoField.bytes("mcshare.pubkey", "Sender public key"),
+  wall = ProtoField.uint64("mcshare.wall_us", "Sender wall clock (us since 1970)"),
+  phash = ProtoField.bytes("mcshare.packet_hash", "Packet hash"),
+  sig = ProtoField.bytes("mcshare.signature", "Signature"),
 }
 p.fields = f
 
@@ -117,6 +125,17 @@ local function audio(buf, t)
   return string.format("%d frame(s) of %.1f ms, %d ch", n, buf(22, 2):uint() / 48, buf(20, 1):uint())
 end
 
+local function manifest(buf, t)
+  if buf:len() < 64 + 16 + 64 then t:add_proto_expert_info(e_short); return end
+  local n = buf(22, 2):uint()
+  t:add(f.alg, buf(20, 1)); t:add(f.mflags, buf(21, 1)); t:add(f.hcount, buf(22, 2))
+  t:add(f.pubkey, buf(24, 32)); t:add(f.wall, buf(56, 8))
+  if buf:len() ~= 64 + 16 * n + 64 then t:add_proto_expert_info(e_short); return end
+  for i = 0, n - 1 do t:add(f.phash, buf(64 + 16 * i, 16)) end
+  t:add(f.sig, buf(64 + 16 * n, 64))
+  return string.format("%d packet hashes, key %s...", n, tostring(buf(24, 4):bytes()))
+end
+
 function p.dissector(buf, pinfo, tree)
   if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return 0 end
   pinfo.cols.protocol = "MCSHARE"
@@ -129,6 +148,7 @@ function p.dissector(buf, pinfo, tree)
   elseif ty == 2 then info = video(buf, t)
   elseif ty == 4 then info = parity(buf, t)
   elseif ty == 5 then info = audio(buf, t)
+  elseif ty == 6 then info = manifest(buf, t)
   elseif ty == 3 then info = "the broadcast ended"
   else t:add_proto_expert_info(e_field) end
   pinfo.cols.info = string.format("%s session %08x seq %d%s", types[ty] or "?", buf(4, 4):uint(),
@@ -139,7 +159,7 @@ end
 local function heuristic(buf, pinfo, tree)
   if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return false end
   local ty = buf(3, 1):uint()
-  if ty < 1 or ty > 5 then return false end
+  if ty < 1 or ty > 6 then return false end
   p.dissector(buf, pinfo, tree)
   return true
 end

@@ -1,0 +1,743 @@
+/* Sender authentication with signed manifests; see include/mc/auth.h and
+ * docs/security.md. libsodium provides Ed25519 and BLAKE2b. */
+#include "mc/auth.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "mc/common.h"
+#include "mc/wire.h"
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static int sodium_ready(void)
+{
+    return sodium_init() < 0 ? MC_ENOMEM : 0; /* 1 = already initialised: fine */
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+int mc_key_default_path(char *out, size_t cap, const char *file)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
+    int n;
+    if (xdg && *xdg)
+        n = snprintf(out, cap, "%s/mcshare/%s", xdg, file);
+    else
+        n = snprintf(out, cap, "%s/.config/mcshare/%s", home && *home ? home : ".", file);
+    return n < 0 || (size_t)n >= cap ? MC_ETOOBIG : 0;
+}
+
+/* Creates the directories above `path` (mode 0700) that do not exist. */
+static int make_parents(const char *path)
+{
+    char dir[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof(dir))
+        return MC_ETOOBIG;
+    memcpy(dir, path, n + 1);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(dir, 0700) && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* Key file: "mcshare-ed25519-v1\n" then the 32-byte seed in hex and "\n". */
+#define KEY_MAGIC "mcshare-ed25519-v1\n"
+
+static int key_from_seed(const uint8_t seed[32], mc_signing_key *key)
+{
+    return crypto_sign_seed_keypair(key->pk, key->sk, seed) ? MC_EINVAL : 0;
+}
+
+int mc_key_generate(mc_signing_key *key)
+{
+    if (sodium_ready())
+        return MC_ENOMEM;
+    crypto_sign_keypair(key->pk, key->sk);
+    return 0;
+}
+
+int mc_key_load_or_create(const char *path, mc_signing_key *key, int *created)
+{
+    *created = 0;
+    if (sodium_ready())
+        return MC_ENOMEM;
+    uint8_t seed[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        struct stat st;
+        char buf[sizeof(KEY_MAGIC) + 80];
+        ssize_t n = fstat(fd, &st) ? -1 : read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n < 0)
+            return -errno;
+        if (st.st_mode & 077) {
+            mc_log(0, "mcshare: key file %s is readable by others (mode %03o); chmod 600 it",
+                   path, (unsigned)(st.st_mode & 0777));
+            return MC_EINVAL;
+        }
+        buf[n] = 0;
+        size_t ml = strlen(KEY_MAGIC), bin_len = 0;
+        if ((size_t)n < ml + 64 || memcmp(buf, KEY_MAGIC, ml) ||
+            sodium_hex2bin(seed, sizeof(seed), buf + ml, 64, NULL, &bin_len, NULL) ||
+            bin_len != sizeof(seed)) {
+            mc_log(0, "mcshare: %s is not an mcshare key file", path);
+            return MC_EINVAL;
+        }
+        int err = key_from_seed(seed, key);
+        sodium_memzero(seed, sizeof(seed));
+        sodium_memzero(buf, sizeof(buf));
+        return err;
+    }
+    if (errno != ENOENT)
+        return -errno;
+    int err = make_parents(path);
+    if (err)
+        return err;
+    randombytes_buf(seed, sizeof(seed));
+    char hex[65];
+    sodium_bin2hex(hex, sizeof(hex), seed, sizeof(seed));
+    err = key_from_seed(seed, key);
+    sodium_memzero(seed, sizeof(seed));
+    if (err)
+        return err;
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    char text[sizeof(KEY_MAGIC) + 66];
+    int len = snprintf(text, sizeof(text), "%s%s\n", KEY_MAGIC, hex);
+    ssize_t w = write(fd, text, (size_t)len);
+    sodium_memzero(hex, sizeof(hex));
+    sodium_memzero(text, sizeof(text));
+    if (w != len || fsync(fd)) {
+        int e = w < 0 ? -errno : MC_ETRUNC;
+        close(fd);
+        unlink(path);
+        return e;
+    }
+    close(fd);
+    *created = 1;
+    return 0;
+}
+
+void mc_key_fingerprint(const uint8_t pk[MC_KEY_PUBLIC], uint8_t fpr[MC_FPR_BYTES])
+{
+    static const char ctx[] = "mcshare fingerprint v1";
+    uint8_t in[sizeof(ctx) + MC_KEY_PUBLIC];
+    memcpy(in, ctx, sizeof(ctx));
+    memcpy(in + sizeof(ctx), pk, MC_KEY_PUBLIC);
+    crypto_generichash(fpr, MC_FPR_BYTES, in, sizeof(in), NULL, 0);
+}
+
+void mc_fpr_format(const uint8_t fpr[MC_FPR_BYTES], char out[MC_FPR_CHARS])
+{
+    static const char hex[] = "0123456789abcdef";
+    int o = 0;
+    for (int i = 0; i < MC_FPR_BYTES; i++) {
+        if (i && i % 2 == 0)
+            out[o++] = '-';
+        out[o++] = hex[fpr[i] >> 4];
+        out[o++] = hex[fpr[i] & 15];
+    }
+    out[o] = 0;
+}
+
+int mc_fpr_parse(const char *text, uint8_t fpr[MC_FPR_BYTES])
+{
+    int nib = 0;
+    for (const char *p = text; *p; p++) {
+        int v;
+        if (*p >= '0' && *p <= '9')
+            v = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            v = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F')
+            v = *p - 'A' + 10;
+        else if (*p == '-' || *p == ' ' || *p == ':')
+            continue;
+        else
+            return MC_EINVAL;
+        if (nib >= 2 * MC_FPR_BYTES)
+            return MC_EINVAL;
+        if (nib % 2 == 0)
+            fpr[nib / 2] = (uint8_t)(v << 4);
+        else
+            fpr[nib / 2] |= (uint8_t)v;
+        nib++;
+    }
+    return nib == 2 * MC_FPR_BYTES ? 0 : MC_EINVAL;
+}
+
+/* ---- manifest layout ----------------------------------------------------- */
+
+/* After the common header: alg u8, flags u8, count u16, key[32], wall u64,
+ * count hashes of 16 bytes, then the signature of everything before it. */
+static size_t manifest_len(int count)
+{
+    return MC_HDR_BYTES + MC_MANIFEST_FIXED_BYTES + (size_t)count * MC_PKT_HASH + MC_SIG_BYTES;
+}
+
+int mc_manifest_parse(const uint8_t *pkt, size_t len, mc_manifest *m)
+{
+    mc_hdr h;
+    int err = mc_wire_parse_header(pkt, len, &h);
+    if (err)
+        return err;
+    if (h.type != MC_PT_MANIFEST)
+        return MC_EFIELD;
+    if (len < manifest_len(1))
+        return MC_ETRUNC;
+    const uint8_t *b = pkt + MC_HDR_BYTES;
+    int count = get16(b + 2);
+    if (b[0] != MC_MANIFEST_ALG_ED25519 || b[1] != 0 || count < 1)
+        return MC_EFIELD;
+    if (len != manifest_len(count))
+        return len < manifest_len(count) ? MC_ETRUNC : MC_EFIELD;
+    m->session = h.session;
+    m->number = h.seq;
+    m->pk = b + 4;
+    m->wall_us = get64(b + 36);
+    m->hashes = b + MC_MANIFEST_FIXED_BYTES;
+    m->count = count;
+    return 0;
+}
+
+int mc_manifest_verify(const uint8_t *pkt, size_t len)
+{
+    mc_manifest m;
+    if (mc_manifest_parse(pkt, len, &m) || sodium_ready())
+        return MC_EFIELD;
+    return crypto_sign_verify_detached(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)
+               ? MC_EFIELD : 0;
+}
+
+static void pkt_hash(const uint8_t *pkt, size_t len, uint8_t out[MC_PKT_HASH])
+{
+    crypto_generichash(out, MC_PKT_HASH, pkt, len, NULL, 0);
+}
+
+/* ---- sender -------------------------------------------------------------- */
+
+struct mc_auth_tx {
+    mc_signing_key key;
+    uint32_t session, number;
+    int max_count, count;
+    uint8_t *hashes;             /* max_count x MC_PKT_HASH */
+    uint8_t *cur, *prev;         /* manifest buffers (manifest_len(max_count)) */
+    size_t prev_len;
+    uint64_t manifests;
+};
+
+int mc_auth_tx_create(const mc_signing_key *key, uint32_t session, size_t mtu, mc_auth_tx **out)
+{
+    *out = NULL;
+    if (sodium_ready())
+        return MC_ENOMEM;
+    if (mtu < manifest_len(8) || mtu > MC_MAX_MTU)
+        return MC_EINVAL;
+    mc_auth_tx *a = calloc(1, sizeof(*a));
+    if (!a)
+        return MC_ENOMEM;
+    a->key = *key;
+    a->session = session;
+    a->max_count = (int)((mtu - manifest_len(0)) / MC_PKT_HASH);
+    a->hashes = malloc((size_t)a->max_count * MC_PKT_HASH);
+    a->cur = malloc(manifest_len(a->max_count));
+    a->prev = malloc(manifest_len(a->max_count));
+    if (!a->hashes || !a->cur || !a->prev) {
+        mc_auth_tx_destroy(a);
+        return MC_ENOMEM;
+    }
+    *out = a;
+    return 0;
+}
+
+void mc_auth_tx_destroy(mc_auth_tx *a)
+{
+    if (!a)
+        return;
+    sodium_memzero(&a->key, sizeof(a->key));
+    free(a->hashes);
+    free(a->cur);
+    free(a->prev);
+    free(a);
+}
+
+void mc_auth_tx_flush(mc_auth_tx *a, int final, mc_auth_emit emit, void *ctx)
+{
+    if (a->count > 0) {
+        mc_hdr h = {.type = MC_PT_MANIFEST, .session = a->session, .seq = a->number++,
+                    .ts_us = mc_now_us()};
+        size_t len = manifest_len(a->count);
+        mc_wire_write_header(a->cur, len, &h);
+        uint8_t *b = a->cur + MC_HDR_BYTES;
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        b[0] = MC_MANIFEST_ALG_ED25519;
+        b[1] = 0;
+        put16(b + 2, (uint16_t)a->count);
+        memcpy(b + 4, a->key.pk, MC_KEY_PUBLIC);
+        put64(b + 36, (uint64_t)wall.tv_sec * 1000000u + (uint64_t)wall.tv_nsec / 1000u);
+        memcpy(b + MC_MANIFEST_FIXED_BYTES, a->hashes, (size_t)a->count * MC_PKT_HASH);
+        crypto_sign_detached(a->cur + len - MC_SIG_BYTES, NULL, a->cur, len - MC_SIG_BYTES,
+                             a->key.sk);
+        a->count = 0;
+        emit(ctx, a->cur, len);
+        if (a->prev_len) /* the previous one again: a single loss costs nothing */
+            emit(ctx, a->prev, a->prev_len);
+        uint8_t *t = a->prev;
+        a->prev = a->cur;
+        a->cur = t;
+        a->prev_len = len;
+        a->manifests++;
+    }
+    if (final && a->prev_len) {
+        emit(ctx, a->prev, a->prev_len);
+        a->prev_len = 0;
+    }
+}
+
+void mc_auth_tx_add(mc_auth_tx *a, const uint8_t *pkt, size_t len, mc_auth_emit emit, void *ctx)
+{
+    pkt_hash(pkt, len, a->hashes + (size_t)a->count * MC_PKT_HASH);
+    if (++a->count == a->max_count)
+        mc_auth_tx_flush(a, 0, emit, ctx);
+}
+
+uint64_t mc_auth_tx_manifests(const mc_auth_tx *a) { return a->manifests; }
+
+/* ---- viewer -------------------------------------------------------------- */
+
+#define BUCKETS 8192 /* hash index over held datagrams and early hashes */
+
+typedef struct {
+    uint8_t h[MC_PKT_HASH];
+    uint64_t t;
+    uint8_t *data; /* NULL once released or dropped */
+    uint32_t len;
+    int32_t next;  /* bucket chain */
+    uint8_t vouched;
+} held;
+
+typedef struct {
+    uint8_t h[MC_PKT_HASH];
+    uint64_t t;
+    int32_t next;
+    uint8_t used;
+} early;
+
+struct mc_auth_rx {
+    int pinned;                 /* the fingerprint was given: never adopt another */
+    int have_key;
+    uint8_t fpr[MC_FPR_BYTES];
+    uint8_t pk[MC_KEY_PUBLIC];
+    /* Replay window of the current session. */
+    int have_session;
+    uint32_t session, newest;
+    uint64_t window;            /* bit i: manifest newest - i was used */
+    uint64_t newest_wall_us;
+    /* Verification budget. */
+    uint64_t budget_start_us;
+    int budget_used;
+    /* Held datagrams, a ring in arrival order. */
+    held p[MC_AUTH_PENDING];
+    int head, count;
+    size_t bytes;
+    int32_t pb[BUCKETS];
+    /* Hashes vouched for before their datagram arrived (reordering). */
+    early e[MC_AUTH_PENDING];
+    int ehead, ecount;
+    int32_t eb[BUCKETS];
+    uint8_t salt[crypto_shorthash_KEYBYTES];
+    mc_auth_release on_drop;
+    void *drop_ctx;
+    mc_auth_rx_stats st;
+};
+
+/* Buckets come from a keyed hash (SipHash, a random key per viewer), so a
+ * student cannot grind packets into one long chain. */
+static uint32_t bucket_of(const mc_auth_rx *a, const uint8_t *h)
+{
+    uint8_t out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, h, MC_PKT_HASH, a->salt);
+    return (uint32_t)(out[0] | out[1] << 8 | out[2] << 16) % BUCKETS;
+}
+
+int mc_auth_rx_create(const uint8_t *fpr, mc_auth_rx **out)
+{
+    *out = NULL;
+    if (sodium_ready())
+        return MC_ENOMEM;
+    mc_auth_rx *a = calloc(1, sizeof(*a));
+    if (!a)
+        return MC_ENOMEM;
+    if (fpr) {
+        a->pinned = 1;
+        memcpy(a->fpr, fpr, MC_FPR_BYTES);
+    }
+    for (int i = 0; i < BUCKETS; i++)
+        a->pb[i] = a->eb[i] = -1;
+    randombytes_buf(a->salt, sizeof(a->salt));
+    *out = a;
+    return 0;
+}
+
+void mc_auth_rx_destroy(mc_auth_rx *a)
+{
+    if (!a)
+        return;
+    for (int i = 0; i < MC_AUTH_PENDING; i++)
+        free(a->p[i].data);
+    free(a);
+}
+
+static void unlink_held(mc_auth_rx *a, int32_t idx)
+{
+    int32_t *pp = &a->pb[bucket_of(a, a->p[idx].h)];
+    while (*pp >= 0 && *pp != idx)
+        pp = &a->p[*pp].next;
+    if (*pp == idx)
+        *pp = a->p[idx].next;
+}
+
+static void drop_data(mc_auth_rx *a, held *x)
+{
+    free(x->data);
+    x->data = NULL;
+    a->bytes -= x->len;
+}
+
+/* Removes the oldest held slot (dropping its datagram if still held). */
+static void pop_held(mc_auth_rx *a, uint64_t *counter)
+{
+    held *x = &a->p[a->head];
+    if (x->data) {
+        if (a->on_drop)
+            a->on_drop(a->drop_ctx, x->data, x->len);
+        drop_data(a, x);
+        (*counter)++;
+    }
+    unlink_held(a, a->head);
+    a->head = (a->head + 1) % MC_AUTH_PENDING;
+    a->count--;
+}
+
+static void pop_early(mc_auth_rx *a)
+{
+    early *x = &a->e[a->ehead];
+    int32_t *pp = &a->eb[bucket_of(a, x->h)];
+    while (*pp >= 0 && *pp != a->ehead)
+        pp = &a->e[*pp].next;
+    if (*pp == a->ehead)
+        *pp = x->next;
+    a->ehead = (a->ehead + 1) % MC_AUTH_PENDING;
+    a->ecount--;
+}
+
+static void expire(mc_auth_rx *a, uint64_t now)
+{
+    while (a->count > 0 &&
+           (!a->p[a->head].data || now - a->p[a->head].t > MC_AUTH_HOLD_US))
+        pop_held(a, &a->st.unverified);
+    while (a->ecount > 0 && (a->e[a->ehead].used || now - a->e[a->ehead].t > MC_AUTH_HOLD_US))
+        pop_early(a);
+}
+
+/* An early hash equal to h, not used yet: marks it used and returns 1. */
+static int take_early(mc_auth_rx *a, const uint8_t *h)
+{
+    for (int32_t i = a->eb[bucket_of(a, h)]; i >= 0; i = a->e[i].next)
+        if (!a->e[i].used && !memcmp(a->e[i].h, h, MC_PKT_HASH)) {
+            a->e[i].used = 1;
+            return 1;
+        }
+    return 0;
+}
+
+static void add_early(mc_auth_rx *a, const uint8_t *h, uint64_t now)
+{
+    if (a->ecount == MC_AUTH_PENDING)
+        pop_early(a);
+    int32_t i = (a->ehead + a->ecount) % MC_AUTH_PENDING;
+    early *x = &a->e[i];
+    memcpy(x->h, h, MC_PKT_HASH);
+    x->t = now;
+    x->used = 0;
+    uint32_t b = bucket_of(a, h);
+    x->next = a->eb[b];
+    a->eb[b] = i;
+    a->ecount++;
+}
+
+/* Marks the held datagram with hash h as vouched for; 1 if there was one. */
+static int vouch_held(mc_auth_rx *a, const uint8_t *h)
+{
+    for (int32_t i = a->pb[bucket_of(a, h)]; i >= 0; i = a->p[i].next)
+        if (a->p[i].data && !a->p[i].vouched && !memcmp(a->p[i].h, h, MC_PKT_HASH)) {
+            a->p[i].vouched = 1;
+            return 1;
+        }
+    return 0;
+}
+
+/* Is manifest `n` of the current session new? (Does not record it.) */
+static int window_fresh(const mc_auth_rx *a, uint32_t n)
+{
+    int32_t d = (int32_t)(n - a->newest);
+    if (d > 0)
+        return 1;
+    if (d <= -64)
+        return 0;
+    return !(a->window >> (uint32_t)(-d) & 1);
+}
+
+static void window_mark(mc_auth_rx *a, uint32_t n)
+{
+    int32_t d = (int32_t)(n - a->newest);
+    if (d > 0) {
+        a->window = d >= 64 ? 0 : a->window << d;
+        a->window |= 1;
+        a->newest = n;
+    } else {
+        a->window |= 1ull << (uint32_t)(-d);
+    }
+}
+
+static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t now,
+                       mc_auth_release cb, void *ctx)
+{
+    mc_manifest m;
+    if (mc_manifest_parse(pkt, len, &m)) {
+        a->st.bad_manifest++;
+        return MC_EFIELD;
+    }
+    uint8_t fpr[MC_FPR_BYTES];
+    mc_key_fingerprint(m.pk, fpr);
+    if ((a->pinned || a->have_key) && memcmp(fpr, a->fpr, MC_FPR_BYTES)) {
+        a->st.wrong_key++;
+        memcpy(a->st.wrong_fpr, fpr, MC_FPR_BYTES);
+        return MC_EFIELD;
+    }
+    int same_session = a->have_session && m.session == a->session;
+    if (same_session && !window_fresh(a, m.number))
+        return 0; /* the repeated copy, or a replay of one: already used */
+    /* A session that started before the one we follow is an old recording. */
+    if (!same_session && a->have_session && m.wall_us + 2000000u < a->newest_wall_us) {
+        a->st.replayed++;
+        return MC_EFIELD;
+    }
+    if (now - a->budget_start_us >= 1000000u) {
+        a->budget_start_us = now;
+        a->budget_used = 0;
+    }
+    if (a->budget_used >= MC_AUTH_VERIFY_PER_S) {
+        a->st.verify_skipped++;
+        return MC_EFIELD;
+    }
+    a->budget_used++;
+    if (crypto_sign_verify_detached(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
+        a->st.bad_manifest++;
+        return MC_EFIELD;
+    }
+    if (!a->have_key) { /* pinned fingerprint matched, or trust on first use */
+        a->have_key = 1;
+        memcpy(a->fpr, fpr, MC_FPR_BYTES);
+        memcpy(a->pk, m.pk, MC_KEY_PUBLIC);
+    }
+    if (!same_session) {
+        a->have_session = 1;
+        a->session = m.session;
+        a->newest = m.number;
+        a->window = 0;
+    }
+    window_mark(a, m.number);
+    if (m.wall_us > a->newest_wall_us)
+        a->newest_wall_us = m.wall_us;
+    a->st.manifests++;
+    int any = 0;
+    for (int i = 0; i < m.count; i++) {
+        const uint8_t *h = m.hashes + (size_t)i * MC_PKT_HASH;
+        if (vouch_held(a, h))
+            any = 1;
+        else
+            add_early(a, h, now);
+    }
+    if (!any)
+        return 0;
+    /* Release in arrival order. The callback may not call back into us. */
+    for (int k = 0; k < a->count; k++) {
+        held *x = &a->p[(a->head + k) % MC_AUTH_PENDING];
+        if (x->data && x->vouched) {
+            cb(ctx, x->data, x->len);
+            a->st.verified++;
+            drop_data(a, x);
+        }
+    }
+    expire(a, now);
+    return 0;
+}
+
+int mc_auth_rx_push(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t now_us,
+                    mc_auth_release cb, void *ctx)
+{
+    mc_hdr h;
+    int err = mc_wire_parse_header(pkt, len, &h);
+    if (err)
+        return err;
+    expire(a, now_us);
+    if (h.type == MC_PT_MANIFEST)
+        return on_manifest(a, pkt, len, now_us, cb, ctx);
+    uint8_t hash[MC_PKT_HASH];
+    pkt_hash(pkt, len, hash);
+    if (take_early(a, hash)) {
+        cb(ctx, pkt, len);
+        a->st.verified++;
+        return 0;
+    }
+    if (len > MC_MAX_MTU)
+        return MC_ETOOBIG;
+    while (a->count == MC_AUTH_PENDING || (a->count > 0 && a->bytes + len > MC_AUTH_PENDING_BYTES))
+        pop_held(a, &a->st.evicted);
+    uint8_t *copy = malloc(len);
+    if (!copy)
+        return MC_ENOMEM;
+    memcpy(copy, pkt, len);
+    int32_t i = (a->head + a->count) % MC_AUTH_PENDING;
+    held *x = &a->p[i];
+    memcpy(x->h, hash, MC_PKT_HASH);
+    x->t = now_us;
+    x->data = copy;
+    x->len = (uint32_t)len;
+    x->vouched = 0;
+    uint32_t b = bucket_of(a, hash);
+    x->next = a->pb[b];
+    a->pb[b] = i;
+    a->count++;
+    a->bytes += len;
+    return 0;
+}
+
+void mc_auth_rx_get_stats(const mc_auth_rx *a, mc_auth_rx_stats *st)
+{
+    *st = a->st;
+    st->key_known = a->have_key;
+    memcpy(st->fpr, a->fpr, MC_FPR_BYTES);
+    st->pending = 0;
+    for (int k = 0; k < a->count; k++)
+        st->pending += a->p[(a->head + k) % MC_AUTH_PENDING].data != NULL;
+    st->pending_bytes = a->bytes;
+}
+
+/* ---- trust policy -------------------------------------------------------- */
+
+/* The last fingerprint listed for endpoint in file; 0 if found. */
+static int known_lookup(const char *file, const char *endpoint, uint8_t fpr[MC_FPR_BYTES])
+{
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return MC_EINVAL;
+    char line[512];
+    int found = MC_EINVAL;
+    size_t el = strlen(endpoint);
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, endpoint, el) || (line[el] != ' ' && line[el] != '\t'))
+            continue;
+        line[strcspn(line, "\r\n#")] = 0;
+        if (!mc_fpr_parse(line + el + 1, fpr))
+            found = 0;
+    }
+    fclose(f);
+    return found;
+}
+
+int mc_trust_init(mc_trust *t, const char *group, uint16_t port, const char *trust_text,
+                  const char *file)
+{
+    memset(t, 0, sizeof(*t));
+    snprintf(t->endpoint, sizeof(t->endpoint), "%s:%u", group ? group : "?", (unsigned)port);
+    if (file) {
+        if (snprintf(t->file, sizeof(t->file), "%s", file) >= (int)sizeof(t->file))
+            return MC_EINVAL;
+    } else if (mc_key_default_path(t->file, sizeof(t->file), "known_senders")) {
+        return MC_EINVAL;
+    }
+    if (trust_text) {
+        if (mc_fpr_parse(trust_text, t->fpr))
+            return MC_EINVAL;
+        t->source = MC_TRUST_FLAG;
+    } else if (!known_lookup(t->file, t->endpoint, t->fpr)) {
+        t->source = MC_TRUST_FILE;
+    }
+    return 0;
+}
+
+const uint8_t *mc_trust_fpr(const mc_trust *t)
+{
+    return t->source == MC_TRUST_FIRST_USE ? NULL : t->fpr;
+}
+
+void mc_trust_update(mc_trust *t, const mc_auth_rx_stats *st, const char *prog)
+{
+    char text[MC_FPR_CHARS];
+    if (t->source == MC_TRUST_FIRST_USE && st->key_known && !t->saved) {
+        t->saved = 1;
+        memcpy(t->fpr, st->fpr, MC_FPR_BYTES);
+        mc_fpr_format(st->fpr, text);
+        FILE *f = make_parents(t->file) ? NULL : fopen(t->file, "a");
+        if (f) {
+            fprintf(f, "%s %s\n", t->endpoint, text);
+            fclose(f);
+        }
+        mc_log(0, "%s: trusting the sender of %s, key %s (first use%s%s)", prog, t->endpoint, text,
+               f ? "; remembered in " : "; could not write ", t->file);
+    }
+    uint64_t now = mc_now_us();
+    if (st->wrong_key > t->warned_wrong && now - t->warned_at_us > 5000000u) {
+        char other[MC_FPR_CHARS], want[MC_FPR_CHARS];
+        mc_fpr_format(st->wrong_fpr, other);
+        mc_fpr_format(t->fpr, want);
+        int known = t->source != MC_TRUST_FIRST_USE || st->key_known;
+        mc_log(0, "%s: WARNING: refused %llu packets on %s signed by key %s, which is not the "
+               "trusted %s%s%s.%s", prog, (unsigned long long)(st->wrong_key - t->warned_wrong),
+               t->endpoint, other, known ? want : "key",
+               t->source == MC_TRUST_FLAG ? " (--trust)" : t->source == MC_TRUST_FILE ? " from " : "",
+               t->source == MC_TRUST_FILE ? t->file : "",
+               t->source == MC_TRUST_FIRST_USE ? "" :
+               " Someone may be impersonating the teacher. If the teacher really has a new key, "
+               "check its fingerprint and run with --trust, or remove the line from the file.");
+        t->warned_wrong = st->wrong_key;
+        t->warned_at_us = now;
+    }
+}
+
+void mc_auth_rx_on_drop(mc_auth_rx *a, mc_auth_release cb, void *ctx)
+{
+    a->on_drop = cb;
+    a->drop_ctx = ctx;
+}
