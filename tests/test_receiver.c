@@ -4,6 +4,7 @@
 #include "mc/receiver.h"
 #include "mc/sender.h"
 #include "mc/testsrc.h"
+#include "mc/verify.h"
 #include "mc/wire.h"
 #include "test.h"
 #include "test_util.h"
@@ -12,6 +13,8 @@
 #define H 128
 
 static recorder rec;
+static const mc_signing_key *g_key;
+static int g_still; /* every frame the same picture */
 
 static void record(int frames, uint32_t first_frame_pattern)
 {
@@ -22,11 +25,12 @@ static void record(int frames, uint32_t first_frame_pattern)
     sc.max_bitrate_mbit = 10000;
     sc.sink = recorder_sink;
     sc.sink_ctx = &rec;
+    sc.key = g_key;
     mc_sender *s;
     ASSERT_EQ_INT(mc_sender_create(&sc, &s), 0);
     static uint8_t pic[W * H * 4];
     for (int f = 0; f < frames; f++) {
-        mc_testsrc_render(pic, W * 4, W, H, first_frame_pattern + (uint32_t)f);
+        mc_testsrc_render(pic, W * 4, W, H, first_frame_pattern + (g_still ? 0 : (uint32_t)f));
         ASSERT_EQ_INT(mc_sender_submit(s, pic, W * 4, mc_now_us()), 0);
     }
     mc_sender_flush(s);
@@ -195,6 +199,127 @@ static void test_receiver_survives_garbage(void)
     recorder_free(&rec);
 }
 
+static long rss_kb(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static void render_still(uint8_t *dst, int pitch, int w, int h, uint32_t frame)
+{
+    (void)frame;
+    mc_testsrc_render(dst, pitch, w, h, 1);
+}
+
+/* A flood of datagrams that look valid (the real session, VIDEO packets for
+ * random frames, tiles and fragment counts, random bytes) and pure noise:
+ * 200,000 over 10 simulated seconds, with the real stream spread among
+ * them, dozens of forgeries for each real packet. Memory stays bounded
+ * and, with signatures required, the picture is exactly the teacher's.
+ * Without signatures memory is bounded too (the picture is not: that is
+ * what signing is for). */
+static void flood(int require_signed)
+{
+    mc_signing_key key;
+    ASSERT_EQ_INT(mc_key_generate(&key), 0);
+    g_key = require_signed ? &key : NULL;
+    recorder_init(&rec);
+    g_still = 1;
+    record(600, 1); /* 20 s of a still picture: the rolling refresh goes on */
+    g_still = 0;
+    g_key = NULL;
+    mc_verifier *v;
+    ASSERT_EQ_INT(mc_verifier_create(render_still, &v), 0);
+    mc_receiver_config rc;
+    mc_receiver_config_default(&rc);
+    rc.group = NULL;
+    rc.threads = 0;
+    rc.require_signed = require_signed;
+    rc.on_tile = require_signed ? mc_verifier_on_tile : NULL;
+    rc.cb_ctx = v;
+    mc_receiver *r;
+    ASSERT_EQ_INT(mc_receiver_create(&rc, &r), 0);
+    long rss0 = rss_kb(), peak = rss0;
+    uint64_t now = 1000000;
+    uint8_t p[1400], data[1200];
+    uint32_t session = 0, frame = 1;
+    size_t k = 0;
+    long forged = 0;
+    const long total = 200000; /* forgeries, 50 us apart: 10 s; the real stream spread over them */
+    long per_real = total / (long)rec.n + 1;
+    for (int step = 0; k < rec.n; step++) {
+        if (rec.pkt[k][3] != MC_PT_MANIFEST && rec.len[k] >= MC_HDR_BYTES) {
+            mc_hdr h;
+            if (!mc_wire_parse_header(rec.pkt[k], rec.len[k], &h) && h.type == MC_PT_VIDEO) {
+                session = h.session;
+                mc_video vv;
+                if (!mc_wire_parse_video(rec.pkt[k], rec.len[k], &vv))
+                    frame = vv.frame;
+            }
+        }
+        mc_receiver_feed(r, rec.pkt[k], rec.len[k], now);
+        k++;
+        for (long i = 0; i < per_real; i++, forged++) {
+            now += 50;
+            size_t len;
+            if (test_rand_below(4) == 0) {
+                len = test_rand_below(sizeof(p));
+                for (size_t j = 0; j < len; j++)
+                    p[j] = (uint8_t)test_rand();
+            } else {
+                for (size_t j = 0; j < sizeof(data); j++)
+                    data[j] = (uint8_t)test_rand();
+                uint16_t fc = (uint16_t)(1 + test_rand_below(MC_MAX_FRAGS));
+                mc_hdr h = {.type = MC_PT_VIDEO, .session = session,
+                            .seq = (uint32_t)test_rand(), .ts_us = now};
+                mc_video vv = {.frame = frame + 8,
+                               .version = frame + 8 - test_rand_below(8),
+                               .tile = (uint16_t)test_rand_below(W / 64 * H / 64),
+                               .frame_tiles = (uint16_t)(1 + test_rand_below(8)),
+                               .frag = (uint16_t)test_rand_below(fc), .frag_count = fc,
+                               .tile_bytes = 1000u * fc, .data = data,
+                               .len = 1 + test_rand_below(1000)};
+                vv.offset = 1000u * vv.frag;
+                int n = mc_wire_write_video(p, sizeof(p), &h, &vv);
+                len = n > 0 ? (size_t)n : 0;
+            }
+            mc_receiver_feed(r, p, len, now);
+        }
+        if (step % 1000 == 0) {
+            long cur = rss_kb();
+            peak = cur > peak ? cur : peak;
+        }
+    }
+    mc_receiver_stats st;
+    mc_receiver_get_stats(r, &st);
+    printf("  %s: %ld forged datagrams over %.0f s; memory +%ld KB at most; held %d (%zu bytes); expired %llu, evicted %llu\n",
+           require_signed ? "signed" : "unsigned", forged, (double)(now - 1000000) / 1e6,
+           peak - rss0, st.auth.pending, st.auth.pending_bytes, (unsigned long long)st.auth.unverified, (unsigned long long)st.auth.evicted);
+    ASSERT_TRUE(forged > 100000);
+    ASSERT_TRUE(peak - rss0 < 64 * 1024); /* tile buffers + the 8 MiB holding area */
+    if (require_signed) {
+        ASSERT_EQ_INT(st.tiles_held, st.tiles);
+        ASSERT_TRUE(st.auth.unverified + st.auth.evicted > 100000);
+        ASSERT_TRUE(st.auth.pending_bytes <= MC_AUTH_PENDING_BYTES);
+        mc_verify_result res;
+        mc_verifier_result(v, &res);
+        ASSERT_EQ_INT(res.wrong, 0);
+        ASSERT_TRUE(res.checked >= (uint64_t)st.tiles);
+    }
+    mc_receiver_destroy(r);
+    mc_verifier_destroy(v);
+    recorder_free(&rec);
+}
+
+static void test_receiver_flood_signed(void) { flood(1); }
+static void test_receiver_flood_unsigned(void) { flood(0); }
+
 int main(void)
 {
     test_limit_seconds(120);
@@ -203,5 +328,7 @@ int main(void)
     RUN(test_receiver_follows_restarted_sender);
     RUN(test_receiver_ignores_second_sender_while_live);
     RUN(test_receiver_survives_garbage);
+    RUN(test_receiver_flood_signed);
+    RUN(test_receiver_flood_unsigned);
     return 0;
 }
