@@ -741,3 +741,96 @@ void mc_auth_rx_on_drop(mc_auth_rx *a, mc_auth_release cb, void *ctx)
     a->on_drop = cb;
     a->drop_ctx = ctx;
 }
+
+/* ---- class passphrase ---------------------------------------------------- */
+
+int mc_seal_derive(const char *pass, size_t pass_len, const char *group, uint16_t port,
+                   uint8_t key[MC_SEAL_KEY])
+{
+    if (sodium_ready())
+        return MC_ENOMEM;
+    char where[96];
+    int n = snprintf(where, sizeof(where), "mcshare seal v1 %s:%u", group ? group : "",
+                     (unsigned)port);
+    if (n < 0 || (size_t)n >= sizeof(where))
+        return MC_EINVAL;
+    uint8_t salt[crypto_pwhash_SALTBYTES];
+    crypto_generichash(salt, sizeof(salt), (const uint8_t *)where, (size_t)n, NULL, 0);
+    if (crypto_pwhash(key, MC_SEAL_KEY, pass, pass_len, salt, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                      crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13))
+        return MC_ENOMEM;
+    return 0;
+}
+
+int mc_seal_read_passphrase(const char *path, char *out, size_t cap, size_t *len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -errno;
+    if (!fgets(out, (int)cap, f)) {
+        fclose(f);
+        return MC_EINVAL;
+    }
+    fclose(f);
+    out[strcspn(out, "\r\n")] = 0;
+    *len = strlen(out);
+    return *len >= 8 ? 0 : MC_EINVAL;
+}
+
+int mc_seal(const uint8_t key[MC_SEAL_KEY], const uint8_t *in, size_t len, uint8_t *out, size_t cap)
+{
+    mc_hdr h;
+    if (mc_wire_parse_header(in, len, &h) || h.type == MC_PT_SEALED || h.type == MC_PT_MANIFEST)
+        return MC_EINVAL;
+    if (cap < len + MC_SEAL_OVERHEAD)
+        return MC_ETOOBIG;
+    h.type = MC_PT_SEALED;
+    mc_wire_write_header(out, cap, &h);
+    uint8_t *nonce = out + MC_HDR_BYTES;
+    randombytes_buf(nonce, MC_SEAL_NONCE);
+    unsigned long long clen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out + MC_HDR_BYTES + MC_SEAL_NONCE, &clen, in, len,
+                                               out, MC_HDR_BYTES, NULL, nonce, key);
+    return (int)(MC_HDR_BYTES + MC_SEAL_NONCE + clen);
+}
+
+int mc_unseal(const uint8_t key[MC_SEAL_KEY], const uint8_t *in, size_t len, uint8_t *out,
+              size_t cap)
+{
+    mc_hdr h;
+    if (mc_wire_parse_header(in, len, &h) || h.type != MC_PT_SEALED || len < MC_SEAL_OVERHEAD ||
+        len - MC_SEAL_OVERHEAD > cap || len > MC_MAX_MTU)
+        return MC_EFIELD;
+    unsigned long long plen = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &plen, NULL,
+                                                   in + MC_HDR_BYTES + MC_SEAL_NONCE,
+                                                   len - MC_HDR_BYTES - MC_SEAL_NONCE, in,
+                                                   MC_HDR_BYTES, in + MC_HDR_BYTES, key))
+        return MC_EFIELD;
+    /* The inner packet must be what the outer header says it is. */
+    mc_hdr ih;
+    if (mc_wire_parse_header(out, (size_t)plen, &ih) || ih.session != h.session ||
+        ih.seq != h.seq || ih.ts_us != h.ts_us || ih.type == MC_PT_SEALED ||
+        ih.type == MC_PT_MANIFEST)
+        return MC_EFIELD;
+    return (int)plen;
+}
+
+int mc_seal_key_from_file(const char *prog, const char *path, const char *group, uint16_t port,
+                          uint8_t key[MC_SEAL_KEY])
+{
+    char pass[1024];
+    size_t len = 0;
+    int err = mc_seal_read_passphrase(path, pass, sizeof(pass), &len);
+    if (err) {
+        fprintf(stderr, "%s: cannot use the passphrase file %s: %s\n", prog, path,
+                err == MC_EINVAL ? "its first line must hold a passphrase of 8 characters or more"
+                                 : mc_strerror(err));
+        return 1;
+    }
+    err = mc_seal_derive(pass, len, group, port, key);
+    sodium_memzero(pass, sizeof(pass));
+    if (err)
+        fprintf(stderr, "%s: cannot derive a key from the passphrase: %s\n", prog, mc_strerror(err));
+    return err ? 1 : 0;
+}

@@ -587,11 +587,30 @@ static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
 
 /* Feeds one datagram from src (network order; 0 = unknown). Caller holds mu. */
 
+/* Opens a SEALED datagram with the class key, then feeds what is inside. */
+static int feed_open(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now)
+{
+    if (len >= MC_HDR_BYTES && pkt[0] == 'M' && pkt[1] == 'C' && pkt[3] == MC_PT_SEALED) {
+        if (!r->has_seal) {
+            r->st.sealed_locked++; /* "this broadcast is protected" */
+            return MC_ESTATE;
+        }
+        int n = mc_unseal(r->seal_key, pkt, len, r->open_buf, sizeof(r->open_buf));
+        if (n < 0) {
+            r->st.sealed_bad++;
+            return MC_EFIELD;
+        }
+        pkt = r->open_buf;
+        len = (size_t)n;
+    }
+    return feed_locked(r, pkt, len, now);
+}
+
 /* A datagram a signed manifest vouched for (called by mc_auth_rx_push). */
 static void release_signed(void *ctx, const uint8_t *pkt, size_t len)
 {
     mc_receiver *r = ctx;
-    feed_locked(r, pkt, len, r->auth_now);
+    feed_open(r, pkt, len, r->auth_now);
     if (r->nworkers == 0 && r->tiles) /* as after any datagram (see feed_from) */
         decode_inline(r);
 }
@@ -625,7 +644,7 @@ static int feed_from(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t no
         r->auth_now = now;
         err = mc_auth_rx_push(r->auth, pkt, len, now, release_signed, r);
     } else {
-        err = feed_locked(r, pkt, len, now); /* unsigned mode, or not mcshare at all */
+        err = feed_open(r, pkt, len, now); /* unsigned mode, or not mcshare at all */
     }
     r->rx_src = 0;
     if (r->nworkers == 0 && r->tiles)
@@ -909,6 +928,11 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         err = mc_auth_rx_create(cfg->trust_fpr, &r->auth);
     if (r->auth)
         mc_auth_rx_on_drop(r->auth, dropped_unsigned, r);
+    if (cfg->seal_key) {
+        r->has_seal = 1;
+        memcpy(r->seal_key, cfg->seal_key, MC_SEAL_KEY);
+    }
+    r->cfg.seal_key = NULL;
     r->cfg.trust_fpr = NULL; /* copied by mc_auth_rx_create; the caller's may go */
     if (!err)
         err = start_workers(r);

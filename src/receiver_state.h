@@ -118,6 +118,9 @@ struct mc_receiver {
     mc_receiver_stats st;
     mc_auth_rx *auth;       /* NULL: unsigned mode */
     uint64_t auth_now;      /* arrival time of the datagram being pushed */
+    int has_seal;
+    uint8_t seal_key[MC_SEAL_KEY];
+    uint8_t open_buf[MC_MAX_MTU]; /* the datagram inside a SEALED one */
     float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
     int lat_c_n, lat_d_n;
     uint32_t frame_first, frame_max; /* for frames_expected */

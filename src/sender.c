@@ -111,6 +111,8 @@ struct mc_sender {
     pthread_mutex_t sink_mu; /* the send and audio threads share cfg.sink */
     pthread_mutex_t auth_mu; /* guards auth; taken before sink_mu */
     mc_auth_tx *auth;        /* NULL: unsigned stream */
+    int sealing;             /* encrypt with seal_key; cfg.mtu is then the inner size */
+    uint8_t seal_key[MC_SEAL_KEY];
 };
 
 void mc_sender_config_default(mc_sender_config *cfg)
@@ -243,6 +245,14 @@ static void emit_manifest(void *ctx, const uint8_t *pkt, size_t len)
  * manifest (which goes out when the list is full or at auth_flush). */
 static int emit(mc_sender *s, const uint8_t *pkt, size_t len)
 {
+    uint8_t sealed[MC_MAX_MTU];
+    if (s->sealing) {
+        int n = mc_seal(s->seal_key, pkt, len, sealed, sizeof(sealed));
+        if (n < 0)
+            return n;
+        pkt = sealed;
+        len = (size_t)n;
+    }
     if (!s->auth)
         return emit_raw(s, pkt, len);
     pthread_mutex_lock(&s->auth_mu);
@@ -542,6 +552,12 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
         err = alloc_state(s);
     if (!err && cfg->key)
         err = mc_auth_tx_create(cfg->key, s->session, (size_t)cfg->mtu, &s->auth);
+    if (!err && cfg->seal_key) {
+        /* Everything is built to fit the MTU once sealed. */
+        s->sealing = 1;
+        memcpy(s->seal_key, cfg->seal_key, MC_SEAL_KEY);
+        s->cfg.mtu -= MC_SEAL_OVERHEAD;
+    }
     if (!err && cfg->ctrl_port)
         err = mc__ctrl_server_create(cfg->ctrl_port, s->grid.count, s->session,
                                      cfg->max_viewers, &s->ctrl);

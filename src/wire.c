@@ -50,7 +50,7 @@ int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h)
     h->session = get32(buf + 4);
     h->seq = get32(buf + 8);
     h->ts_us = get64(buf + 12);
-    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_MANIFEST)
+    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_SEALED)
         return MC_EFIELD;
     return 0;
 }

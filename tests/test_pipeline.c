@@ -26,6 +26,7 @@ static int g_fec_percent = 20, g_refresh_ms = 200;
 static const mc_signing_key *g_key; /* sign the recorded stream with it */
 static mc_render_fn g_render = render;
 static uint32_t g_session;          /* the recorded stream's session */
+static const uint8_t *g_seal;       /* encrypt the recorded stream with it */
 
 static void record_stream(recorder *rec, int frames, int quality, int tile, int mtu)
 {
@@ -43,6 +44,7 @@ static void record_stream(recorder *rec, int frames, int quality, int tile, int 
     sc.sink = recorder_sink;
     sc.sink_ctx = rec;
     sc.key = g_key;
+    sc.seal_key = g_seal;
     mc_sender *s;
     ASSERT_EQ_INT(mc_sender_create(&sc, &s), 0);
     g_session = mc_sender_session(s);
@@ -287,6 +289,72 @@ static void test_pipeline_signed_against_forgery(void)
     recorder_free(&evil);
 }
 
+/* A class passphrase: with the key the picture is exact; without it, or
+ * with another passphrase, nothing is shown and the viewer can say why. */
+static void test_pipeline_sealed(void)
+{
+    uint8_t key[MC_SEAL_KEY], other[MC_SEAL_KEY], again[MC_SEAL_KEY];
+    ASSERT_EQ_INT(mc_seal_derive("correct horse", 13, "239.1.1.1", 5004, key), 0);
+    ASSERT_EQ_INT(mc_seal_derive("correct horse", 13, "239.1.1.1", 5004, again), 0);
+    ASSERT_TRUE(!memcmp(key, again, sizeof(key)));   /* both ends derive the same key */
+    ASSERT_EQ_INT(mc_seal_derive("correct horse", 13, "239.1.1.2", 5004, other), 0);
+    ASSERT_TRUE(memcmp(key, other, sizeof(key)));    /* another class, another key */
+    mc_signing_key teacher;
+    ASSERT_EQ_INT(mc_key_generate(&teacher), 0);
+    recorder rec;
+    recorder_init(&rec);
+    g_key = &teacher;
+    g_seal = key;
+    record_stream(&rec, 30, 75, 64, 1200);
+    g_key = NULL;
+    g_seal = NULL;
+    size_t sealed = 0, longest = 0;
+    for (size_t i = 0; i < rec.n; i++) {
+        sealed += rec.pkt[i][3] == MC_PT_SEALED;
+        longest = rec.len[i] > longest ? rec.len[i] : longest;
+        /* The inner packet is not in clear: no second mcshare header inside
+         * (a chance match of these 4 bytes is 1 in 2^32 per position). */
+        for (size_t j = MC_HDR_BYTES; rec.pkt[i][3] == MC_PT_SEALED && j + 4 <= rec.len[i]; j++)
+            if (!memcmp(rec.pkt[i] + j, "MC\x01", 3) && rec.pkt[i][j + 3] >= 1 && rec.pkt[i][j + 3] <= 5)
+                FAIL("an inner header in clear in a sealed packet");
+    }
+    ASSERT_TRUE(sealed > rec.n / 2);
+    ASSERT_TRUE(longest <= 1200); /* sealed datagrams still fit the MTU */
+    const uint8_t *keys[3] = {key, NULL, other};
+    for (int k = 0; k < 3; k++) {
+        mc_verifier *v;
+        ASSERT_EQ_INT(mc_verifier_create(render, &v), 0);
+        mc_receiver_config rc;
+        mc_receiver_config_default(&rc);
+        rc.group = NULL;
+        rc.threads = 0;
+        rc.on_tile = mc_verifier_on_tile;
+        rc.cb_ctx = v;
+        rc.require_signed = 1;
+        rc.seal_key = keys[k];
+        mc_receiver *r;
+        ASSERT_EQ_INT(mc_receiver_create(&rc, &r), 0);
+        for (size_t i = 0; i < rec.n; i++)
+            mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
+        mc_receiver_stats st;
+        mc_receiver_get_stats(r, &st);
+        if (k == 0) {
+            ASSERT_EQ_INT(st.state, MC_RX_ENDED);
+            ASSERT_EQ_INT(st.tiles_held, st.tiles);
+            ASSERT_EQ_INT(st.sealed_bad + st.sealed_locked, 0);
+            assert_all_tiles_exact(v, (uint64_t)st.tiles);
+            assert_picture_is_still_frame(r, v);
+        } else {
+            ASSERT_EQ_INT(st.state, MC_RX_WAITING);
+            ASSERT_EQ_INT(st.tiles_held, 0);
+            ASSERT_TRUE(k == 1 ? st.sealed_locked > 0 : st.sealed_bad > 0);
+        }
+        mc_receiver_destroy(r);
+        mc_verifier_destroy(v);
+    }
+    recorder_free(&rec);
+}
+
 static void test_verifier_catches_wrong_tiles(void)
 {
     recorder rec;
@@ -425,6 +493,7 @@ int main(void)
     RUN(test_pipeline_mtu);
     RUN(test_verifier_catches_wrong_tiles);
     RUN(test_pipeline_signed_against_forgery);
+    RUN(test_pipeline_sealed);
     RUN(test_pipeline_fec_recovers_every_block);
     RUN(test_pipeline_threaded_decoders);
     return 0;

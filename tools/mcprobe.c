@@ -31,7 +31,7 @@ typedef struct {
     double duration_s;
     long interval_ms;
     int json, verify, no_decode, quiet, no_control, no_audio, insecure;
-    const char *name, *trust, *known;
+    const char *name, *trust, *known, *pass_file;
 } options;
 
 static void usage(FILE *f)
@@ -56,6 +56,7 @@ static void usage(FILE *f)
 "                      trusted and remembered, like ssh's known_hosts\n"
 "  --known-senders F   that memory (default ~/.config/mcshare/known_senders)\n"
 "  --insecure          also accept unsigned streams (mcshare --no-sign)\n"
+"  --passphrase-file F open a broadcast encrypted with the passphrase in F\n"
 "  --no-audio          do not play the sound (into nothing, on a 10 ms clock,\n"
 "                      as a sound card would); video is then not held back for\n"
 "                      A/V sync and no sound figures are reported\n"
@@ -91,7 +92,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
         {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
         {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"plot", 1, 0, 'P'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
-        {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"no-audio", 0, 0, 'A'}, {"trust", 1, 0, 'T'}, {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"no-audio", 0, 0, 'A'}, {"trust", 1, 0, 'T'}, {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"passphrase-file", 1, 0, 'F'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -146,6 +147,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 'T': o->trust = optarg; break;
         case 'K': o->known = optarg; break;
         case 'U': o->insecure = 1; break;
+        case 'F': o->pass_file = optarg; break;
         case 'n': o->no_decode = 1; break;
         case 'p': o->verify = 1; break;
         case 's': o->snapshot = optarg; break;
@@ -253,6 +255,8 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                st->audio_lat_ms[0], st->audio_lat_ms[1], st->audio_lat_ms[2], st->av_offset_ms[0],
                st->av_offset_ms[1], st->av_offset_ms[2], st->av_samples, st->video_held);
         const mc_auth_rx_stats *au = &st->auth;
+        printf(",\"sealed_locked\":%llu,\"sealed_bad\":%llu",
+               (unsigned long long)st->sealed_locked, (unsigned long long)st->sealed_bad);
         printf(",\"signed\":%d,\"auth_verified\":%llu,\"auth_manifests\":%llu,"
                "\"auth_bad\":%llu,\"auth_wrong_key\":%llu,\"auth_replayed\":%llu,"
                "\"auth_unverified\":%llu,\"auth_evicted\":%llu,\"auth_pending\":%d}\n",
@@ -473,6 +477,12 @@ int main(int argc, char **argv)
         return 2;
     }
     rc_cfg.require_signed = !o.insecure;
+    uint8_t seal_key[MC_SEAL_KEY];
+    if (o.pass_file) {
+        if (mc_seal_key_from_file("mcprobe", o.pass_file, o.group, o.port, seal_key))
+            return 1;
+        rc_cfg.seal_key = seal_key;
+    }
     rc_cfg.trust_fpr = mc_trust_fpr(&trust);
     if (v) {
         rc_cfg.on_tile = mc_verifier_on_tile;
@@ -496,6 +506,7 @@ int main(int argc, char **argv)
     mc_receiver_stats prev = {0}, st;
     plot_data *pd = o.plot_path ? calloc(1, sizeof(*pd)) : NULL;
     mc_verify_result vr = {0};
+    int said_sealed = 0;
     while (!g_stop) {
         uint64_t now = mc_now_us();
         double t = (double)(now - start) / 1e6;
@@ -512,6 +523,12 @@ int main(int argc, char **argv)
         mc_receiver_get_stats(r, &st);
         if (st.auth_on)
             mc_trust_update(&trust, &st.auth, "mcprobe");
+        if (!said_sealed && st.state == MC_RX_WAITING && (st.sealed_locked || st.sealed_bad)) {
+            said_sealed = 1;
+            fprintf(stderr, "mcprobe: the broadcast on %s:%u is protected by a passphrase%s\n",
+                    o.group, (unsigned)o.port, st.sealed_locked ? " (use --passphrase-file)"
+                                                                : ", and this one does not open it");
+        }
         if (v)
             mc_verifier_result(v, &vr);
         if (pd)

@@ -38,8 +38,9 @@ typedef struct {
     long frames;        /* stop after this many frames (0 = run until signalled) */
     mc_audio_config audio;
     double duration_s;
-    const char *key_file;
+    const char *key_file, *pass_file;
     int no_sign;
+    uint8_t seal_key[MC_SEAL_KEY];
     mc_signing_key key;
 } options;
 
@@ -103,6 +104,9 @@ static void usage(FILE *f)
 "                       0600 on first use (default ~/.config/mcshare/sender.key).\n"
 "                       Its fingerprint is printed at start: students can pin\n"
 "                       it with mcview --trust FINGERPRINT\n"
+"  --passphrase-file F  encrypt the broadcast with the passphrase on F's first\n"
+"                       line (8+ characters); viewers need the same file.\n"
+"                       Without it anyone on the LAN can watch\n"
 "  --no-sign            send an unsigned stream (only viewers run with\n"
 "                       --insecure accept it; for measurements)\n"
 "  -v, --verbose        more messages (-vv: debug); a status line is printed\n"
@@ -121,7 +125,7 @@ static int bad(const char *opt, const char *val, const char *why)
 
 enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
-       O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
+       O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_PASSFILE, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
        O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED };
 
 static int parse_one(options *o, int c, const char *v)
@@ -244,6 +248,9 @@ static int parse_one(options *o, int c, const char *v)
     case O_NO_SIGN:
         o->no_sign = 1;
         return 0;
+    case O_PASSFILE:
+        o->pass_file = v;
+        return 0;
     case O_DURATION:
         if (mc_parse_double(v, 0.1, 1e7, &o->duration_s)) return bad("--duration", v, "must be > 0 seconds");
         return 0;
@@ -266,6 +273,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"audio-bitrate", 1, 0, O_AUDIO_BITRATE}, {"audio-frame", 1, 0, O_AUDIO_FRAME},
         {"audio-redundancy", 1, 0, O_AUDIO_RED}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
         {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN},
+        {"passphrase-file", 1, 0, O_PASSFILE},
         {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -505,6 +513,12 @@ int main(int argc, char **argv)
         o.s.key = &o.key;
     }
 
+    if (o.pass_file) {
+        if (mc_seal_key_from_file("mcshare", o.pass_file, o.group, o.s.port, o.seal_key))
+            return 1;
+        o.s.seal_key = o.seal_key;
+    }
+
     mc_sender *s = NULL;
     int err = mc_sender_create(&o.s, &s);
     if (err == MC_EADDR && o.s.ctrl_port) {
@@ -535,6 +549,9 @@ int main(int argc, char **argv)
                 "mcview %s:%u --trust %s)\n", fpr_text, o.group, (unsigned)o.s.port, fpr_text);
     else
         fprintf(stderr, "mcshare: UNSIGNED (--no-sign): viewers accept it only with --insecure\n");
+    if (o.pass_file)
+        fprintf(stderr, "mcshare: encrypted with the passphrase in %s: viewers need "
+                "--passphrase-file with the same passphrase\n", o.pass_file);
     rc = run(&o, &src, s);
     if (!rc && !g_stop)
         mc_sender_flush(s); /* --frames/--duration: let the last frame out */

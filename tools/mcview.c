@@ -32,7 +32,7 @@ typedef struct {
     int fullscreen, win_w, win_h, stats, no_control;
     const char *name;
     int no_audio, volume, mute, audio_ms, insecure;
-    const char *trust, *known;
+    const char *trust, *known, *pass_file;
 } options;
 
 typedef struct {
@@ -74,6 +74,7 @@ static void usage(FILE *f)
 "                      different key later is refused loudly\n"
 "  --known-senders F   that memory (default ~/.config/mcshare/known_senders)\n"
 "  --insecure          also show unsigned broadcasts (mcshare --no-sign)\n"
+"  --passphrase-file F open a broadcast encrypted with the passphrase in F\n"
 "  --no-control        do not use the sender's control channel (no repairs,\n"
 "                      reports or clock sync; the picture still converges)\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
@@ -88,7 +89,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
         {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"volume", 1, 0, 'o'}, {"mute", 0, 0, 'm'},
         {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"trust", 1, 0, 'T'},
-        {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"passphrase-file", 1, 0, 'F'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -108,6 +109,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 'T': o->trust = optarg; break;
         case 'K': o->known = optarg; break;
         case 'U': o->insecure = 1; break;
+        case 'F': o->pass_file = optarg; break;
         case 'o': {
             long n;
             if (mc_parse_long(optarg, 0, 100, &n)) {
@@ -267,7 +269,12 @@ static void render(viewer *v, int state, const mc_receiver_stats *st)
         SDL_RenderCopy(v->ren, v->tex, NULL, &dst);
     }
     char msg[160] = "";
-    if (state == MC_RX_WAITING && st->auth.wrong_key && !st->auth.manifests)
+    if (state == MC_RX_WAITING && st->sealed_locked)
+        snprintf(msg, sizeof(msg), "This broadcast is protected by a passphrase "
+                 "(mcview --passphrase-file FILE)");
+    else if (state == MC_RX_WAITING && st->sealed_bad && !st->tiles)
+        snprintf(msg, sizeof(msg), "This broadcast is protected: the passphrase does not open it");
+    else if (state == MC_RX_WAITING && st->auth.wrong_key && !st->auth.manifests)
         snprintf(msg, sizeof(msg), "Refusing a broadcast on %s:%u signed by an untrusted key "
                  "(see the terminal)", v->o.group, (unsigned)v->o.port);
     else if (state == MC_RX_WAITING && st->auth.unverified && !st->auth.manifests)
@@ -446,6 +453,12 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.require_signed = !v.o.insecure;
+    uint8_t seal_key[MC_SEAL_KEY];
+    if (v.o.pass_file) {
+        if (mc_seal_key_from_file("mcview", v.o.pass_file, v.o.group, v.o.port, seal_key))
+            return 1;
+        cfg.seal_key = seal_key;
+    }
     cfg.trust_fpr = mc_trust_fpr(&v.trust);
     rc = open_window(&v);
     if (!rc)

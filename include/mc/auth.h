@@ -121,6 +121,37 @@ void mc_auth_rx_get_stats(const mc_auth_rx *a, mc_auth_rx_stats *st);
  * tell the network's losses from these. */
 void mc_auth_rx_on_drop(mc_auth_rx *a, mc_auth_release cb, void *ctx);
 
+/* ---- confidentiality: a class passphrase ---- */
+
+/* A SEALED datagram: a common header (type 7; session, seq and ts_us those
+ * of the packet inside), a random 24-byte nonce, then the whole inner
+ * datagram encrypted with XChaCha20-Poly1305 (the header is the associated
+ * data) and its 16-byte tag. Manifests are never sealed; they sign the
+ * sealed datagrams as sent. */
+#define MC_SEAL_KEY 32
+#define MC_SEAL_NONCE 24
+#define MC_SEAL_OVERHEAD (20 + MC_SEAL_NONCE + 16)
+
+/* The key from a passphrase: Argon2id (libsodium's interactive limits, a
+ * fraction of a second) salted with the group and port, so one passphrase
+ * gives different keys for different classes. */
+int mc_seal_derive(const char *pass, size_t pass_len, const char *group, uint16_t port,
+                   uint8_t key[MC_SEAL_KEY]);
+/* Reads a passphrase file: its first line, without the newline; at least 8
+ * characters. Returns 0 or a negative MC_E* / errno code. */
+int mc_seal_read_passphrase(const char *path, char *out, size_t cap, size_t *len);
+/* Both: the key for GROUP:PORT from a passphrase file. Says what is wrong
+ * on stderr, as `prog`, and returns non-zero on failure. */
+int mc_seal_key_from_file(const char *prog, const char *path, const char *group, uint16_t port,
+                          uint8_t key[MC_SEAL_KEY]);
+/* Seals `in` into out (cap >= len + MC_SEAL_OVERHEAD): returns the sealed
+ * length or a negative code. */
+int mc_seal(const uint8_t key[MC_SEAL_KEY], const uint8_t *in, size_t len, uint8_t *out, size_t cap);
+/* Opens a SEALED datagram: returns the inner length, or MC_EFIELD when it
+ * is not one or was not sealed with this key (or was modified). */
+int mc_unseal(const uint8_t key[MC_SEAL_KEY], const uint8_t *in, size_t len, uint8_t *out,
+              size_t cap);
+
 /* ---- the viewer's trust policy (mcview, mcprobe) ---- */
 
 /* Known senders: a text file of "GROUP:PORT FINGERPRINT" lines, like ssh's

@@ -66,6 +66,7 @@ typedef struct {
      * in the library; the tools turn it on. */
     int require_signed;
     const uint8_t *trust_fpr; /* MC_FPR_BYTES, copied at create */
+    const uint8_t *seal_key;  /* MC_SEAL_KEY bytes (class passphrase), copied; NULL = none */
 } mc_receiver_config;
 
 /* Counters since creation (packet counters) or since the session started
@@ -129,6 +130,8 @@ typedef struct {
     /* Sender authentication (zero unless require_signed). */
     int auth_on;
     mc_auth_rx_stats auth;
+    /* Encrypted (SEALED) datagrams: without the passphrase, and failing to open. */
+    uint64_t sealed_locked, sealed_bad;
 } mc_receiver_stats;
 
 /* A locked view of the current picture, for presenting. */

@@ -39,6 +39,8 @@ typedef struct {
                             missing device is reported once and video goes on. */
     const mc_signing_key *key; /* sign the stream with this key (signed manifests,
                             mc/auth.h); NULL = unsigned. mcshare always signs. */
+    const uint8_t *seal_key; /* MC_SEAL_KEY bytes: encrypt every datagram but the
+                            manifests (class passphrase); NULL = in clear */
     mc_packet_sink sink; /* optional: replaces the socket (called from the send
                             thread and the audio thread, never at once) */
     void *sink_ctx;

@@ -23,6 +23,7 @@ enum mc_ptype {
     MC_PT_PARITY = 4,   /* Reed-Solomon parity of a block of packets */
     MC_PT_AUDIO = 5,    /* Opus frames: the newest and up to 3 earlier ones */
     MC_PT_MANIFEST = 6, /* signed list of the hashes of earlier packets (mc/auth.h) */
+    MC_PT_SEALED = 7,   /* another packet, encrypted with the class passphrase (mc/auth.h) */
 };
 
 /* Sizes in bytes. */

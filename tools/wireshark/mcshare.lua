@@ -1,5 +1,5 @@
 -- Wireshark/tshark dissector for the mcshare multicast stream (wire
--- version 1, docs/protocol.md): ANNOUNCE, VIDEO, BYE, PARITY, AUDIO and MANIFEST packets.
+-- version 1, docs/protocol.md): ANNOUNCE, VIDEO, BYE, PARITY, AUDIO, MANIFEST and SEALED packets.
 --   wireshark -X lua_script:tools/wireshark/mcshare.lua
 --   tshark -X lua_script:tools/wireshark/mcshare.lua -Y mcshare -r capture.pcap
 -- Registered on UDP port 5004 (Edit > Preferences > Protocols > MCSHARE to
@@ -7,7 +7,7 @@
 -- The control channel runs inside ENet and is not dissected here.
 
 local p = Proto("mcshare", "mcshare screen broadcast")
-local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY", [5] = "AUDIO", [6] = "MANIFEST" }
+local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY", [5] = "AUDIO", [6] = "MANIFEST", [7] = "SEALED" }
 local subsamp = { [0] = "4:4:4", [1] = "4:2:0" }
 
 local f = {
@@ -67,6 +67,9 @@ local f = {
   wall = ProtoField.uint64("mcshare.wall_us", "Sender wall clock (us since 1970)"),
   phash = ProtoField.bytes("mcshare.packet_hash", "Packet hash"),
   sig = ProtoField.bytes("mcshare.signature", "Signature"),
+  -- sealed
+  nonce = ProtoField.bytes("mcshare.nonce", "Nonce"),
+  box = ProtoField.bytes("mcshare.sealed_box", "Encrypted packet + tag"),
 }
 p.fields = f
 
@@ -149,6 +152,12 @@ function p.dissector(buf, pinfo, tree)
   elseif ty == 4 then info = parity(buf, t)
   elseif ty == 5 then info = audio(buf, t)
   elseif ty == 6 then info = manifest(buf, t)
+  elseif ty == 7 then
+    if buf:len() < 60 then t:add_proto_expert_info(e_short)
+    else
+      t:add(f.nonce, buf(20, 24)); t:add(f.box, buf(44))
+      info = string.format("%d encrypted bytes (class passphrase)", buf:len() - 60)
+    end
   elseif ty == 3 then info = "the broadcast ended"
   else t:add_proto_expert_info(e_field) end
   pinfo.cols.info = string.format("%s session %08x seq %d%s", types[ty] or "?", buf(4, 4):uint(),
@@ -159,7 +168,7 @@ end
 local function heuristic(buf, pinfo, tree)
   if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return false end
   local ty = buf(3, 1):uint()
-  if ty < 1 or ty > 6 then return false end
+  if ty < 1 or ty > 7 then return false end
   p.dissector(buf, pinfo, tree)
   return true
 end
