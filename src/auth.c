@@ -834,3 +834,40 @@ int mc_seal_key_from_file(const char *prog, const char *path, const char *group,
         fprintf(stderr, "%s: cannot derive a key from the passphrase: %s\n", prog, mc_strerror(err));
     return err ? 1 : 0;
 }
+
+static void welcome_text(uint32_t session, const uint8_t nonce[16], uint8_t out[40])
+{
+    memcpy(out, "mcshare welcome v1", 18);
+    out[18] = (uint8_t)(session >> 24);
+    out[19] = (uint8_t)(session >> 16);
+    out[20] = (uint8_t)(session >> 8);
+    out[21] = (uint8_t)session;
+    memcpy(out + 22, nonce, 16);
+    out[38] = out[39] = 0;
+}
+
+void mc_auth_sign_welcome(const mc_signing_key *key, uint32_t session, const uint8_t nonce[16],
+                          uint8_t sig[MC_SIG_BYTES])
+{
+    uint8_t text[40];
+    welcome_text(session, nonce, text);
+    crypto_sign_detached(sig, NULL, text, sizeof(text), key->sk);
+}
+
+int mc_auth_verify_welcome(const uint8_t pk[MC_KEY_PUBLIC], uint32_t session,
+                           const uint8_t nonce[16], const uint8_t sig[MC_SIG_BYTES])
+{
+    uint8_t text[40];
+    welcome_text(session, nonce, text);
+    if (sodium_ready())
+        return MC_ENOMEM;
+    return crypto_sign_verify_detached(sig, text, sizeof(text), pk) ? MC_EFIELD : 0;
+}
+
+int mc_auth_rx_key(const mc_auth_rx *a, uint8_t pk[MC_KEY_PUBLIC])
+{
+    if (!a->have_key)
+        return MC_ESTATE;
+    memcpy(pk, a->pk, MC_KEY_PUBLIC);
+    return 0;
+}

@@ -16,8 +16,8 @@ static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) << 32 | get3
 static size_t base_len(uint8_t type)
 {
     switch (type) {
-    case MC_CT_HELLO: return 3;
-    case MC_CT_WELCOME: return 6;
+    case MC_CT_HELLO: return 3 + 16;
+    case MC_CT_WELCOME: return 6 + 32 + 64;
     case MC_CT_REPORT: return 25;
     case MC_CT_KEYFRAME: return 1;
     case MC_CT_REPAIR: return 3;
@@ -50,10 +50,13 @@ int mc_ctrl_write(uint8_t *buf, size_t cap, const mc_ctrl_msg *m)
         p[0] = m->version;
         p[1] = (uint8_t)name_len;
         memcpy(p + 2, m->name, name_len);
+        memcpy(p + 2 + name_len, m->nonce, 16);
         break;
     case MC_CT_WELCOME:
         p[0] = m->version;
         put32(p + 1, m->session);
+        memcpy(p + 5, m->key, 32);
+        memcpy(p + 37, m->sig, 64);
         break;
     case MC_CT_REPORT:
         put32(p, m->expected);
@@ -106,11 +109,14 @@ int mc_ctrl_parse(const uint8_t *buf, size_t len, mc_ctrl_msg *m)
                 return MC_EFIELD; /* names end up on the teacher's terminal */
             m->name[i] = (char)p[2 + i];
         }
+        memcpy(m->nonce, p + 2 + nl, 16);
         return 0;
     }
     case MC_CT_WELCOME:
         m->version = p[0];
         m->session = get32(p + 1);
+        memcpy(m->key, p + 5, 32);
+        memcpy(m->sig, p + 37, 64);
         break;
     case MC_CT_REPORT:
         m->expected = get32(p);

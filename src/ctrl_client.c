@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "ctrl_server.h"
 #include "mc/common.h"
+#include "mc/auth.h"
 #include "mc/ctrl.h"
 #include "receiver_internal.h"
 
@@ -40,7 +42,9 @@ struct mc__ctrl_client {
     uint8_t *lag_now;  /* per tile: lagging in this check */
     uint16_t *lag;     /* lagging tile indices */
     int lag_cap;
-    _Atomic uint64_t keyframes_asked, repairs_asked;
+    _Atomic uint64_t keyframes_asked, repairs_asked, refused;
+    uint8_t nonce[16];  /* our challenge in this connection's HELLO */
+    int proven;         /* the WELCOME proved the teacher's key (or none is required) */
     unsigned rng;
 };
 
@@ -139,6 +143,26 @@ static void on_pong(mc__ctrl_client *c, const mc_ctrl_msg *m, uint64_t t4)
     mc__receiver_set_clock_offset(c->r, offset, (uint32_t)rtt);
 }
 
+/* A signed stream's sender must prove on the control channel that it
+ * holds the key the stream is signed with; anyone else answering on the
+ * teacher's address (or a replayed WELCOME) is dropped. */
+static void on_welcome(mc__ctrl_client *c, const mc_ctrl_msg *m)
+{
+    uint8_t pk[32];
+    int need = mc__receiver_trusted_key(c->r, pk);
+    if (need == 0 || (need == 1 && !memcmp(m->key, pk, sizeof(pk)) &&
+                      !mc_auth_verify_welcome(pk, m->session, c->nonce, m->sig))) {
+        c->proven = 1;
+        return;
+    }
+    atomic_fetch_add(&c->refused, 1);
+    mc_log(0, "mcview: the control channel at %u.%u.%u.%u did not prove it holds the "
+           "teacher's key; not using it", c->ip & 255, c->ip >> 8 & 255, c->ip >> 16 & 255,
+           c->ip >> 24);
+    disconnect(c);
+    c->next_try_us = mc_now_us() + BACKOFF_MAX_US;
+}
+
 static void on_event(mc__ctrl_client *c, ENetEvent *ev, uint64_t now)
 {
     if (ev->type == ENET_EVENT_TYPE_CONNECT) {
@@ -146,6 +170,11 @@ static void on_event(mc__ctrl_client *c, ENetEvent *ev, uint64_t now)
         c->backoff_us = BACKOFF_MIN_US;
         mc_ctrl_msg h = {.type = MC_CT_HELLO, .version = MC_CTRL_VERSION};
         memcpy(h.name, c->name, sizeof(h.name));
+        if (getrandom(c->nonce, sizeof(c->nonce), 0) != (ssize_t)sizeof(c->nonce))
+            for (size_t i = 0; i < sizeof(c->nonce); i++)
+                c->nonce[i] = (uint8_t)rand_r(&c->rng);
+        memcpy(h.nonce, c->nonce, sizeof(h.nonce));
+        c->proven = 0;
         send_msg(c, &h);
         c->next_report_us = now + jitter(c, 1000000u);
         c->next_ping_us = now;
@@ -154,8 +183,12 @@ static void on_event(mc__ctrl_client *c, ENetEvent *ev, uint64_t now)
         mc_log(1, "mcview: control channel connected");
     } else if (ev->type == ENET_EVENT_TYPE_RECEIVE) {
         mc_ctrl_msg m;
-        if (mc_ctrl_parse(ev->packet->data, ev->packet->dataLength, &m) == 0 && m.type == MC_CT_PONG)
-            on_pong(c, &m, now);
+        if (mc_ctrl_parse(ev->packet->data, ev->packet->dataLength, &m) == 0) {
+            if (m.type == MC_CT_WELCOME)
+                on_welcome(c, &m);
+            else if (m.type == MC_CT_PONG && c->proven)
+                on_pong(c, &m, now); /* the clock only from the proven sender */
+        }
         enet_packet_destroy(ev->packet);
     } else if (ev->type == ENET_EVENT_TYPE_DISCONNECT) {
         c->peer = NULL;
@@ -287,6 +320,7 @@ void mc__ctrl_client_destroy(mc__ctrl_client *c)
 void mc__ctrl_client_stats(mc__ctrl_client *c, mc_receiver_stats *st)
 {
     st->ctrl_connected = atomic_load(&c->connected);
+    st->ctrl_refused = atomic_load(&c->refused);
     st->ctrl_keyframes_asked = atomic_load(&c->keyframes_asked);
     st->ctrl_repairs_asked = atomic_load(&c->repairs_asked);
 }

@@ -43,6 +43,8 @@ struct mc__ctrl_server {
     int stop;
     int tiles, max_viewers;
     uint32_t session;
+    int signing;            /* WELCOMEs prove the key (signed challenge) */
+    mc_signing_key key;
     viewer *v;
     uint8_t *want;     /* merged repair requests, one flag per tile */
     int nwant, keyframe;
@@ -92,6 +94,10 @@ static void on_message(mc__ctrl_server *c, viewer *v, const mc_ctrl_msg *m, uint
     case MC_CT_HELLO: {
         memcpy(v->name, m->name, sizeof(v->name));
         mc_ctrl_msg w = {.type = MC_CT_WELCOME, .version = MC_CTRL_VERSION, .session = c->session};
+        if (c->signing) { /* the viewer's challenge, signed: we hold the teacher's key */
+            memcpy(w.key, c->key.pk, sizeof(w.key));
+            mc_auth_sign_welcome(&c->key, c->session, m->nonce, w.sig);
+        }
         send_msg(v->peer, &w);
         break;
     }
@@ -223,7 +229,7 @@ static void *server_main(void *arg)
 }
 
 int mc__ctrl_server_create(uint16_t port, int tiles, uint32_t session, int max_viewers,
-                           mc__ctrl_server **out)
+                           const mc_signing_key *key, mc__ctrl_server **out)
 {
     *out = NULL;
     if (mc__enet_init())
@@ -233,6 +239,10 @@ int mc__ctrl_server_create(uint16_t port, int tiles, uint32_t session, int max_v
         return MC_ENOMEM;
     c->tiles = tiles;
     c->session = session;
+    if (key) {
+        c->signing = 1;
+        c->key = *key;
+    }
     c->viewer_rate = tiles * REPAIR_SHARE_PER_VIEWER < 5 ? 5 : tiles * REPAIR_SHARE_PER_VIEWER;
     c->viewer_burst = 2 * c->viewer_rate;
     c->room_rate = tiles * REPAIR_SHARE_ROOM < 10 ? 10 : tiles * REPAIR_SHARE_ROOM;

@@ -17,7 +17,7 @@ int mc__enet_init(void);
 
 /* Starts listening on port (all interfaces). tiles = grid size. */
 int mc__ctrl_server_create(uint16_t port, int tiles, uint32_t session, int max_viewers,
-                           mc__ctrl_server **out);
+                           const mc_signing_key *key, mc__ctrl_server **out);
 void mc__ctrl_server_destroy(mc__ctrl_server *c);
 
 /* Takes the merged requests for the next frame: sets want[t] = 1 for each

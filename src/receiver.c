@@ -775,6 +775,14 @@ int mc__receiver_lagging(mc_receiver *r, uint16_t *tiles, int max, int *missing,
     return n;
 }
 
+int mc__receiver_trusted_key(mc_receiver *r, uint8_t pk[32])
+{
+    pthread_mutex_lock(&r->mu);
+    int rc = !r->auth ? 0 : mc_auth_rx_key(r->auth, pk) ? -1 : 1;
+    pthread_mutex_unlock(&r->mu);
+    return rc;
+}
+
 void mc__receiver_set_clock_offset(mc_receiver *r, int64_t offset_us, uint32_t rtt_us)
 {
     pthread_mutex_lock(&r->mu);

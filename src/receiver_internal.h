@@ -17,6 +17,10 @@ int mc__receiver_lagging(mc_receiver *r, uint16_t *tiles, int max, int *missing,
 
 /* Sender clock minus our clock, from the control channel's clock sync. */
 void mc__receiver_set_clock_offset(mc_receiver *r, int64_t offset_us, uint32_t rtt_us);
+/* The key the sender must prove it holds on the control channel: 1 and pk
+ * when signatures are required and the key is known, 0 when they are not
+ * required (--insecure), -1 when required but no manifest verified yet. */
+int mc__receiver_trusted_key(mc_receiver *r, uint8_t pk[32]);
 
 typedef struct mc__ctrl_client mc__ctrl_client;
 int mc__ctrl_client_create(mc_receiver *r, const char *name, mc__ctrl_client **out);

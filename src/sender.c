@@ -560,7 +560,7 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
     }
     if (!err && cfg->ctrl_port)
         err = mc__ctrl_server_create(cfg->ctrl_port, s->grid.count, s->session,
-                                     cfg->max_viewers, &s->ctrl);
+                                     cfg->max_viewers, cfg->key, &s->ctrl);
     if (!err && !cfg->sink) {
         s->fd = mc_net_open_sender(cfg->group, cfg->port, cfg->iface, cfg->ttl, cfg->loop);
         err = s->fd < 0 ? s->fd : 0;

@@ -397,6 +397,20 @@ static void test_manifest_parser_rejects(void)
     mc_auth_tx_destroy(tx);
 }
 
+/* The control channel's WELCOME: only the key holder can sign a viewer's
+ * fresh challenge; a replayed WELCOME fails another challenge. */
+static void test_welcome_proves_the_key(void)
+{
+    uint8_t nonce[16] = {1, 2, 3}, other[16] = {4, 5, 6}, sig[MC_SIG_BYTES];
+    mc_auth_sign_welcome(&key_a, 77, nonce, sig);
+    ASSERT_EQ_INT(mc_auth_verify_welcome(key_a.pk, 77, nonce, sig), 0);
+    ASSERT_EQ_INT(mc_auth_verify_welcome(key_a.pk, 77, other, sig), MC_EFIELD); /* replayed */
+    ASSERT_EQ_INT(mc_auth_verify_welcome(key_a.pk, 78, nonce, sig), MC_EFIELD); /* other session */
+    ASSERT_EQ_INT(mc_auth_verify_welcome(key_b.pk, 77, nonce, sig), MC_EFIELD); /* other key */
+    mc_auth_sign_welcome(&key_b, 77, nonce, sig); /* a student's own key */
+    ASSERT_EQ_INT(mc_auth_verify_welcome(key_a.pk, 77, nonce, sig), MC_EFIELD);
+}
+
 int main(void)
 {
     test_limit_seconds(60);
@@ -408,5 +422,6 @@ int main(void)
     RUN(test_attacks);
     RUN(test_flood_is_bounded);
     RUN(test_manifest_parser_rejects);
+    RUN(test_welcome_proves_the_key);
     return 0;
 }

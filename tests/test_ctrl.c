@@ -17,6 +17,8 @@ static void roundtrip(const mc_ctrl_msg *m)
     ASSERT_TRUE(g.lat_p50_us == m->lat_p50_us && g.lat_p95_us == m->lat_p95_us);
     ASSERT_TRUE(g.t1 == m->t1 && g.t2 == m->t2 && g.t3 == m->t3 && g.ntiles == m->ntiles);
     ASSERT_TRUE(memcmp(g.tiles, m->tiles, sizeof(g.tiles[0]) * m->ntiles) == 0);
+    ASSERT_TRUE(!memcmp(g.nonce, m->nonce, 16) && !memcmp(g.key, m->key, 32) &&
+                !memcmp(g.sig, m->sig, 64));
     for (int k = 0; k < n; k++) /* every truncation refused */
         ASSERT_TRUE(mc_ctrl_parse(buf, (size_t)k, &g) < 0);
     buf[n] = 0;
@@ -25,9 +27,15 @@ static void roundtrip(const mc_ctrl_msg *m)
 
 static void test_ctrl_roundtrip_every_type(void)
 {
-    mc_ctrl_msg m = {.type = MC_CT_HELLO, .version = 1, .name = "room-12 pc-07"};
+    mc_ctrl_msg m = {.type = MC_CT_HELLO, .version = 1, .name = "room-12 pc-07",
+                     .nonce = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}};
     roundtrip(&m);
-    roundtrip(&(mc_ctrl_msg){.type = MC_CT_WELCOME, .version = 1, .session = 0xCAFEBABE});
+    mc_ctrl_msg w = {.type = MC_CT_WELCOME, .version = 1, .session = 0xCAFEBABE};
+    for (int i = 0; i < 32; i++)
+        w.key[i] = (uint8_t)(i + 100);
+    for (int i = 0; i < 64; i++)
+        w.sig[i] = (uint8_t)(i * 3);
+    roundtrip(&w);
     roundtrip(&(mc_ctrl_msg){.type = MC_CT_REPORT, .expected = 4000000000u, .received = 3,
                              .recovered = 7, .tiles_held = 509, .tiles_total = 510,
                              .lat_p50_us = 1234, .lat_p95_us = 99999});
@@ -43,9 +51,9 @@ static void test_ctrl_roundtrip_every_type(void)
 static void test_ctrl_rejects_malformed(void)
 {
     mc_ctrl_msg g;
-    uint8_t hello[] = {MC_CT_HELLO, 1, 3, 'a', 0x07, 'c'}; /* a control character */
+    uint8_t hello[6 + 16] = {MC_CT_HELLO, 1, 3, 'a', 0x07, 'c'}; /* a control character */
     ASSERT_EQ_INT(mc_ctrl_parse(hello, sizeof(hello), &g), MC_EFIELD);
-    uint8_t longname[3 + 40] = {MC_CT_HELLO, 1, 40};
+    uint8_t longname[3 + 40 + 16] = {MC_CT_HELLO, 1, 40};
     memset(longname + 3, 'x', 40);
     ASSERT_EQ_INT(mc_ctrl_parse(longname, sizeof(longname), &g), MC_EFIELD);
     uint8_t repair[] = {MC_CT_REPAIR, 0x01, 0x01, 0, 1}; /* says 257 tiles, has 1 */

@@ -216,7 +216,7 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                "\"foreign_session\":%llu,\"fec_recovered\":%llu,\"fec_unrecoverable\":%llu,"
                "\"residual_lost\":%lld,\"frames_seen\":%llu,\"frames_expected\":%llu,\"tiles_first_seen\":%llu,"
                "\"tiles_first_try\":%llu,\"tiles_repaired\":%llu,\"jitter_ms\":%.2f,\"ctrl_connected\":%d,\"keyframes_asked\":%llu,"
-               "\"repairs_asked\":%llu,\"clock_synced\":%d,\"clock_offset_us\":%lld,"
+               "\"repairs_asked\":%llu,\"ctrl_refused\":%llu,\"clock_synced\":%d,\"clock_offset_us\":%lld,"
                "\"lat_complete_ms\":[%.2f,%.2f,%.2f],"
                "\"lat_decoded_ms\":[%.2f,%.2f,%.2f]",
                kind, t, (double)wall.tv_sec + wall.tv_nsec / 1e9, st->tiles_behind, st->tiles_stale,
@@ -235,7 +235,8 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                (unsigned long long)st->tiles_first_try, repaired, st->jitter_ms,
                st->ctrl_connected,
                (unsigned long long)st->ctrl_keyframes_asked,
-               (unsigned long long)st->ctrl_repairs_asked, st->clock_synced,
+               (unsigned long long)st->ctrl_repairs_asked,
+               (unsigned long long)st->ctrl_refused, st->clock_synced,
                (long long)st->clock_offset_us, st->lat_complete_ms[0],
                st->lat_complete_ms[1], st->lat_complete_ms[2], st->lat_decoded_ms[0],
                st->lat_decoded_ms[1], st->lat_decoded_ms[2]);

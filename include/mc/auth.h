@@ -121,6 +121,18 @@ void mc_auth_rx_get_stats(const mc_auth_rx *a, mc_auth_rx_stats *st);
  * tell the network's losses from these. */
 void mc_auth_rx_on_drop(mc_auth_rx *a, mc_auth_release cb, void *ctx);
 
+/* ---- the control channel's WELCOME ---- */
+
+/* The sender proves to a connecting viewer that it holds the key the
+ * viewer trusts: it signs "mcshare welcome v1", the session and the
+ * viewer's random 16-byte challenge. */
+void mc_auth_sign_welcome(const mc_signing_key *key, uint32_t session, const uint8_t nonce[16],
+                          uint8_t sig[MC_SIG_BYTES]);
+int mc_auth_verify_welcome(const uint8_t pk[MC_KEY_PUBLIC], uint32_t session,
+                           const uint8_t nonce[16], const uint8_t sig[MC_SIG_BYTES]);
+/* The trusted key, once known: 0, or MC_ESTATE before any manifest verified. */
+int mc_auth_rx_key(const mc_auth_rx *a, uint8_t pk[MC_KEY_PUBLIC]);
+
 /* ---- confidentiality: a class passphrase ---- */
 
 /* A SEALED datagram: a common header (type 7; session, seq and ts_us those

@@ -14,8 +14,9 @@
 #define MC_CTRL_MAX_MSG (3 + 2 * MC_CTRL_MAX_REPAIR)
 
 enum mc_ctrl_type {
-    MC_CT_HELLO = 1,    /* viewer -> sender: version, name */
-    MC_CT_WELCOME = 2,  /* sender -> viewer: version, session */
+    MC_CT_HELLO = 1,    /* viewer -> sender: version, name, a random challenge */
+    MC_CT_WELCOME = 2,  /* sender -> viewer: version, session, its key and a signature
+                           of the challenge (all zero from an unsigned sender) */
     MC_CT_REPORT = 3,   /* viewer -> sender, about once a second */
     MC_CT_KEYFRAME = 4, /* viewer -> sender: please resend every tile */
     MC_CT_REPAIR = 5,   /* viewer -> sender: please resend these tiles */
@@ -28,6 +29,8 @@ typedef struct {
     uint8_t version;                 /* HELLO, WELCOME */
     char name[MC_CTRL_MAX_NAME + 1]; /* HELLO, NUL-terminated, printable ASCII only */
     uint32_t session;                /* WELCOME */
+    uint8_t nonce[16];               /* HELLO: the challenge */
+    uint8_t key[32], sig[64];        /* WELCOME: Ed25519 public key, signature */
     /* REPORT */
     uint32_t expected, received, recovered; /* packets since the session started */
     uint16_t tiles_held, tiles_total;

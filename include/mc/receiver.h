@@ -106,6 +106,7 @@ typedef struct {
     uint64_t last_packet_us;    /* when the current session was last heard */
     /* Control channel. */
     int ctrl_connected;
+    uint64_t ctrl_refused;      /* control peers that failed to prove the teacher's key */
     uint64_t ctrl_keyframes_asked, ctrl_repairs_asked; /* tiles asked for */
     int clock_synced;
     int64_t clock_offset_us;    /* sender clock - our clock */
