@@ -45,7 +45,10 @@ static void check_marker(mc_receiver *r, const uint8_t *px, int pitch, int w, in
             dark &= hi < 60;
         }
     int state = white ? 2 : dark ? 1 : 0;
-    if (state == 2 && r->marker == 1 && r->nflash < AV_EVENTS)
+    uint64_t clk;
+    /* Only while the sound plays: before it starts, the picture is shown as
+     * soon as it is decoded, and its offset to a click says nothing. */
+    if (state == 2 && r->marker == 1 && r->nflash < AV_EVENTS && audio_clock(r, now, &clk))
         r->flashes[r->nflash++] = now;
     r->marker = state;
 }

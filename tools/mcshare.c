@@ -492,6 +492,7 @@ int main(int argc, char **argv)
     sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    mc_sender *s = NULL;
     char fpr_text[MC_FPR_CHARS] = "";
     if (!o.no_sign) {
         char path[4096];
@@ -503,7 +504,8 @@ int main(int argc, char **argv)
             kerr = mc_key_load_or_create(kf, &o.key, &created);
         if (kerr) {
             fprintf(stderr, "mcshare: cannot use the signing key %s: %s\n", kf, mc_strerror(kerr));
-            return 1;
+            rc = 1;
+            goto cleanup;
         }
         uint8_t fpr[MC_FPR_BYTES];
         mc_key_fingerprint(o.key.pk, fpr);
@@ -514,12 +516,13 @@ int main(int argc, char **argv)
     }
 
     if (o.pass_file) {
-        if (mc_seal_key_from_file("mcshare", o.pass_file, o.group, o.s.port, o.seal_key))
-            return 1;
+        if (mc_seal_key_from_file("mcshare", o.pass_file, o.group, o.s.port, o.seal_key)) {
+            rc = 1;
+            goto cleanup;
+        }
         o.s.seal_key = o.seal_key;
     }
 
-    mc_sender *s = NULL;
     int err = mc_sender_create(&o.s, &s);
     if (err == MC_EADDR && o.s.ctrl_port) {
         /* Watching needs no control channel: say so and go on without it. */
