@@ -388,7 +388,8 @@ struct mc_auth_rx {
     int budget_used;
     /* Held datagrams, a ring in arrival order. */
     held p[MC_AUTH_PENDING];
-    int head, count;
+    int head, count;  /* slots in the ring, released ones included */
+    int live;         /* of those, datagrams still held */
     size_t bytes;
     int32_t pb[BUCKETS];
     /* Hashes vouched for before their datagram arrived (reordering). */
@@ -452,6 +453,7 @@ static void drop_data(mc_auth_rx *a, held *x)
     free(x->data);
     x->data = NULL;
     a->bytes -= x->len;
+    a->live--;
 }
 
 /* Removes the oldest held slot (dropping its datagram if still held). */
@@ -660,6 +662,7 @@ int mc_auth_rx_push(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t now_
     x->next = a->pb[b];
     a->pb[b] = i;
     a->count++;
+    a->live++;
     a->bytes += len;
     return 0;
 }
@@ -669,9 +672,7 @@ void mc_auth_rx_get_stats(const mc_auth_rx *a, mc_auth_rx_stats *st)
     *st = a->st;
     st->key_known = a->have_key;
     memcpy(st->fpr, a->fpr, MC_FPR_BYTES);
-    st->pending = 0;
-    for (int k = 0; k < a->count; k++)
-        st->pending += a->p[(a->head + k) % MC_AUTH_PENDING].data != NULL;
+    st->pending = a->live;
     st->pending_bytes = a->bytes;
 }
 

@@ -1,7 +1,7 @@
 /* Receiver pipeline.
  *
- *   receive thread: drains the socket (recvmmsg) and calls
- *       mc_receiver_feed for each datagram;
+ *   receive thread (receiver_rx.c): drains the socket (recvmmsg), checks
+ *       signatures and opens sealed datagrams, and feeds each one;
  *   feed: validates, follows the session, reassembles tiles; a complete
  *       tile goes on the decode queue (newest version wins);
  *   decode workers: rebuild the JPEG from the session template, decode into
@@ -338,7 +338,7 @@ static void *decode_main(void *arg)
 }
 
 /* Without workers (tests, fuzzers) tiles are decoded at once, in feed. */
-static void decode_inline(mc_receiver *r)
+void mc__rx_decode_inline(mc_receiver *r)
 {
     worker_ctx *w = &r->w[r->nworkers];
     decode_job job;
@@ -535,7 +535,7 @@ static int on_parity(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t
     return 0;
 }
 
-static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now)
+int mc__rx_feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now)
 {
     mc_hdr h;
     int err = mc_wire_parse_header(pkt, len, &h);
@@ -583,144 +583,6 @@ static int feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
         r->st.bad_type++;
         return MC_EFIELD;
     }
-}
-
-/* Feeds one datagram from src (network order; 0 = unknown). Caller holds mu. */
-
-/* Opens a SEALED datagram with the class key, then feeds what is inside. */
-static int feed_open(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now)
-{
-    if (len >= MC_HDR_BYTES && pkt[0] == 'M' && pkt[1] == 'C' && pkt[3] == MC_PT_SEALED) {
-        if (!r->has_seal) {
-            r->st.sealed_locked++; /* "this broadcast is protected" */
-            return MC_ESTATE;
-        }
-        int n = mc_unseal(r->seal_key, pkt, len, r->open_buf, sizeof(r->open_buf));
-        if (n < 0) {
-            r->st.sealed_bad++;
-            return MC_EFIELD;
-        }
-        pkt = r->open_buf;
-        len = (size_t)n;
-    }
-    return feed_locked(r, pkt, len, now);
-}
-
-/* A datagram a signed manifest vouched for (called by mc_auth_rx_push). */
-static void release_signed(void *ctx, const uint8_t *pkt, size_t len)
-{
-    mc_receiver *r = ctx;
-    feed_open(r, pkt, len, r->auth_now);
-    if (r->nworkers == 0 && r->tiles) /* as after any datagram (see feed_from) */
-        decode_inline(r);
-}
-
-/* A datagram no manifest vouched for. If it looks like one of the followed
- * session's (a lost manifest, both copies), it did arrive: count it, so the
- * loss figures stay the network's. A forgery counted here can only make
- * the loss look smaller; the auth counters show it. */
-static void dropped_unsigned(void *ctx, const uint8_t *pkt, size_t len)
-{
-    mc_receiver *r = ctx;
-    mc_hdr h;
-    if (r->state == MC_RX_WAITING || mc_wire_parse_header(pkt, len, &h) || h.session != r->session ||
-        h.type == MC_PT_AUDIO || h.type == MC_PT_MANIFEST || !r->seq_init ||
-        mc_seq_lt(h.seq, r->seq_first) || mc_seq_lt(r->seq_max, h.seq))
-        return;
-    r->st.received++;
-    r->st.arrived_unverified++;
-}
-
-static int feed_from(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now, uint32_t src)
-{
-    r->rx_src = src;
-    r->st.packets++;
-    r->st.bytes += len;
-    int err;
-    mc_hdr h;
-    if (r->auth && !mc_wire_parse_header(pkt, len, &h)) {
-        /* Held until a manifest vouches for it; what it releases is fed
-         * from here, with this datagram's source. */
-        r->auth_now = now;
-        err = mc_auth_rx_push(r->auth, pkt, len, now, release_signed, r);
-    } else {
-        err = feed_open(r, pkt, len, now); /* unsigned mode, or not mcshare at all */
-    }
-    r->rx_src = 0;
-    if (r->nworkers == 0 && r->tiles)
-        decode_inline(r);
-    return err;
-}
-
-int mc_receiver_feed(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now_us)
-{
-    pthread_mutex_lock(&r->mu);
-    int err = feed_from(r, pkt, len, now_us, 0);
-    pthread_mutex_unlock(&r->mu);
-    return err;
-}
-
-/* ---- threads and API --------------------------------------------------- */
-
-/* Loss injection for users who cannot use a firewall: a two-state
- * (Gilbert) model with the asked loss rate and mean burst length,
- * driven by a seeded xorshift generator so a run can be repeated. */
-static int drop_this(mc_receiver *r)
-{
-    double p = r->cfg.drop_pct / 100.0, b = r->cfg.drop_burst < 1 ? 1 : r->cfg.drop_burst;
-    if (p <= 0)
-        return 0;
-    r->drop_rng ^= r->drop_rng << 13;
-    r->drop_rng ^= r->drop_rng >> 7;
-    r->drop_rng ^= r->drop_rng << 17;
-    double u = (double)(r->drop_rng >> 11) / 9007199254740992.0;
-    if (r->drop_bad)
-        r->drop_bad = u >= 1.0 / b;            /* leave the burst with 1/b */
-    else
-        r->drop_bad = p < 1 && u < p / (b * (1.0 - p)); /* enter so the mean is p */
-    return r->drop_bad || p >= 1;
-}
-
-static void *rx_main(void *arg)
-{
-    mc_receiver *r = arg;
-    uint8_t(*bufs)[RX_BUF_BYTES] = r->rxbufs;
-    struct mmsghdr msgs[RX_BATCH];
-    struct iovec iov[RX_BATCH];
-    struct sockaddr_in src[RX_BATCH];
-    for (int i = 0; i < RX_BATCH; i++) {
-        iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = RX_BUF_BYTES};
-        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1,
-                                               .msg_name = &src[i], .msg_namelen = sizeof(src[i])}};
-    }
-    for (;;) {
-        pthread_mutex_lock(&r->mu);
-        int stop = r->stop;
-        pthread_mutex_unlock(&r->mu);
-        if (stop)
-            break;
-        struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
-        if (poll(&pfd, 1, 100) <= 0)
-            continue;
-        for (int i = 0; i < RX_BATCH; i++)
-            msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
-        int n = recvmmsg(r->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
-        uint64_t now = mc_now_us();
-        pthread_mutex_lock(&r->mu); /* once per batch, not per datagram */
-        for (int i = 0; i < n; i++) {
-            if (drop_this(r)) {
-                r->st.dropped_on_purpose++;
-                continue;
-            }
-            /* Where the sender's control channel would be. Loopback multicast
-             * without an interface address arrives from 0.0.0.0: that can
-             * only be this host. */
-            feed_from(r, bufs[i], msgs[i].msg_len, now,
-                      src[i].sin_addr.s_addr ? src[i].sin_addr.s_addr : htonl(INADDR_LOOPBACK));
-        }
-        pthread_mutex_unlock(&r->mu);
-    }
-    return NULL;
 }
 
 static int cmp_float(const void *a, const void *b)
@@ -773,14 +635,6 @@ int mc__receiver_lagging(mc_receiver *r, uint16_t *tiles, int max, int *missing,
     }
     pthread_mutex_unlock(&r->mu);
     return n;
-}
-
-int mc__receiver_trusted_key(mc_receiver *r, uint8_t pk[32])
-{
-    pthread_mutex_lock(&r->mu);
-    int rc = !r->auth ? 0 : mc_auth_rx_key(r->auth, pk) ? -1 : 1;
-    pthread_mutex_unlock(&r->mu);
-    return rc;
 }
 
 void mc__receiver_set_clock_offset(mc_receiver *r, int64_t offset_us, uint32_t rtt_us)
@@ -935,7 +789,7 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
     if (!err && cfg->require_signed)
         err = mc_auth_rx_create(cfg->trust_fpr, &r->auth);
     if (r->auth)
-        mc_auth_rx_on_drop(r->auth, dropped_unsigned, r);
+        mc_auth_rx_on_drop(r->auth, mc__rx_dropped_unsigned, r);
     if (cfg->seal_key) {
         r->has_seal = 1;
         memcpy(r->seal_key, cfg->seal_key, MC_SEAL_KEY);
@@ -957,7 +811,7 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         if (!err && !(r->rxbufs = malloc(RX_BATCH * sizeof(*r->rxbufs))))
             err = MC_ENOMEM;
         if (!err) {
-            err = pthread_create(&r->rx_thread, NULL, rx_main, r) ? MC_ENOMEM : 0;
+            err = pthread_create(&r->rx_thread, NULL, mc__rx_main, r) ? MC_ENOMEM : 0;
             r->rx_started = !err;
         }
         if (!err && cfg->ctrl) {

@@ -176,4 +176,11 @@ int mc__rx_on_audio(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
 void mc__rx_av_stats(mc_receiver *r, mc_receiver_stats *st); /* takes amu too */
 void *mc__rx_audio_virtual_main(void *arg); /* thread; takes the locks itself */
 
+/* receiver.c: one datagram into the pipeline, and inline decoding (no
+ * workers). receiver_rx.c: the receive thread and the checks before. */
+int mc__rx_feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now);
+void mc__rx_decode_inline(mc_receiver *r);
+void mc__rx_dropped_unsigned(void *ctx, const uint8_t *pkt, size_t len);
+void *mc__rx_main(void *arg);
+
 #endif
