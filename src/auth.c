@@ -249,9 +249,8 @@ struct mc_auth_tx {
     uint32_t session, number;
     int max_count, count;
     uint8_t *hashes;             /* max_count x MC_PKT_HASH */
-    uint8_t *cur, *prev, *prev2; /* manifest buffers (manifest_len(max_count)) */
-    size_t prev_len, prev2_len;
-    int prev_count, prev2_count;
+    uint8_t *cur, *prev;         /* manifest buffers (manifest_len(max_count)) */
+    size_t prev_len;             /* the previous one, if it is owed a third copy */
     uint64_t manifests;
 };
 
@@ -271,8 +270,7 @@ int mc_auth_tx_create(const mc_signing_key *key, uint32_t session, size_t mtu, m
     a->hashes = malloc((size_t)a->max_count * MC_PKT_HASH);
     a->cur = malloc(manifest_len(a->max_count));
     a->prev = malloc(manifest_len(a->max_count));
-    a->prev2 = malloc(manifest_len(a->max_count));
-    if (!a->hashes || !a->cur || !a->prev || !a->prev2) {
+    if (!a->hashes || !a->cur || !a->prev) {
         mc_auth_tx_destroy(a);
         return MC_ENOMEM;
     }
@@ -288,13 +286,13 @@ void mc_auth_tx_destroy(mc_auth_tx *a)
     free(a->hashes);
     free(a->cur);
     free(a->prev);
-    free(a->prev2);
     free(a);
 }
 
-/* A manifest that vouches for this many datagrams or more is sent three
- * times (at once, after the next, after the one after): losing every copy
- * would cost a whole burst. Small ones (an audio packet, an announce) twice. */
+/* Each manifest goes out twice at once (one lost datagram costs nothing and
+ * delays nothing), and one that vouches for this many datagrams or more a
+ * third time after the next manifest, so a burst of loss that takes both
+ * first copies does not cost a whole burst of packets. */
 #define MANY 8
 
 void mc_auth_tx_flush(mc_auth_tx *a, int final, mc_auth_emit emit, void *ctx)
@@ -315,32 +313,20 @@ void mc_auth_tx_flush(mc_auth_tx *a, int final, mc_auth_emit emit, void *ctx)
         memcpy(b + MC_MANIFEST_FIXED_BYTES, a->hashes, (size_t)a->count * MC_PKT_HASH);
         crypto_sign_detached(a->cur + len - MC_SIG_BYTES, NULL, a->cur, len - MC_SIG_BYTES,
                              a->key.sk);
-        int count = a->count;
-        a->count = 0;
         emit(ctx, a->cur, len);
-        if (a->prev_len) /* the previous one again: a single loss costs nothing */
+        emit(ctx, a->cur, len);
+        if (a->prev_len) /* the previous one's third copy, a burst later */
             emit(ctx, a->prev, a->prev_len);
-        if (a->prev2_len && a->prev2_count >= MANY) /* a third time when it vouches for many */
-            emit(ctx, a->prev2, a->prev2_len);
-        uint8_t *t = a->prev2;
-        a->prev2 = a->prev;
-        a->prev2_len = a->prev_len;
-        a->prev2_count = a->prev_count;
+        uint8_t *t = a->prev;
         a->prev = a->cur;
-        a->prev_len = len;
-        a->prev_count = count;
         a->cur = t;
+        a->prev_len = a->count >= MANY ? len : 0;
+        a->count = 0;
         a->manifests++;
     }
-    if (final) { /* nothing follows: the copies still owed, now */
-        if (a->prev_len) {
-            emit(ctx, a->prev, a->prev_len);
-            if (a->prev_count >= MANY)
-                emit(ctx, a->prev, a->prev_len);
-        }
-        if (a->prev2_len && a->prev2_count >= MANY)
-            emit(ctx, a->prev2, a->prev2_len);
-        a->prev_len = a->prev2_len = 0;
+    if (final && a->prev_len) { /* nothing follows: the third copy now */
+        emit(ctx, a->prev, a->prev_len);
+        a->prev_len = 0;
     }
 }
 

@@ -456,6 +456,8 @@ static void seq_track(mc_receiver *r, uint32_t seq)
         r->seq_first = r->seq_max = seq;
     } else if (mc_seq_lt(r->seq_max, seq)) {
         r->seq_max = seq;
+    } else if (mc_seq_lt(seq, r->seq_first) && mc_seq_diff(r->seq_first, seq) < 4096) {
+        r->seq_first = seq; /* an earlier packet released late (it waited for its manifest) */
     }
     r->st.received++;
     r->st.expected = (uint64_t)(uint32_t)(r->seq_max - r->seq_first) + 1;

@@ -4,9 +4,9 @@
  * The sender hashes each datagram it sends (BLAKE2b, 16 bytes) and, at the
  * end of each burst (a frame's last packet, an audio packet, a full list),
  * sends a MANIFEST: its public key, a wall-clock time and the hashes, signed
- * once. Each manifest goes out twice, the second copy with the next one
- * (three times when it lists 8 datagrams or more), so a lost datagram does
- * not cost a window of packets. One signature per
+ * once. Each manifest goes out twice at once, and a third time after the
+ * next one when it lists 8 datagrams or more, so a lost datagram does not
+ * cost a window of packets. One signature per
  * window instead of per packet: tens of thousands of packets per second cost
  * a few hundred signatures.
  *
