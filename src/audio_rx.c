@@ -2,10 +2,11 @@
  *
  * Frames wait in a small ring indexed by their sequence number (the jitter
  * buffer). Playback starts once target_ms are buffered. Frames are decoded
- * in order as the device asks for sound; a missing frame that is needed
- * while later ones are already here is concealed by Opus (PLC); if nothing
- * is here at all, that is an underrun: silence, a higher target, and a new
- * start.
+ * in order as the device asks for sound; a missing frame is concealed by
+ * Opus (PLC), also when nothing newer has come yet (a burst of lost packets
+ * empties the buffer for a frame or two, and PLC sounds far better than a
+ * hole). Only when the buffer stays empty for longer than EMPTY_MAX_MS is
+ * it an underrun: silence, a higher target, and a new start.
  *
  * The sender's sound card and ours never run at exactly the same rate (a
  * 0.1 % difference is common: 2.7 s in a 45-minute lesson). A gentle
@@ -29,6 +30,7 @@
 #define CLICK_LEVEL 18000         /* |sample| above this after quiet is a marker click */
 #define CLICK_QUIET 4800          /* samples (100 ms) below the level before a click */
 #define CLICK_RING 16
+#define EMPTY_MAX_MS 40           /* conceal this long with nothing to play, then call it an underrun */
 
 typedef struct {
     uint32_t seq;
@@ -62,6 +64,7 @@ struct mc_audio_rx {
     int pull_frames;
     /* Click detection for the A/V marker. */
     int quiet_run;
+    int empty_run; /* frames concealed in a row with nothing newer held */
     uint64_t clicks[CLICK_RING];
     int nclicks;
     mc_audio_rx_stats st;
@@ -102,6 +105,7 @@ static void reset_stream(mc_audio_rx *a)
     a->playing = 0;
     a->clock_valid = 0;
     a->fifo_len = 0;
+    a->empty_run = 0;
     a->pos = 0;
     a->integ = 0;
     a->adj = 0;
@@ -176,6 +180,7 @@ static int decode_next(mc_audio_rx *a)
         return -1;
     slot *s = &a->slots[a->next_seq % SLOTS];
     int n;
+    a->empty_run = 0;
     if (s->valid && s->seq == a->next_seq) {
         n = opus_decode_float(a->dec, s->data, s->len, a->fifo + 2 * a->fifo_len,
                               a->frame_samples, 0);
@@ -192,6 +197,25 @@ static int decode_next(mc_audio_rx *a)
         memset(a->fifo + 2 * a->fifo_len, 0, sizeof(float) * 2 * (size_t)a->frame_samples);
     a->fifo_len += a->frame_samples;
     a->next_seq++;
+    return 0;
+}
+
+/* Nothing newer than next_seq is here: conceal the frame if the buffer has
+ * been empty only briefly (lost packets, not a stalled stream). Returns 0
+ * when a frame was concealed, -1 for an underrun. */
+static int conceal_empty(mc_audio_rx *a)
+{
+    int max_frames = EMPTY_MAX_MS * MC_AUDIO_RATE / 1000 / a->frame_samples;
+    if (a->empty_run >= (max_frames > 1 ? max_frames : 1) ||
+        a->fifo_len + a->frame_samples > FIFO_CAP)
+        return -1;
+    float *dst = a->fifo + 2 * a->fifo_len;
+    if (opus_decode_float(a->dec, NULL, 0, dst, a->frame_samples, 0) != a->frame_samples)
+        memset(dst, 0, sizeof(float) * 2 * (size_t)a->frame_samples);
+    a->fifo_len += a->frame_samples;
+    a->next_seq++;
+    a->empty_run++;
+    a->st.concealed++;
     return 0;
 }
 
@@ -257,7 +281,7 @@ int mc_audio_rx_pull(mc_audio_rx *a, int16_t *out, int frames, uint64_t now_us,
     int done = 0;
     for (; done < frames; done++) {
         int i = (int)a->pos;
-        while (i + 1 >= a->fifo_len && decode_next(a) == 0) {
+        while (i + 1 >= a->fifo_len && (decode_next(a) == 0 || conceal_empty(a) == 0)) {
         }
         if (i + 1 >= a->fifo_len) {
             underrun(a);
