@@ -12,23 +12,10 @@
 #include <unistd.h>
 #include <sodium.h>
 
+#include "bytes.h"
 #include "mc/common.h"
 #include "mc/wire.h"
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 7; i >= 0; i--, v >>= 8)
-        p[i] = (uint8_t)v;
-}
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static int sodium_ready(void)
 {
@@ -214,15 +201,15 @@ int mc_manifest_parse(const uint8_t *pkt, size_t len, mc_manifest *m)
     if (len < manifest_len(1))
         return MC_ETRUNC;
     const uint8_t *b = pkt + MC_HDR_BYTES;
-    int count = get16(b + 2);
-    if (b[0] != MC_MANIFEST_ALG_ED25519 || b[1] != 0 || count < 1)
+    int count = mc__get16(b + 2);
+    if (b[0] != MC_MANIFEST_ALG || b[1] != 0 || count < 1)
         return MC_EFIELD;
     if (len != manifest_len(count))
         return len < manifest_len(count) ? MC_ETRUNC : MC_EFIELD;
     m->session = h.session;
     m->number = h.seq;
     m->pk = b + 4;
-    m->wall_us = get64(b + 36);
+    m->wall_us = mc__get64(b + 36);
     m->hashes = b + MC_MANIFEST_FIXED_BYTES;
     m->count = count;
     return 0;
@@ -237,20 +224,29 @@ int mc_manifest_verify(const uint8_t *pkt, size_t len)
                ? MC_EFIELD : 0;
 }
 
+/* BLAKE2b with a 16-byte output (libsodium's shortest), of which the first
+ * 8 bytes: truncating a secure hash keeps it secure at the shorter length. */
 static void pkt_hash(const uint8_t *pkt, size_t len, uint8_t out[MC_PKT_HASH])
 {
-    crypto_generichash(out, MC_PKT_HASH, pkt, len, NULL, 0);
+    uint8_t full[16];
+    crypto_generichash(full, sizeof(full), pkt, len, NULL, 0);
+    memcpy(out, full, MC_PKT_HASH);
 }
 
 /* ---- sender -------------------------------------------------------------- */
 
+/* Each manifest goes out once, and lists the datagrams of its own burst
+ * and those of the burst before (which the previous manifest listed
+ * first). A datagram is lost to a viewer only if both manifests are, and
+ * the second listing costs 8 bytes a datagram instead of a whole second
+ * manifest: version 1 sent every manifest two or three times. */
 struct mc_auth_tx {
     mc_signing_key key;
     uint32_t session, number;
-    int max_count, count;
-    uint8_t *hashes;             /* max_count x MC_PKT_HASH */
-    uint8_t *cur, *prev;         /* manifest buffers (manifest_len(max_count)) */
-    size_t prev_len;             /* the previous one, if it is owed a third copy */
+    int max_count;               /* hashes in one manifest: both lists */
+    int count, prev_count;       /* this burst's, and the burst before's */
+    uint8_t *hashes, *prev;      /* max_count / 2 x MC_PKT_HASH each */
+    uint8_t *buf;                /* manifest_len(max_count) */
     uint64_t manifests;
 };
 
@@ -259,18 +255,18 @@ int mc_auth_tx_create(const mc_signing_key *key, uint32_t session, size_t mtu, m
     *out = NULL;
     if (sodium_ready())
         return MC_ENOMEM;
-    if (mtu < manifest_len(8) || mtu > MC_MAX_MTU)
+    if (mtu < manifest_len(16) || mtu > MC_MAX_MTU)
         return MC_EINVAL;
     mc_auth_tx *a = calloc(1, sizeof(*a));
     if (!a)
         return MC_ENOMEM;
     a->key = *key;
     a->session = session;
-    a->max_count = (int)((mtu - manifest_len(0)) / MC_PKT_HASH);
-    a->hashes = malloc((size_t)a->max_count * MC_PKT_HASH);
-    a->cur = malloc(manifest_len(a->max_count));
-    a->prev = malloc(manifest_len(a->max_count));
-    if (!a->hashes || !a->cur || !a->prev) {
+    a->max_count = (int)((mtu - manifest_len(0)) / MC_PKT_HASH) & ~1;
+    a->hashes = malloc((size_t)a->max_count / 2 * MC_PKT_HASH);
+    a->prev = malloc((size_t)a->max_count / 2 * MC_PKT_HASH);
+    a->buf = malloc(manifest_len(a->max_count));
+    if (!a->hashes || !a->prev || !a->buf) {
         mc_auth_tx_destroy(a);
         return MC_ENOMEM;
     }
@@ -284,56 +280,56 @@ void mc_auth_tx_destroy(mc_auth_tx *a)
         return;
     sodium_memzero(&a->key, sizeof(a->key));
     free(a->hashes);
-    free(a->cur);
     free(a->prev);
+    free(a->buf);
     free(a);
 }
 
-/* Each manifest goes out twice at once (one lost datagram costs nothing and
- * delays nothing), and one that vouches for this many datagrams or more a
- * third time after the next manifest, so a burst of loss that takes both
- * first copies does not cost a whole burst of packets. */
-#define MANY 8
+/* Signs and sends one manifest of n hashes (cur, then old). */
+static void send_manifest(mc_auth_tx *a, const uint8_t *cur, int ncur, const uint8_t *old,
+                          int nold, mc_auth_emit emit, void *ctx)
+{
+    int n = ncur + nold;
+    mc_hdr h = {.type = MC_PT_MANIFEST, .session = a->session, .seq = a->number++,
+                .ts_us = mc_now_us()};
+    size_t len = manifest_len(n);
+    mc_wire_write_header(a->buf, len, &h);
+    uint8_t *b = a->buf + MC_HDR_BYTES;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    b[0] = MC_MANIFEST_ALG;
+    b[1] = 0;
+    mc__put16(b + 2, (uint16_t)n);
+    memcpy(b + 4, a->key.pk, MC_KEY_PUBLIC);
+    mc__put64(b + 36, (uint64_t)wall.tv_sec * 1000000u + (uint64_t)wall.tv_nsec / 1000u);
+    memcpy(b + MC_MANIFEST_FIXED_BYTES, cur, (size_t)ncur * MC_PKT_HASH);
+    memcpy(b + MC_MANIFEST_FIXED_BYTES + (size_t)ncur * MC_PKT_HASH, old,
+           (size_t)nold * MC_PKT_HASH);
+    crypto_sign_detached(a->buf + len - MC_SIG_BYTES, NULL, a->buf, len - MC_SIG_BYTES, a->key.sk);
+    emit(ctx, a->buf, len);
+    a->manifests++;
+}
 
 void mc_auth_tx_flush(mc_auth_tx *a, int final, mc_auth_emit emit, void *ctx)
 {
     if (a->count > 0) {
-        mc_hdr h = {.type = MC_PT_MANIFEST, .session = a->session, .seq = a->number++,
-                    .ts_us = mc_now_us()};
-        size_t len = manifest_len(a->count);
-        mc_wire_write_header(a->cur, len, &h);
-        uint8_t *b = a->cur + MC_HDR_BYTES;
-        struct timespec wall;
-        clock_gettime(CLOCK_REALTIME, &wall);
-        b[0] = MC_MANIFEST_ALG_ED25519;
-        b[1] = 0;
-        put16(b + 2, (uint16_t)a->count);
-        memcpy(b + 4, a->key.pk, MC_KEY_PUBLIC);
-        put64(b + 36, (uint64_t)wall.tv_sec * 1000000u + (uint64_t)wall.tv_nsec / 1000u);
-        memcpy(b + MC_MANIFEST_FIXED_BYTES, a->hashes, (size_t)a->count * MC_PKT_HASH);
-        crypto_sign_detached(a->cur + len - MC_SIG_BYTES, NULL, a->cur, len - MC_SIG_BYTES,
-                             a->key.sk);
-        emit(ctx, a->cur, len);
-        emit(ctx, a->cur, len);
-        if (a->prev_len) /* the previous one's third copy, a burst later */
-            emit(ctx, a->prev, a->prev_len);
+        send_manifest(a, a->hashes, a->count, a->prev, a->prev_count, emit, ctx);
         uint8_t *t = a->prev;
-        a->prev = a->cur;
-        a->cur = t;
-        a->prev_len = a->count >= MANY ? len : 0;
+        a->prev = a->hashes;
+        a->hashes = t;
+        a->prev_count = a->count;
         a->count = 0;
-        a->manifests++;
     }
-    if (final && a->prev_len) { /* nothing follows: the third copy now */
-        emit(ctx, a->prev, a->prev_len);
-        a->prev_len = 0;
+    if (final && a->prev_count > 0) { /* nothing follows: the second listing now */
+        send_manifest(a, a->prev, 0, a->prev, a->prev_count, emit, ctx);
+        a->prev_count = 0;
     }
 }
 
 void mc_auth_tx_add(mc_auth_tx *a, const uint8_t *pkt, size_t len, mc_auth_emit emit, void *ctx)
 {
     pkt_hash(pkt, len, a->hashes + (size_t)a->count * MC_PKT_HASH);
-    if (++a->count == a->max_count)
+    if (++a->count == a->max_count / 2)
         mc_auth_tx_flush(a, 0, emit, ctx);
 }
 
@@ -350,6 +346,7 @@ typedef struct {
     uint32_t len;
     int32_t next;  /* bucket chain */
     uint8_t vouched;
+    uint8_t released; /* passed on: a second listing of its hash changes nothing */
 } held;
 
 typedef struct {
@@ -469,12 +466,15 @@ static void pop_early(mc_auth_rx *a)
     a->ecount--;
 }
 
+/* Released datagrams and used early hashes stay for the hold time too:
+ * every hash is listed by two manifests, and the second listing must
+ * neither release a replayed copy nor leave a fresh early hash for one. */
 static void expire(mc_auth_rx *a, uint64_t now)
 {
-    while (a->count > 0 &&
-           (!a->p[a->head].data || now - a->p[a->head].t > MC_AUTH_HOLD_US))
+    while (a->count > 0 && ((!a->p[a->head].data && !a->p[a->head].released) ||
+                            now - a->p[a->head].t > MC_AUTH_HOLD_US))
         pop_held(a, &a->st.unverified);
-    while (a->ecount > 0 && (a->e[a->ehead].used || now - a->e[a->ehead].t > MC_AUTH_HOLD_US))
+    while (a->ecount > 0 && now - a->e[a->ehead].t > MC_AUTH_HOLD_US)
         pop_early(a);
 }
 
@@ -489,8 +489,18 @@ static int take_early(mc_auth_rx *a, const uint8_t *h)
     return 0;
 }
 
+static int have_early(const mc_auth_rx *a, const uint8_t *h)
+{
+    for (int32_t i = a->eb[bucket_of(a, h)]; i >= 0; i = a->e[i].next)
+        if (!memcmp(a->e[i].h, h, MC_PKT_HASH))
+            return 1;
+    return 0;
+}
+
 static void add_early(mc_auth_rx *a, const uint8_t *h, uint64_t now)
 {
+    if (have_early(a, h))
+        return; /* listed again, or its datagram came straight through */
     if (a->ecount == MC_AUTH_PENDING)
         pop_early(a);
     int32_t i = (a->ehead + a->ecount) % MC_AUTH_PENDING;
@@ -504,15 +514,21 @@ static void add_early(mc_auth_rx *a, const uint8_t *h, uint64_t now)
     a->ecount++;
 }
 
-/* Marks the held datagram with hash h as vouched for; 1 if there was one. */
+/* Marks the held datagram with hash h as vouched for: 1 if there was one,
+ * 2 if it was released already (the second listing), 0 if neither. */
 static int vouch_held(mc_auth_rx *a, const uint8_t *h)
 {
-    for (int32_t i = a->pb[bucket_of(a, h)]; i >= 0; i = a->p[i].next)
-        if (a->p[i].data && !a->p[i].vouched && !memcmp(a->p[i].h, h, MC_PKT_HASH)) {
+    int done = 0;
+    for (int32_t i = a->pb[bucket_of(a, h)]; i >= 0; i = a->p[i].next) {
+        if (memcmp(a->p[i].h, h, MC_PKT_HASH))
+            continue;
+        if (a->p[i].data && !a->p[i].vouched) {
             a->p[i].vouched = 1;
             return 1;
         }
-    return 0;
+        done |= a->p[i].released;
+    }
+    return done ? 2 : 0;
 }
 
 /* Is manifest `n` of the current session new? (Does not record it.) */
@@ -592,9 +608,10 @@ static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t n
     int any = 0;
     for (int i = 0; i < m.count; i++) {
         const uint8_t *h = m.hashes + (size_t)i * MC_PKT_HASH;
-        if (vouch_held(a, h))
+        int v = vouch_held(a, h);
+        if (v == 1)
             any = 1;
-        else
+        else if (v == 0)
             add_early(a, h, now);
     }
     if (!any)
@@ -606,6 +623,7 @@ static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t n
             cb(ctx, x->data, x->len);
             a->st.verified++;
             drop_data(a, x);
+            x->released = 1;
         }
     }
     expire(a, now);
@@ -644,6 +662,7 @@ int mc_auth_rx_push(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t now_
     x->data = copy;
     x->len = (uint32_t)len;
     x->vouched = 0;
+    x->released = 0;
     uint32_t b = bucket_of(a, hash);
     x->next = a->pb[b];
     a->pb[b] = i;

@@ -3,14 +3,9 @@
 
 #include <string.h>
 
+#include "bytes.h"
 #include "mc/common.h"
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v) { put16(p, (uint16_t)(v >> 16)); put16(p + 2, (uint16_t)v); }
-static void put64(uint8_t *p, uint64_t v) { put32(p, (uint32_t)(v >> 32)); put32(p + 4, (uint32_t)v); }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get32(const uint8_t *p) { return (uint32_t)get16(p) << 16 | get16(p + 2); }
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) << 32 | get32(p + 4); }
 
 /* Fixed size of each message type (REPAIR and HELLO: the minimum). */
 static size_t base_len(uint8_t type)
@@ -54,31 +49,31 @@ int mc_ctrl_write(uint8_t *buf, size_t cap, const mc_ctrl_msg *m)
         break;
     case MC_CT_WELCOME:
         p[0] = m->version;
-        put32(p + 1, m->session);
+        mc__put32(p + 1, m->session);
         memcpy(p + 5, m->key, 32);
         memcpy(p + 37, m->sig, 64);
         break;
     case MC_CT_REPORT:
-        put32(p, m->expected);
-        put32(p + 4, m->received);
-        put32(p + 8, m->recovered);
-        put16(p + 12, m->tiles_held);
-        put16(p + 14, m->tiles_total);
-        put32(p + 16, m->lat_p50_us);
-        put32(p + 20, m->lat_p95_us);
+        mc__put32(p, m->expected);
+        mc__put32(p + 4, m->received);
+        mc__put32(p + 8, m->recovered);
+        mc__put16(p + 12, m->tiles_held);
+        mc__put16(p + 14, m->tiles_total);
+        mc__put32(p + 16, m->lat_p50_us);
+        mc__put32(p + 20, m->lat_p95_us);
         break;
     case MC_CT_REPAIR:
-        put16(p, m->ntiles);
+        mc__put16(p, m->ntiles);
         for (int i = 0; i < m->ntiles; i++)
-            put16(p + 2 + 2 * i, m->tiles[i]);
+            mc__put16(p + 2 + 2 * i, m->tiles[i]);
         break;
     case MC_CT_PING:
-        put64(p, m->t1);
+        mc__put64(p, m->t1);
         break;
     case MC_CT_PONG:
-        put64(p, m->t1);
-        put64(p + 8, m->t2);
-        put64(p + 16, m->t3);
+        mc__put64(p, m->t1);
+        mc__put64(p + 8, m->t2);
+        mc__put64(p + 16, m->t3);
         break;
     default:
         break;
@@ -114,33 +109,33 @@ int mc_ctrl_parse(const uint8_t *buf, size_t len, mc_ctrl_msg *m)
     }
     case MC_CT_WELCOME:
         m->version = p[0];
-        m->session = get32(p + 1);
+        m->session = mc__get32(p + 1);
         memcpy(m->key, p + 5, 32);
         memcpy(m->sig, p + 37, 64);
         break;
     case MC_CT_REPORT:
-        m->expected = get32(p);
-        m->received = get32(p + 4);
-        m->recovered = get32(p + 8);
-        m->tiles_held = get16(p + 12);
-        m->tiles_total = get16(p + 14);
-        m->lat_p50_us = get32(p + 16);
-        m->lat_p95_us = get32(p + 20);
+        m->expected = mc__get32(p);
+        m->received = mc__get32(p + 4);
+        m->recovered = mc__get32(p + 8);
+        m->tiles_held = mc__get16(p + 12);
+        m->tiles_total = mc__get16(p + 14);
+        m->lat_p50_us = mc__get32(p + 16);
+        m->lat_p95_us = mc__get32(p + 20);
         break;
     case MC_CT_REPAIR:
-        m->ntiles = get16(p);
+        m->ntiles = mc__get16(p);
         if (m->ntiles > MC_CTRL_MAX_REPAIR || len != n + 2u * m->ntiles)
             return MC_EFIELD;
         for (int i = 0; i < m->ntiles; i++)
-            m->tiles[i] = get16(p + 2 + 2 * i);
+            m->tiles[i] = mc__get16(p + 2 + 2 * i);
         return 0;
     case MC_CT_PING:
-        m->t1 = get64(p);
+        m->t1 = mc__get64(p);
         break;
     case MC_CT_PONG:
-        m->t1 = get64(p);
-        m->t2 = get64(p + 8);
-        m->t3 = get64(p + 16);
+        m->t1 = mc__get64(p);
+        m->t2 = mc__get64(p + 8);
+        m->t3 = mc__get64(p + 16);
         break;
     default:
         break;

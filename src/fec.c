@@ -18,6 +18,14 @@ int mc_fec_parity_count(int k, int percent)
     return p > MC_FEC_MAX_P ? MC_FEC_MAX_P : p;
 }
 
+int mc_fec_parity_count_resend(int k, int percent)
+{
+    if (percent <= 0 || k <= 0)
+        return 0;
+    int p = (k * percent + 99) / 100;
+    return p > MC_FEC_MAX_P ? MC_FEC_MAX_P : p;
+}
+
 static int check_kp(int k, int p)
 {
     return k >= 1 && k <= MC_FEC_MAX_K && p >= 1 && p <= MC_FEC_MAX_P;

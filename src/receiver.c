@@ -4,8 +4,9 @@
  *       signatures and opens sealed datagrams, and feeds each one;
  *   feed: validates, follows the session, reassembles tiles; a complete
  *       tile goes on the decode queue (newest version wins);
- *   decode workers: rebuild the JPEG from the session template, decode into
- *       a private scratch tile, then copy it into the picture under the lock.
+ *   decode workers: decode each tile with its codec (mc/codec.h) into a
+ *       private scratch tile, then copy it into the picture under the lock;
+ *   moves (receiver_move.c): tiles made of pixels the viewer already holds.
  *
  * Each tile slot owns two buffers (assembling, ready); each worker owns
  * one. A worker swaps the ready buffer with its own, so no buffer is ever
@@ -27,7 +28,6 @@
 
 #include "receiver_state.h"
 #include "mc/common.h"
-#include "mc/jpeg.h"
 #include "mc/net.h"
 #include "mc/tiles.h"
 #include "mc/wire.h"
@@ -71,11 +71,16 @@ static void free_session(mc_receiver *r)
         r->w[i].buf = r->w[i].scratch = NULL;
     }
     free(r->dq);
+    if (r->refcur != r->pixels)
+        free(r->refcur);
     free(r->pixels);
+    free(r->refprev);
+    free(r->move_px);
     free(r->dirty);
     mc__rx_av_free(r);
     r->dq = NULL;
-    r->pixels = r->dirty = NULL;
+    r->pixels = r->dirty = r->refcur = r->refprev = r->move_px = NULL;
+    r->npend = 0;
     memset(&r->grid, 0, sizeof(r->grid));
 }
 
@@ -84,10 +89,13 @@ static int alloc_session(mc_receiver *r, const mc_announce *a)
     mc_grid g;
     if (mc_grid_init(&g, a->width, a->height, a->tile))
         return MC_EFIELD;
-    size_t buf = MC_TILE_HEADROOM + a->max_tile_bytes + MC_TILE_TAILROOM;
+    size_t buf = MC_CODEC_HEADROOM + a->max_tile_bytes + MC_CODEC_TAILROOM;
     size_t scratch = (size_t)a->tile * a->tile * 4;
+    /* The picture, its copy for moves when sound holds tiles back, and the
+     * previous versions (refprev) once the session moves tiles. */
+    size_t pics = (r->cfg.audio != MC_AUDIO_OUT_NONE ? 3 : 2) * ((size_t)a->width * a->height * 4);
     size_t total = ((size_t)g.count * 2 + (size_t)r->nworkers + 1) * buf +
-                   (size_t)(r->nworkers + 1) * scratch + (size_t)a->width * a->height * 4;
+                   (size_t)(r->nworkers + 2) * scratch + pics;
     if (total > (r->cfg.max_memory ? r->cfg.max_memory : MC_RX_MAX_MEMORY))
         return MC_ETOOBIG;
     r->grid = g;
@@ -97,7 +105,10 @@ static int alloc_session(mc_receiver *r, const mc_announce *a)
     r->dq = calloc((size_t)g.count, sizeof(*r->dq));
     r->pixels = malloc((size_t)r->pitch * a->height);
     r->dirty = calloc((size_t)g.count, 1);
-    if (!r->tiles || !r->dq || !r->pixels || !r->dirty)
+    r->refcur = r->cfg.audio != MC_AUDIO_OUT_NONE && !r->cfg.no_decode
+                    ? malloc((size_t)r->pitch * a->height) : r->pixels;
+    r->move_px = malloc(scratch);
+    if (!r->tiles || !r->dq || !r->pixels || !r->dirty || !r->refcur || !r->move_px)
         return MC_ENOMEM;
     for (int i = 0; i < g.count; i++) {
         r->tiles[i].asm_buf = malloc(buf);
@@ -129,6 +140,39 @@ static int same_geometry(const mc_announce *a, const mc_announce *b)
            a->max_tile_bytes == b->max_tile_bytes;
 }
 
+/* Same geometry and the same codec parameters. */
+static int same_announce(const mc_announce *a, const mc_announce *b)
+{
+    if (!same_geometry(a, b) || a->ncodecs != b->ncodecs)
+        return 0;
+    for (int i = 0; i < a->ncodecs; i++)
+        if (a->codecs[i].id != b->codecs[i].id || a->codecs[i].len != b->codecs[i].len ||
+            memcmp(a->codecs[i].params, b->codecs[i].params, a->codecs[i].len))
+            return 0;
+    return 1;
+}
+
+/* Keeps the announce, its codec parameters copied, and hands them to every
+ * decoder (the workers are idle). A codec whose parameters are refused
+ * decodes nothing; its tiles count as decode errors. */
+static void take_announce(mc_receiver *r, const mc_announce *a)
+{
+    r->ann = *a;
+    for (int i = 0; i < a->ncodecs; i++) {
+        memcpy(r->ann_params[i], a->codecs[i].params, a->codecs[i].len);
+        r->ann.codecs[i].params = r->ann_params[i];
+    }
+    for (int w = 0; w <= r->nworkers; w++) {
+        if (!r->w[w].dec)
+            continue;
+        mc_tile_decoders_reset(r->w[w].dec);
+        for (int i = 0; i < a->ncodecs; i++)
+            if (mc_tile_decoders_params(r->w[w].dec, a->codecs[i].id, a->codecs[i].params,
+                                        a->codecs[i].len) && w == 0)
+                r->st.bad_codec_params++;
+    }
+}
+
 /* Starts following a session. The caller holds mu. Waits for the decode
  * workers to go idle first, since they hold pointers into session memory. */
 static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, uint64_t now)
@@ -157,10 +201,9 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
         t->asm_buf = ab;
         t->ready_buf = rb;
     }
-    r->ann = *a;
-    memcpy(r->tmpl, a->jpeg_hdr, a->jpeg_hdr_len);
-    r->ann.jpeg_hdr = r->tmpl;
+    take_announce(r, a);
     r->dq_head = r->dq_len = 0;
+    r->npend = 0;
     mc__rx_av_reset(r);
     memset(r->frames, 0, sizeof(r->frames));
     mc__fecrx_reset(r->fec);
@@ -181,14 +224,20 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     r->st.jitter_ms = 0;
     r->pic_seq++;
     pthread_cond_broadcast(&r->cv_pic);
-    mc_log(1, "mcview: session %08x: %dx%d, tile %d, q%d, %d fps", h->session, a->width,
-           a->height, a->tile, a->quality, a->fps);
+    mc_log(1, "mcview: session %08x: %dx%d, tile %d, %d codecs, %d fps", h->session, a->width,
+           a->height, a->tile, a->ncodecs, a->fps);
     return 0;
 }
 
 /* ---- frames and latency ------------------------------------------------ */
 
-static frame_rec *frame_get(mc_receiver *r, uint32_t frame, uint64_t ts, uint16_t expected)
+frame_rec *mc__rx_frame_find(mc_receiver *r, uint32_t frame)
+{
+    frame_rec *f = &r->frames[frame % FRAME_RING];
+    return f->used && f->frame == frame ? f : NULL;
+}
+
+frame_rec *mc__rx_frame_get(mc_receiver *r, uint32_t frame, uint64_t ts, uint16_t expected)
 {
     frame_rec *f = &r->frames[frame % FRAME_RING];
     if (f->used && f->frame == frame)
@@ -218,7 +267,7 @@ static void frame_decoded(mc_receiver *r, uint32_t frame, uint64_t now)
 }
 
 /* Counts tile t as delivered for frame f (once per frame). */
-static void frame_account(mc_receiver *r, frame_rec *f, tile_slot *t, int already_decoded,
+void mc__rx_frame_account(mc_receiver *r, frame_rec *f, tile_slot *t, int already_decoded,
                           uint64_t now)
 {
     if (!f || (t->acc_valid && t->acc_frame == f->frame))
@@ -267,7 +316,10 @@ static int take_job(mc_receiver *r, worker_ctx *w, decode_job *job)
         w->buf = b;
         s->ready = 0;
         *job = (decode_job){.tile = t, .version = s->ready_version, .frame = s->ready_frame,
-                            .len = s->ready_len, .generation = r->generation};
+                            .len = s->ready_len, .generation = r->generation,
+                            .codec = s->ready_codec};
+        s->decoding = 1;
+        s->decoding_ver = s->ready_version;
         mc_grid_rect(&r->grid, t, &job->x, &job->y, &job->w, &job->h);
         return 1;
     }
@@ -278,17 +330,10 @@ static int take_job(mc_receiver *r, worker_ctx *w, decode_job *job)
  * worker is busy). Returns 0 or a negative MC_E* code. */
 static int run_job(mc_receiver *r, worker_ctx *w, const decode_job *job)
 {
-    int err = mc_tile_decode(w->dec, r->tmpl, r->ann.jpeg_hdr_len, r->ann.sof_off,
-                             w->buf + MC_TILE_HEADROOM, job->len, job->w, job->h, w->scratch,
-                             job->w * 4);
-    if (!err && r->cfg.on_tile) {
-        mc_tile_event ev = {.tile = job->tile, .version = job->version, .frame = job->frame,
-                            .session = r->session, .pixels = w->scratch, .pitch = job->w * 4,
-                            .x = job->x, .y = job->y, .w = job->w, .h = job->h,
-                            .pic_width = r->grid.width, .pic_height = r->grid.height,
-                            .quality = r->ann.quality, .subsamp = r->ann.subsamp};
-        r->cfg.on_tile(r->cfg.cb_ctx, &ev);
-    }
+    int err = mc_tile_decoders_decode(w->dec, job->codec, w->buf + MC_CODEC_HEADROOM, job->len,
+                                      job->w, job->h, w->scratch, job->w * 4);
+    if (!err)
+        mc__rx_tile_event(r, job, w->scratch);
     return err;
 }
 
@@ -298,20 +343,29 @@ static void finish_job(mc_receiver *r, worker_ctx *w, const decode_job *job, int
 {
     if (job->generation != r->generation)
         return;
-    if (err) {
-        r->st.decode_errors++;
-        return;
-    }
     tile_slot *s = &r->tiles[job->tile];
-    if (s->have && mc_seq_le(job->version, s->shown_version))
-        return;
+    if (s->decoding && s->decoding_ver == job->version)
+        s->decoding = 0;
+    if (err)
+        r->st.decode_errors++;
+    else
+        mc__rx_tile_done(r, job, w->scratch);
+    mc__rx_moves_retry(r); /* a move may have waited for this version */
+}
+
+void mc__rx_tile_done(mc_receiver *r, const decode_job *job, const uint8_t *px)
+{
+    tile_slot *s = &r->tiles[job->tile];
+    if (s->cur_have && mc_seq_le(job->version, s->cur_ver))
+        return; /* a newer version got there first */
+    mc__rx_ref_store(r, job, px);
     r->st.tiles_decoded++;
     uint64_t now = mc_now_us();
     frame_decoded(r, job->frame, now);
     if (s->waiting && s->wait_frame != job->frame)
         frame_decoded(r, s->wait_frame, now);
     s->waiting = 0;
-    mc__rx_show_tile(r, job, w->scratch, now);
+    mc__rx_show_tile(r, job, px, now);
 }
 
 static void *decode_main(void *arg)
@@ -363,14 +417,17 @@ static void tile_complete(mc_receiver *r, tile_slot *s, int t, frame_rec *f, uin
     s->ready_version = s->version;
     s->ready_len = s->tile_bytes;
     s->ready_frame = frame;
+    s->ready_codec = s->codec;
     r->st.tiles_complete++;
-    frame_account(r, f, s, r->cfg.no_decode, now);
-    if (r->cfg.no_decode) {
+    mc__rx_frame_account(r, f, s, r->cfg.no_decode, now);
+    if (r->cfg.no_decode) { /* versions only: moves still check them */
         s->ready = 0;
         if (!s->have)
             r->st.tiles_held++;
         s->have = 1;
         s->shown_version = s->version;
+        mc__rx_ref_store(r, &(decode_job){.tile = t, .version = s->version}, NULL);
+        mc__rx_moves_retry(r);
         return;
     }
     dq_push(r, t);
@@ -391,7 +448,7 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
         r->st.bad_tile++;
         return MC_EFIELD;
     }
-    frame_rec *f = frame_get(r, v.frame, h->ts_us, v.frame_tiles);
+    frame_rec *f = mc__rx_frame_get(r, v.frame, h->ts_us, v.frame_tiles);
     tile_slot *s = &r->tiles[v.tile];
     if (!s->seen || mc_seq_lt(s->newest_seen, v.version)) {
         s->seen = 1;
@@ -400,12 +457,13 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
     }
     /* A version we already hold (or hold ready) is a refresh we do not need. */
     if ((s->have && mc_seq_le(v.version, s->shown_version)) ||
+        (s->cur_have && mc_seq_le(v.version, s->cur_ver)) ||
         (s->ready && mc_seq_le(v.version, s->ready_version)) ||
         (s->assembling && mc_seq_lt(v.version, s->version))) {
         r->st.stale++;
         if (!s->assembling || s->version != v.version) {
             int first = f && !(s->acc_valid && s->acc_frame == f->frame);
-            frame_account(r, f, s, !s->ready, now);
+            mc__rx_frame_account(r, f, s, !s->ready, now);
             if (first && s->ready) { /* credited when that decode lands */
                 s->waiting = 1;
                 s->wait_frame = f->frame;
@@ -413,12 +471,13 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
         }
         return 0;
     }
-    if (s->assembling &&
-        (s->version != v.version || s->tile_bytes != v.tile_bytes || s->frag_count != v.frag_count))
+    if (s->assembling && (s->version != v.version || s->tile_bytes != v.tile_bytes ||
+                          s->frag_count != v.frag_count || s->codec != v.codec))
         s->assembling = 0; /* a newer version (or a re-encode): start over */
     if (!s->assembling) {
         s->assembling = 1;
         s->version = v.version;
+        s->codec = v.codec;
         s->tile_bytes = v.tile_bytes;
         s->frag_count = v.frag_count;
         s->got = 0;
@@ -436,7 +495,7 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
         return 0;
     }
     s->bits[v.frag / 64] |= bit;
-    memcpy(s->asm_buf + MC_TILE_HEADROOM + v.offset, v.data, v.len);
+    memcpy(s->asm_buf + MC_CODEC_HEADROOM + v.offset, v.data, v.len);
     s->got++;
     s->got_bytes += (uint32_t)v.len;
     if (s->got == s->frag_count) {
@@ -499,8 +558,7 @@ static int on_announce(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size
         return err;
     }
     /* The same session announcing other parameters: start over cleanly. */
-    if (!same_geometry(&a, &r->ann) || a.jpeg_hdr_len != r->ann.jpeg_hdr_len ||
-        a.sof_off != r->ann.sof_off || memcmp(a.jpeg_hdr, r->tmpl, a.jpeg_hdr_len) != 0)
+    if (!same_announce(&a, &r->ann))
         return session_start(r, h, &a, now);
     r->ann.frame = a.frame;
     r->ann.ctrl_port = a.ctrl_port;
@@ -523,6 +581,8 @@ static void deliver_recovered(void *ctx, const uint8_t *pkt, size_t len)
         on_announce(r, &h, pkt, len, now);
     else if (h.type == MC_PT_VIDEO && r->state == MC_RX_LIVE)
         on_video(r, &h, pkt, len, now);
+    else if (h.type == MC_PT_MOVE && r->state == MC_RX_LIVE)
+        mc__rx_on_move(r, &h, pkt, len, now);
 }
 
 static int on_parity(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len)
@@ -544,8 +604,10 @@ int mc__rx_feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
     if (err) {
         if (err == MC_EMAGIC || err == MC_ETRUNC)
             r->st.bad_magic++;
-        else if (err == MC_EVERSION)
+        else if (err == MC_EVERSION) {
             r->st.bad_version++;
+            r->st.wire_version_seen = mc_wire_peek_version(pkt, len);
+        }
         else
             r->st.bad_type++;
         return err;
@@ -568,6 +630,13 @@ int mc__rx_feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
         if (r->state != MC_RX_LIVE)
             return MC_ESTATE; /* after BYE: stragglers of the ended broadcast */
         err = on_video(r, &h, pkt, len, now);
+        if (!err)
+            mc__fecrx_data(r->fec, h.seq, pkt, len, deliver_recovered, r);
+        return err;
+    case MC_PT_MOVE:
+        if (r->state != MC_RX_LIVE)
+            return MC_ESTATE;
+        err = mc__rx_on_move(r, &h, pkt, len, now);
         if (!err)
             mc__fecrx_data(r->fec, h.seq, pkt, len, deliver_recovered, r);
         return err;
@@ -682,8 +751,12 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->fec_recovered = fs.recovered;
     st->fec_blocks = fs.blocks;
     st->fec_unrecoverable = fs.unrecoverable;
-    st->quality = r->ann.quality;
-    st->subsamp = r->ann.subsamp;
+    for (int i = 0; i < r->ann.ncodecs; i++)
+        if (r->ann.codecs[i].id == MC_CODEC_JPEG && r->ann.codecs[i].len >= 2) {
+            st->subsamp = r->ann.codecs[i].params[0];
+            st->quality = r->ann.codecs[i].params[1];
+        }
+    st->pending_moves = r->npend;
     mc__rx_quantiles(r->lat_c, r->lat_c_n, LAT_PCT, 3, st->lat_complete_ms);
     mc__rx_quantiles(r->lat_d, r->lat_d_n, LAT_PCT, 3, st->lat_decoded_ms);
     st->lat_samples = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
@@ -742,7 +815,7 @@ void mc_receiver_unlock_picture(mc_receiver *r) { pthread_mutex_unlock(&r->mu); 
 static int start_workers(mc_receiver *r)
 {
     for (int i = 0; i <= r->nworkers; i++) {
-        int err = mc_tile_decoder_create(&r->w[i].dec);
+        int err = mc_tile_decoders_create(&r->w[i].dec);
         if (err)
             return err;
     }
@@ -856,7 +929,7 @@ void mc_receiver_destroy(mc_receiver *r)
     if (r->w) {
         free_session(r);
         for (int i = 0; i <= r->nworkers; i++)
-            mc_tile_decoder_destroy(r->w[i].dec);
+            mc_tile_decoders_destroy(r->w[i].dec);
     }
     mc__fecrx_destroy(r->fec);
     mc_auth_rx_destroy(r->auth);

@@ -11,7 +11,7 @@
 #include "fecrx.h"
 #include "receiver_internal.h"
 #include "mc/audio.h"
-#include "mc/jpeg.h"
+#include "mc/codec.h"
 #include "mc/receiver.h"
 #include "mc/tiles.h"
 #include "mc/wire.h"
@@ -25,10 +25,21 @@
 #define RX_BATCH 32
 #define RX_BUF_BYTES 9216
 
+/* A move waiting for a source version that is still being decoded. */
+typedef struct {
+    uint32_t version, frame;
+    uint64_t since_us;
+    int16_t dx, dy;
+    uint8_t nsrc;
+    uint16_t src[MC_MOVE_MAX_SRC];
+    uint32_t srcv[MC_MOVE_MAX_SRC];
+} pending_move;
+
 typedef struct {
     uint32_t version, tile_bytes, got_bytes;
     uint16_t frag_count, got;
     uint8_t assembling, queued, ready, have;
+    uint8_t codec, ready_codec; /* of the tile being assembled, and of the ready one */
     uint8_t orig_seen; /* a fragment of this version's original frame arrived */
     uint32_t ready_version, ready_len, ready_frame;
     uint32_t shown_version;
@@ -41,6 +52,14 @@ typedef struct {
     uint8_t acc_valid;
     uint8_t waiting;    /* wait_frame counts on the pending (ready) decode */
     uint32_t wait_frame;
+    /* The newest decoded pixels (r->refcur) and the version before them
+     * (r->refprev), which moves read from. */
+    uint32_t cur_ver, prev_ver;
+    uint8_t cur_have, prev_have;
+    uint8_t decoding;           /* a worker holds decoding_ver now */
+    uint32_t decoding_ver;
+    uint8_t pend;               /* a move into this tile waits (pm) */
+    pending_move pm;
     uint8_t *asm_buf, *ready_buf; /* entropy data at +MC_TILE_HEADROOM */
     uint64_t bits[MC_MAX_FRAGS / 64];
 } tile_slot;
@@ -55,7 +74,7 @@ typedef struct {
 typedef struct {
     uint8_t *buf;     /* swapped with a tile's ready buffer */
     uint8_t *scratch; /* decoded pixels of one tile */
-    mc_tile_decoder *dec;
+    mc_tile_decoders *dec;
 } worker_ctx;
 
 typedef struct {
@@ -66,6 +85,7 @@ typedef struct {
 typedef struct {
     int tile;
     uint32_t version, frame, len, generation;
+    uint8_t codec;
     int x, y, w, h;
 } decode_job;
 
@@ -85,7 +105,8 @@ struct mc_receiver {
     uint32_t session, generation;
     uint64_t last_rx_us;
     mc_announce ann;
-    uint8_t tmpl[MC_MAX_JPEG_HDR];
+    uint8_t ann_params[MC_MAX_CODECS][255]; /* ann.codecs[i].params point here */
+    int wire_version_seen;      /* of datagrams we cannot read (0: none) */
     mc_grid grid;
     size_t buf_bytes;
     tile_slot *tiles;
@@ -93,6 +114,10 @@ struct mc_receiver {
     int dq_head, dq_len;
     uint8_t *pixels, *dirty;
     int pitch;
+    /* Decoded pixels for moves: refcur is `pixels` itself unless sound
+     * holds tiles back; refprev comes with the session's first move. */
+    uint8_t *refcur, *refprev, *move_px;
+    int npend;                  /* tiles with a pending move */
     frame_rec frames[FRAME_RING];
     int seq_init;
     uint32_t seq_first, seq_max;
@@ -175,6 +200,20 @@ void mc__rx_av_free(mc_receiver *r);  /* the geometry changes: hold memory goes 
 int mc__rx_on_audio(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len, uint64_t now);
 void mc__rx_av_stats(mc_receiver *r, mc_receiver_stats *st); /* takes amu too */
 void *mc__rx_audio_virtual_main(void *arg); /* thread; takes the locks itself */
+
+/* receiver.c: frames, and a decoded tile (or a moved one) taken into the
+ * picture. */
+frame_rec *mc__rx_frame_get(mc_receiver *r, uint32_t frame, uint64_t ts, uint16_t expected);
+frame_rec *mc__rx_frame_find(mc_receiver *r, uint32_t frame); /* NULL if not remembered */
+void mc__rx_frame_account(mc_receiver *r, frame_rec *f, tile_slot *t, int already_decoded,
+                          uint64_t now);
+void mc__rx_tile_done(mc_receiver *r, const decode_job *job, const uint8_t *px);
+
+/* receiver_move.c: moves, and the decoded pixels they read. */
+void mc__rx_tile_event(mc_receiver *r, const decode_job *job, const uint8_t *px);
+void mc__rx_ref_store(mc_receiver *r, const decode_job *job, const uint8_t *px);
+int mc__rx_on_move(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len, uint64_t now);
+void mc__rx_moves_retry(mc_receiver *r);
 
 /* receiver.c: one datagram into the pipeline, and inline decoding (no
  * workers). receiver_rx.c: the receive thread and the checks before. */

@@ -1,14 +1,15 @@
 /* Sender pipeline.
  *
- *   submit (caller's thread): diff against the reference picture, pick the
- *       changed tiles and this frame's share of the rolling refresh;
- *   encode workers: JPEG-encode changed tiles into the tile's spare slot;
- *   send thread: fragment each finished tile into datagrams, pace them
- *       under --max-bitrate, send; announce ~10 times a second.
+ *   submit (caller's thread, sender_plan.c): diff against the reference
+ *       picture, find moved tiles, pick this frame's resends;
+ *   encode workers: code changed tiles (lossless or JPEG, per tile) into
+ *       the tile's spare slot;
+ *   send thread: fragment each coded tile into datagrams, pack moves, add
+ *       FEC parity, pace under --max-bitrate, send; announce every 250 ms.
  *
- * Each tile has two encoded slots. A changed tile is encoded into the slot
- * not currently published; a refreshed tile resends its published slot
- * without encoding. Frame N is only accepted once frame N-1 is encoded and
+ * Each tile has two coded slots. A changed tile is coded into the slot not
+ * currently published; a resent tile goes out from its published slot
+ * without coding. Frame N is only accepted once frame N-1 is coded and
  * frame N-2 fully sent, so a slot is never rewritten while it may still be
  * read: memory and latency stay bounded and a slow link lowers the frame
  * rate instead of building a queue.
@@ -23,97 +24,14 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "ctrl_server.h"
+#include "sender_internal.h"
 #include "mc/common.h"
 #include "mc/fec.h"
-#include "mc/jpeg.h"
 #include "mc/net.h"
 #include "mc/tiles.h"
 #include "mc/wire.h"
 
-#define ANNOUNCE_INTERVAL_US 100000u
 #define UDP_IP_OVERHEAD 28 /* bytes the pacer adds per datagram */
-
-typedef struct {
-    uint32_t frame, version;
-    uint16_t tile, frame_tiles;
-    uint32_t len; /* entropy bytes; 0 = encode failed, send nothing */
-    uint8_t slot;
-    uint64_t ts_us;
-} send_item;
-
-typedef struct {
-    mc_sender *s;
-    int index;
-} worker_arg;
-
-struct mc_sender {
-    mc_sender_config cfg;
-    mc_grid grid;
-    int fd;
-    uint32_t session;
-    uint32_t seq; /* send thread only */
-
-    /* Per-tile state; owned by the submitter between frames, read by
-     * workers and the send thread under the rules above. */
-    size_t max_bytes;
-    uint8_t *enc_mem; /* tiles x 2 slots x max_bytes */
-    uint32_t *enc_len; /* tiles x 2 slots: entropy bytes in each slot */
-    uint8_t *cur_slot;
-    uint32_t *version;
-    uint16_t *refresh; /* this frame's refresh tiles (submitter only) */
-    uint8_t *mark;     /* tiles asked for by viewers this frame (submitter only) */
-    mc__ctrl_server *ctrl;
-    _Atomic int fec_now; /* parity percent in force (--fec auto changes it) */
-    uint8_t *changed;
-    uint8_t *ref; /* last picture seen; workers encode from it */
-    int ref_pitch;
-    int refresh_next, refresh_per_frame;
-
-    pthread_mutex_t mu;
-    pthread_cond_t cv_work, cv_send, cv_done;
-    uint16_t *jobs;
-    int job_count, job_next, job_done;
-    uint32_t job_frame;
-    uint16_t job_frame_tiles;
-    uint64_t job_ts;
-    send_item *q;
-    int q_cap, q_head, q_len;
-    int frame_left[2];
-    uint32_t frame_no, sent_upto;
-    int stop;
-    mc_sender_stats st;
-
-    int nworkers;
-    pthread_t *workers;
-    worker_arg *wargs;
-    mc_tile_encoder **enc;
-    pthread_t send_thread;
-    int send_started;
-
-    const uint8_t *tmpl;
-    size_t tmpl_len;
-    uint16_t sof_off;
-
-    /* FEC block being filled (send thread only): each protected packet is
-     * kept as a symbol (2 length bytes + the packet). */
-    uint8_t *fec_data, *fec_parity; /* MC_FEC_MAX_K / MC_FEC_MAX_P symbols of sym_cap */
-    size_t sym_cap, fec_max_len;
-    int fec_n;
-    uint32_t fec_first_seq;
-
-    /* Pacer (send thread only). */
-    double tokens, rate_bytes_per_us, burst_bytes;
-    uint64_t last_refill_us;
-    uint8_t pkt[MC_MAX_MTU];
-
-    mc_audio_tx *audio;
-    pthread_mutex_t sink_mu; /* the send and audio threads share cfg.sink */
-    pthread_mutex_t auth_mu; /* guards auth; taken before sink_mu */
-    mc_auth_tx *auth;        /* NULL: unsigned stream */
-    int sealing;             /* encrypt with seal_key; cfg.mtu is then the inner size */
-    uint8_t seal_key[MC_SEAL_KEY];
-};
 
 void mc_sender_config_default(mc_sender_config *cfg)
 {
@@ -125,7 +43,8 @@ void mc_sender_config_default(mc_sender_config *cfg)
     cfg->quality = 75;
     cfg->subsamp = MC_SUBSAMP_420;
     cfg->fps = 30;
-    cfg->refresh_ms = 1000;
+    cfg->refresh_ms = 5000;
+    cfg->codec = MC_CODEC_AUTO;
     cfg->mtu = 1200;
     cfg->max_bitrate_mbit = 100.0;
     cfg->fec_percent = 20;
@@ -145,7 +64,8 @@ static int config_check(const mc_sender_config *c)
         return MC_EINVAL;
     if (!(c->max_bitrate_mbit >= 0.1 && c->max_bitrate_mbit <= 100000.0))
         return MC_EINVAL;
-    if (c->subsamp != MC_SUBSAMP_420 && c->subsamp != MC_SUBSAMP_444)
+    if ((c->subsamp != MC_SUBSAMP_420 && c->subsamp != MC_SUBSAMP_444) ||
+        c->codec < MC_CODEC_AUTO || c->codec > MC_CODEC_ONLY_LOSSLESS)
         return MC_EINVAL;
     if (c->fec_percent < 0 || c->fec_percent > 400 || c->fec_block < 1 ||
         c->fec_block > MC_FEC_MAX_K || c->max_viewers < 1 || c->max_viewers > 4096)
@@ -158,8 +78,8 @@ static uint8_t *slot_data(mc_sender *s, int tile, int slot)
     return s->enc_mem + ((size_t)tile * 2 + (size_t)slot) * s->max_bytes;
 }
 
-/* Queue push; the caller holds mu. Capacity covers two frames of tiles. */
-static void q_push(mc_sender *s, const send_item *it)
+/* Queue push; the caller holds mu. Capacity covers two frames of items. */
+void mc__sender_q_push(mc_sender *s, const send_item *it)
 {
     s->q[(s->q_head + s->q_len) % s->q_cap] = *it;
     s->q_len++;
@@ -169,7 +89,7 @@ static void q_push(mc_sender *s, const send_item *it)
 static void *worker_main(void *arg)
 {
     mc_sender *s = ((worker_arg *)arg)->s;
-    mc_tile_encoder *enc = s->enc[((worker_arg *)arg)->index];
+    mc_tile_coder *coder = s->coders[((worker_arg *)arg)->index];
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (!s->stop && s->job_next >= s->job_count)
@@ -177,16 +97,18 @@ static void *worker_main(void *arg)
         if (s->stop)
             break;
         int t = s->jobs[s->job_next++];
-        send_item it = {.frame = s->job_frame, .version = s->version[t], .tile = (uint16_t)t,
-                        .frame_tiles = s->job_frame_tiles, .ts_us = s->job_ts,
-                        .slot = (uint8_t)(s->cur_slot[t] ^ 1)};
+        int moved = s->job_moved[t];
+        send_item it = {.kind = ITEM_TILE, .frame = s->job_frame, .version = s->job_frame,
+                        .tile = (uint16_t)t, .frame_tiles = s->job_frame_tiles,
+                        .ts_us = s->job_ts, .slot = (uint8_t)(s->cur_slot[t] ^ 1), .fresh = 1};
         pthread_mutex_unlock(&s->mu);
 
-        int x, y, w, h;
+        int x, y, w, h, exact;
         mc_grid_rect(&s->grid, t, &x, &y, &w, &h);
         uint64_t t0 = mc_now_us();
-        int n = mc_tile_encode(enc, s->ref + (size_t)y * s->ref_pitch + (size_t)x * 4,
-                               s->ref_pitch, w, h, slot_data(s, t, it.slot), s->max_bytes);
+        int n = mc_tile_coder_encode(coder, s->ref + (size_t)y * s->ref_pitch + (size_t)x * 4,
+                                     s->ref_pitch, w, h, slot_data(s, t, it.slot), s->max_bytes,
+                                     &it.codec, &exact);
         uint64_t dt = mc_now_us() - t0;
         if (n < 0)
             mc_log(0, "mcshare: tile %d: %s", t, mc_strerror(n));
@@ -196,8 +118,11 @@ static void *worker_main(void *arg)
         if (n > 0) {
             s->cur_slot[t] = it.slot;
             s->enc_len[t * 2 + it.slot] = it.len;
+            s->enc_codec[t * 2 + it.slot] = it.codec;
+            s->st.tiles_lossless += it.codec == MC_CODEC_LOSSLESS;
         }
-        q_push(s, &it);
+        if (!moved) /* a moved tile went out as a MOVE; the coding is for resends */
+            mc__sender_q_push(s, &it);
         s->st.encode_us += dt;
         if (++s->job_done == s->job_count)
             pthread_cond_broadcast(&s->cv_done);
@@ -274,7 +199,7 @@ static void auth_flush(mc_sender *s, int final)
 }
 
 typedef struct {
-    uint64_t packets, bytes, wait_us, errors, fec_blocks, fec_parity;
+    uint64_t packets, bytes, wait_us, errors, fec_blocks, fec_parity, moves;
 } send_tally;
 
 /* FEC is on unless --fec 0 without auto; data packets then leave room for
@@ -295,8 +220,12 @@ static void send_raw(mc_sender *s, size_t len, send_tally *tally)
  * waits for the next frame: FEC adds no latency. */
 static void fec_flush(mc_sender *s, uint32_t frame, send_tally *tally)
 {
-    int k = s->fec_n, p = mc_fec_parity_count(k, atomic_load(&s->fec_now));
+    int k = s->fec_n, pct = atomic_load(&s->fec_now);
+    /* New content gets at least two parity packets; a block that only
+     * resends (refresh, repeats) gets its share, at least one. */
+    int p = s->fec_fresh ? mc_fec_parity_count(k, pct) : mc_fec_parity_count_resend(k, pct);
     s->fec_n = 0;
+    s->fec_fresh = 0;
     if (k == 0 || p == 0)
         return;
     size_t sym_len = s->fec_max_len + 2;
@@ -325,10 +254,11 @@ static void fec_flush(mc_sender *s, uint32_t frame, send_tally *tally)
 }
 
 /* Sends the packet in s->pkt (its seq is s->seq - 1) and adds it to the
- * open FEC block. */
-static void send_packet(mc_sender *s, size_t len, send_tally *tally)
+ * open FEC block; fresh: it carries new content. */
+static void send_packet(mc_sender *s, size_t len, int fresh, send_tally *tally)
 {
     send_raw(s, len, tally);
+    s->fec_fresh |= fresh;
     if (!fec_on(&s->cfg))
         return;
     if (s->fec_n == 0) {
@@ -345,7 +275,10 @@ static void send_packet(mc_sender *s, size_t len, send_tally *tally)
         fec_flush(s, 0, tally);
 }
 
-static void send_announce(mc_sender *s, uint32_t frame, send_tally *tally)
+/* The announce: geometry and every codec's session parameters. In a FEC
+ * block when it leads a burst; on its own (between frames of a static
+ * screen) it is not, since the next one comes within 250 ms anyway. */
+static void send_announce(mc_sender *s, uint32_t frame, int in_block, send_tally *tally)
 {
     mc_hdr h = {.type = MC_PT_ANNOUNCE, .session = s->session, .seq = s->seq++,
                 .ts_us = mc_now_us()};
@@ -353,22 +286,35 @@ static void send_announce(mc_sender *s, uint32_t frame, send_tally *tally)
         .width = (uint16_t)s->grid.width, .height = (uint16_t)s->grid.height,
         .tile = (uint16_t)s->grid.tile, .cols = (uint16_t)s->grid.cols,
         .rows = (uint16_t)s->grid.rows, .fps = (uint16_t)s->cfg.fps,
-        .quality = (uint8_t)s->cfg.quality, .subsamp = (uint8_t)s->cfg.subsamp,
         .refresh_ms = (uint16_t)s->cfg.refresh_ms, .max_tile_bytes = (uint32_t)s->max_bytes,
-        .frame = frame, .ctrl_port = s->cfg.ctrl_port, .jpeg_hdr_len = (uint16_t)s->tmpl_len,
-        .sof_off = s->sof_off, .jpeg_hdr = s->tmpl,
+        .frame = frame, .ctrl_port = s->cfg.ctrl_port,
     };
+    uint8_t ids[MC_CODEC_COUNT];
+    const uint8_t *params[MC_CODEC_COUNT];
+    size_t lens[MC_CODEC_COUNT];
+    a.ncodecs = (uint8_t)mc_tile_coder_params(s->coders[0], ids, params, lens);
+    for (int i = 0; i < a.ncodecs; i++) {
+        a.codecs[i].id = ids[i];
+        a.codecs[i].len = (uint8_t)lens[i];
+        a.codecs[i].params = params[i];
+    }
     size_t cap = (size_t)s->cfg.mtu - (fec_on(&s->cfg) ? MC_FEC_OVERHEAD : 0);
     int n = mc_wire_write_announce(s->pkt, cap, &h, &a);
-    if (n > 0)
-        send_packet(s, (size_t)n, tally);
+    if (n > 0 && in_block)
+        send_packet(s, (size_t)n, 0, tally);
+    else if (n > 0)
+        send_raw(s, (size_t)n, tally);
 }
 
-/* Cuts one encoded tile into datagrams of at most --mtu bytes. */
+static size_t payload_room(const mc_sender *s)
+{
+    return (size_t)s->cfg.mtu - (fec_on(&s->cfg) ? MC_FEC_OVERHEAD : 0);
+}
+
+/* Cuts one coded tile into datagrams of at most --mtu bytes. */
 static void send_tile(mc_sender *s, const send_item *it, send_tally *tally)
 {
-    size_t room = (size_t)s->cfg.mtu - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES -
-                  (fec_on(&s->cfg) ? MC_FEC_OVERHEAD : 0);
+    size_t room = payload_room(s) - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES;
     size_t frags = (it->len + room - 1) / room;
     const uint8_t *data = slot_data(s, it->tile, it->slot);
     for (size_t k = 0; k < frags; k++) {
@@ -378,12 +324,71 @@ static void send_tile(mc_sender *s, const send_item *it, send_tally *tally)
         mc_video v = {.frame = it->frame, .version = it->version, .tile = it->tile,
                       .frame_tiles = it->frame_tiles, .frag = (uint16_t)k,
                       .frag_count = (uint16_t)frags, .tile_bytes = it->len,
-                      .offset = (uint32_t)off, .data = data + off,
+                      .offset = (uint32_t)off, .codec = it->codec, .data = data + off,
                       .len = it->len - off < room ? it->len - off : room};
         int n = mc_wire_write_video(s->pkt, (size_t)s->cfg.mtu, &h, &v);
         if (n > 0)
-            send_packet(s, (size_t)n, tally);
+            send_packet(s, (size_t)n, it->fresh, tally);
     }
+}
+
+/* Whether `t` is among the first n source tiles. */
+static int has_src(const uint16_t *tiles, int n, uint16_t t)
+{
+    for (int i = 0; i < n; i++)
+        if (tiles[i] == t)
+            return 1;
+    return 0;
+}
+
+/* Packs a group of moved tiles (one shift, one version) into as few MOVE
+ * datagrams as fit: each lists its destination tiles and every source
+ * tile they read, so each datagram stands on its own. */
+static void send_moves(mc_sender *s, const send_item *it, send_tally *tally)
+{
+    const move_entry *mv = s->moves[it->frame & 1] + it->first;
+    size_t room = mc_move_room(payload_room(s));
+    uint16_t dst[512], src[512];
+    uint32_t ver[512];
+    for (int i = 0; i < it->count;) {
+        int nd = 0, ns = 0;
+        for (; i < it->count && nd < 512; i++) {
+            int add = 0;
+            uint16_t new_src[MC_MOVE_MAX_SRC];
+            uint32_t new_ver[MC_MOVE_MAX_SRC];
+            for (int k = 0; k < mv[i].nsrc; k++)
+                if (!has_src(src, ns, mv[i].src_tile[k]) && !has_src(new_src, add, mv[i].src_tile[k])) {
+                    new_src[add] = mv[i].src_tile[k];
+                    new_ver[add++] = mv[i].src_version[k];
+                }
+            if (ns + add > 512 || 2 * (size_t)(nd + 1) + 6 * (size_t)(ns + add) > room)
+                break;
+            dst[nd++] = mv[i].tile;
+            for (int k = 0; k < add; k++) {
+                src[ns] = new_src[k];
+                ver[ns++] = new_ver[k];
+            }
+        }
+        if (nd == 0)
+            break; /* cannot happen: one tile and its 4 sources always fit */
+        mc_hdr h = {.type = MC_PT_MOVE, .session = s->session, .seq = s->seq++,
+                    .ts_us = it->ts_us};
+        mc_move m = {.frame = it->frame, .version = it->version, .dx = mv[0].dx, .dy = mv[0].dy,
+                     .frame_tiles = it->frame_tiles, .ndst = (uint16_t)nd, .nsrc = (uint16_t)ns};
+        int n = mc_wire_write_move(s->pkt, payload_room(s), &h, &m, dst, src, ver);
+        if (n > 0) {
+            send_packet(s, (size_t)n, it->fresh, tally);
+            tally->moves++;
+        }
+    }
+}
+
+static void send_item_now(mc_sender *s, const send_item *it, send_tally *tally)
+{
+    if (it->kind == ITEM_TILE && it->len > 0)
+        send_tile(s, it, tally);
+    else if (it->kind == ITEM_MOVE)
+        send_moves(s, it, tally);
 }
 
 static void *send_main(void *arg)
@@ -391,9 +396,9 @@ static void *send_main(void *arg)
     mc_sender *s = arg;
     uint64_t next_announce = 0;
     uint32_t last_frame = 0, announced_frame = 0;
-    /* Announce every 100 ms, and also every fps/10 frames so the rate per
+    /* Announce every 250 ms, and also every fps/4 frames so the rate per
      * frame holds when frames come faster than real time (tests, benches). */
-    uint32_t announce_frames = s->cfg.fps / 10 > 0 ? (uint32_t)s->cfg.fps / 10 : 1;
+    uint32_t announce_frames = s->cfg.fps / 4 > 0 ? (uint32_t)s->cfg.fps / 4 : 1;
     pthread_mutex_lock(&s->mu);
     while (!s->stop) {
         while (!s->stop && s->q_len == 0 && mc_now_us() < next_announce) {
@@ -416,16 +421,16 @@ static void *send_main(void *arg)
         send_tally tally = {0};
         if (mc_now_us() >= next_announce ||
             mc_seq_diff(last_frame, announced_frame) >= (int32_t)announce_frames) {
-            send_announce(s, last_frame, &tally);
+            send_announce(s, last_frame, have && it.kind != ITEM_NONE, &tally);
             announced_frame = last_frame;
             next_announce = mc_now_us() + ANNOUNCE_INTERVAL_US;
         }
-        if (have && it.len > 0)
-            send_tile(s, &it, &tally);
+        if (have)
+            send_item_now(s, &it, &tally);
 
         pthread_mutex_lock(&s->mu);
         if (have && s->frame_left[it.frame & 1] == 1) {
-            /* The frame's last tile went out: close the FEC block, sign. */
+            /* The frame's last item went out: close the FEC block, sign. */
             pthread_mutex_unlock(&s->mu);
             fec_flush(s, it.frame, &tally);
             auth_flush(s, 0);
@@ -438,6 +443,7 @@ static void *send_main(void *arg)
         s->st.packets += tally.packets;
         s->st.fec_blocks += tally.fec_blocks;
         s->st.fec_parity_packets += tally.fec_parity;
+        s->st.move_packets += tally.moves;
         s->st.bytes += tally.bytes;
         s->st.pace_wait_us += tally.wait_us;
         s->st.send_errors += tally.errors;
@@ -453,47 +459,42 @@ static void *send_main(void *arg)
 static int alloc_state(mc_sender *s)
 {
     int n = s->grid.count;
-    s->max_bytes = mc_tile_max_bytes(s->grid.tile, s->cfg.subsamp);
+    mc_codec_config cc = {.quality = s->cfg.quality, .subsamp = s->cfg.subsamp, .tile = s->cfg.tile};
+    s->max_bytes = mc_tile_coder_max_bytes(s->cfg.codec, &cc);
     s->ref_pitch = s->grid.width * 4;
     s->enc_mem = malloc((size_t)n * 2 * s->max_bytes);
     s->enc_len = calloc((size_t)n * 2, sizeof(*s->enc_len));
+    s->enc_codec = calloc((size_t)n * 2, 1);
     s->cur_slot = calloc((size_t)n, 1);
-    s->version = calloc((size_t)n, sizeof(*s->version));
     s->changed = calloc((size_t)n, 1);
+    s->mark = calloc((size_t)n, 1);
     s->ref = calloc((size_t)s->grid.height, (size_t)s->ref_pitch);
     s->jobs = calloc((size_t)n, sizeof(*s->jobs));
-    s->q_cap = 2 * n + 1;
+    /* Two frames of items: each tile once (coded, moved or resent) and the
+     * empty item, per frame. */
+    s->q_cap = 2 * n + 4;
     s->q = calloc((size_t)s->q_cap, sizeof(*s->q));
     s->workers = calloc((size_t)s->cfg.threads, sizeof(*s->workers));
     s->wargs = calloc((size_t)s->cfg.threads, sizeof(*s->wargs));
-    s->enc = calloc((size_t)s->cfg.threads, sizeof(*s->enc));
-    if (!s->enc_mem || !s->enc_len || !s->cur_slot || !s->version || !s->changed || !s->ref || !s->jobs ||
-        !s->q || !s->workers || !s->wargs || !s->enc)
-        return MC_ENOMEM;
-    /* Spread one refresh cycle over refresh_ms worth of frames. */
-    long frames = (long)s->cfg.fps * s->cfg.refresh_ms / 1000;
-    s->refresh_per_frame = (int)((n + (frames > 0 ? frames : 1) - 1) / (frames > 0 ? frames : 1));
-    if (s->refresh_per_frame < 1)
-        s->refresh_per_frame = 1;
-    /* Room for every tile: repairs and keyframes join the refresh. */
-    s->refresh = calloc((size_t)n, sizeof(*s->refresh));
-    s->mark = calloc((size_t)n, 1);
+    s->coders = calloc((size_t)s->cfg.threads, sizeof(*s->coders));
     s->sym_cap = (size_t)s->cfg.mtu + 2;
     s->fec_data = malloc(MC_FEC_MAX_K * s->sym_cap);
     s->fec_parity = malloc(MC_FEC_MAX_P * s->sym_cap);
-    return s->refresh && s->mark && s->fec_data && s->fec_parity ? 0 : MC_ENOMEM;
+    if (!s->enc_mem || !s->enc_len || !s->enc_codec || !s->cur_slot || !s->changed || !s->mark ||
+        !s->ref || !s->jobs || !s->q || !s->workers || !s->wargs || !s->coders ||
+        !s->fec_data || !s->fec_parity)
+        return MC_ENOMEM;
+    return mc__sender_plan_alloc(s);
 }
 
 static int start_threads(mc_sender *s)
 {
+    mc_codec_config cc = {.quality = s->cfg.quality, .subsamp = s->cfg.subsamp, .tile = s->cfg.tile};
     for (int i = 0; i < s->cfg.threads; i++) {
-        int err = mc_tile_encoder_create(s->cfg.quality, s->cfg.subsamp, s->cfg.tile, &s->enc[i]);
+        int err = mc_tile_coder_create(s->cfg.codec, &cc, &s->coders[i]);
         if (err)
             return err;
     }
-    s->tmpl = mc_tile_encoder_template(s->enc[0], &s->tmpl_len, &s->sof_off);
-    if (MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES + s->tmpl_len + MC_FEC_OVERHEAD > (size_t)s->cfg.mtu)
-        return MC_ETOOBIG;
     for (int i = 0; i < s->cfg.threads; i++) {
         s->wargs[i] = (worker_arg){s, i};
         if (pthread_create(&s->workers[i], NULL, worker_main, &s->wargs[i]))
@@ -589,49 +590,6 @@ const char *mc_sender_audio_describe(const mc_sender *s)
     return s->audio ? mc_audio_tx_describe(s->audio) : "none";
 }
 
-/* Picks this frame's resent tiles: first those viewers asked for (repairs,
- * keyframe), then the rolling refresh round-robin, skipping tiles sent
- * anyway because they changed. Runs in the submitter, which owns
- * refresh_next. */
-static int pick_refresh(mc_sender *s, int *asked)
-{
-    int n = 0, keyframe = 0, count = s->grid.count;
-    if (count <= 0)
-        return 0;
-    memset(s->mark, 0, (size_t)count);
-    if (s->ctrl) {
-        mc__ctrl_server_take(s->ctrl, s->mark, &keyframe);
-        if (keyframe)
-            memset(s->mark, 1, (size_t)count);
-    }
-    /* Tiles the viewers asked for (merged over all of them: each goes out
-     * once however many asked), unless they are sent anyway. */
-    for (int t = 0; t < count; t++)
-        if (s->mark[t] && !s->changed[t])
-            s->refresh[n++] = (uint16_t)t;
-    *asked = n;
-    for (int seen = 0, r = 0; seen < count && r < s->refresh_per_frame; seen++) {
-        int t = s->refresh_next;
-        s->refresh_next = (s->refresh_next + 1) % count;
-        if (!s->changed[t] && !s->mark[t]) {
-            s->refresh[n++] = (uint16_t)t;
-            r++;
-        }
-    }
-    return n;
-}
-
-/* --fec auto: parity for the worse viewers of the room (90th percentile of
- * reported loss): 10 % + 3 x loss, between 10 and 60 %. */
-static void update_fec(mc_sender *s, uint32_t frame)
-{
-    if (!s->cfg.fec_auto || !s->ctrl || frame % 15)
-        return;
-    double loss = mc__ctrl_server_room_loss(s->ctrl);
-    int pct = loss < 0 ? s->cfg.fec_percent : (int)(10.0 + 3.0 * loss + 0.5);
-    atomic_store(&s->fec_now, pct < 10 ? 10 : pct > 60 ? 60 : pct);
-}
-
 /* Waits until frame `n` may enter the pipeline (see the top of the file).
  * The caller holds mu. Returns 0, or MC_ESTATE when the sender is stopping. */
 static int wait_pipeline(mc_sender *s, uint32_t n)
@@ -649,55 +607,9 @@ int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capt
     pthread_mutex_unlock(&s->mu);
     if (err)
         return err;
-
-    int nchanged;
     if (!bgrx && n == 1)
         return MC_EINVAL; /* nothing to repeat yet */
-    if (!bgrx) {
-        memset(s->changed, 0, (size_t)s->grid.count);
-        nchanged = 0;
-    } else if (n == 1) {
-        /* The first frame is a keyframe: every tile. */
-        for (int y = 0; y < s->grid.height; y++)
-            memcpy(s->ref + (size_t)y * s->ref_pitch, bgrx + (size_t)y * pitch,
-                   (size_t)s->ref_pitch);
-        memset(s->changed, 1, (size_t)s->grid.count);
-        nchanged = s->grid.count;
-    } else {
-        nchanged = mc_tiles_diff(&s->grid, bgrx, pitch, s->ref, s->ref_pitch, s->changed);
-    }
-    int k = 0;
-    for (int t = 0; t < s->grid.count; t++)
-        if (s->changed[t]) {
-            s->jobs[k++] = (uint16_t)t;
-            s->version[t] = n;
-        }
-    int asked = 0, nref = pick_refresh(s, &asked);
-    update_fec(s, n);
-    uint16_t frame_tiles = (uint16_t)(nchanged + nref);
-
-    pthread_mutex_lock(&s->mu);
-    s->frame_no = n;
-    s->job_frame = n;
-    s->job_ts = capture_us;
-    s->job_frame_tiles = frame_tiles;
-    s->frame_left[n & 1] = frame_tiles;
-    for (int i = 0; i < nref; i++) {
-        int t = s->refresh[i];
-        send_item it = {.frame = n, .version = s->version[t], .tile = (uint16_t)t,
-                        .frame_tiles = frame_tiles, .slot = s->cur_slot[t], .ts_us = capture_us,
-                        .len = s->enc_len[t * 2 + s->cur_slot[t]]};
-        q_push(s, &it);
-    }
-    s->job_next = 0;
-    s->job_done = 0;
-    s->job_count = k;
-    s->st.frames++;
-    s->st.tiles_changed += (uint64_t)nchanged;
-    s->st.tiles_refreshed += (uint64_t)nref;
-    pthread_cond_broadcast(&s->cv_work);
-    pthread_mutex_unlock(&s->mu);
-    return 0;
+    return mc__sender_plan(s, n, bgrx, pitch, capture_us);
 }
 
 void mc_sender_flush(mc_sender *s)
@@ -776,20 +688,20 @@ void mc_sender_destroy(mc_sender *s)
     mc__ctrl_server_destroy(s->ctrl);
     if (s->fd >= 0)
         close(s->fd);
-    for (int i = 0; s->enc && i < s->cfg.threads; i++)
-        mc_tile_encoder_destroy(s->enc[i]);
-    free(s->enc);
+    for (int i = 0; s->coders && i < s->cfg.threads; i++)
+        mc_tile_coder_destroy(s->coders[i]);
+    free(s->coders);
+    mc__sender_plan_free(s);
     free(s->wargs);
     free(s->workers);
     free(s->q);
     free(s->jobs);
     free(s->ref);
     free(s->changed);
-    free(s->refresh);
     free(s->mark);
     free(s->fec_data);
     free(s->fec_parity);
-    free(s->version);
+    free(s->enc_codec);
     free(s->cur_slot);
     free(s->enc_len);
     free(s->enc_mem);

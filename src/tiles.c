@@ -60,21 +60,49 @@ static void diff_band(const mc_grid *g, int ty, const uint8_t *cur, int cur_pitc
     }
 }
 
-int mc_tiles_diff(const mc_grid *g, const uint8_t *cur, int cur_pitch, uint8_t *ref,
-                  int ref_pitch, uint8_t *changed)
+int mc_tiles_compare(const mc_grid *g, const uint8_t *cur, int cur_pitch, const uint8_t *ref,
+                     int ref_pitch, uint8_t *changed)
 {
     int n = 0;
     for (int ty = 0; ty < g->rows; ty++)
         diff_band(g, ty, cur, cur_pitch, ref, ref_pitch, changed);
+    for (int i = 0; i < g->count; i++)
+        n += changed[i] != 0;
+    return n;
+}
+
+void mc_tiles_take(const mc_grid *g, const uint8_t *cur, int cur_pitch, uint8_t *ref,
+                   int ref_pitch, const uint8_t *changed)
+{
     for (int i = 0; i < g->count; i++) {
         if (!changed[i])
             continue;
-        n++;
         int x, y, w, h;
         mc_grid_rect(g, i, &x, &y, &w, &h);
         for (int r = 0; r < h; r++)
             memcpy(ref + (size_t)(y + r) * ref_pitch + (size_t)x * 4,
                    cur + (size_t)(y + r) * cur_pitch + (size_t)x * 4, (size_t)w * 4);
     }
+}
+
+int mc_tiles_diff(const mc_grid *g, const uint8_t *cur, int cur_pitch, uint8_t *ref,
+                  int ref_pitch, uint8_t *changed)
+{
+    int n = mc_tiles_compare(g, cur, cur_pitch, ref, ref_pitch, changed);
+    mc_tiles_take(g, cur, cur_pitch, ref, ref_pitch, changed);
+    return n;
+}
+
+int mc_grid_tiles_under(const mc_grid *g, int x, int y, int w, int h, uint16_t *out, int max)
+{
+    int n = 0;
+    if (w < 1 || h < 1 || x < 0 || y < 0 || x + w > g->width || y + h > g->height)
+        return 0;
+    for (int ty = y / g->tile; ty <= (y + h - 1) / g->tile; ty++)
+        for (int tx = x / g->tile; tx <= (x + w - 1) / g->tile; tx++) {
+            if (n < max)
+                out[n] = (uint16_t)(ty * g->cols + tx);
+            n++;
+        }
     return n;
 }

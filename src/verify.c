@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mc/common.h"
+#include "mc/codec.h"
 #include "mc/jpeg.h"
 #include "mc/testsrc.h"
 #include "mc/wire.h"
@@ -22,9 +23,10 @@ typedef struct {
 struct mc_verifier {
     pthread_mutex_t mu;
     mc_render_fn render;
-    int width, height, quality, subsamp, tile_cap;
-    mc_tile_encoder *enc;
-    mc_tile_decoder *dec;
+    int width, height, tile_cap;
+    uint8_t params[MC_JPEG_PARAMS_BYTES]; /* the session's JPEG parameters */
+    mc_jpeg_enc *enc;
+    mc_jpeg_dec *dec;
     uint8_t *jbuf, *want;
     size_t jcap;
     cached_frame cache[CACHE];
@@ -50,8 +52,8 @@ static void drop_state(mc_verifier *v)
         free(v->cache[i].px);
         v->cache[i] = (cached_frame){0};
     }
-    mc_tile_encoder_destroy(v->enc);
-    mc_tile_decoder_destroy(v->dec);
+    mc_jpeg_enc_destroy(v->enc);
+    mc_jpeg_dec_destroy(v->dec);
     free(v->jbuf);
     free(v->want);
     v->enc = NULL;
@@ -68,27 +70,51 @@ void mc_verifier_destroy(mc_verifier *v)
     free(v);
 }
 
-/* (Re)creates the codec and cache when the stream's settings change. */
+/* (Re)creates the cache, and the JPEG codec when the stream's JPEG
+ * parameters change. */
 static int setup(mc_verifier *v, const mc_tile_event *ev)
 {
     int tile = ev->w > ev->h ? ev->w : ev->h;
-    if (v->enc && v->width == ev->pic_width && v->height == ev->pic_height &&
-        v->quality == ev->quality && v->subsamp == ev->subsamp && tile <= v->tile_cap)
+    int jpeg = ev->codec == MC_CODEC_JPEG;
+    if (jpeg && (ev->codec_params_len != MC_JPEG_PARAMS_BYTES))
+        return MC_EFIELD;
+    if (v->want && v->width == ev->pic_width && v->height == ev->pic_height &&
+        tile <= v->tile_cap &&
+        (!jpeg || (v->enc && !memcmp(v->params, ev->codec_params, sizeof(v->params)))))
         return 0;
-    drop_state(v);
+    if (v->width != ev->pic_width || v->height != ev->pic_height || !v->want)
+        drop_state(v);
     v->width = ev->pic_width;
     v->height = ev->pic_height;
-    v->quality = ev->quality;
-    v->subsamp = ev->subsamp;
     v->tile_cap = MC_MAX_TILE;
-    v->jcap = mc_tile_max_bytes(MC_MAX_TILE, ev->subsamp);
-    v->jbuf = malloc(MC_TILE_HEADROOM + v->jcap + MC_TILE_TAILROOM);
-    v->want = malloc((size_t)MC_MAX_TILE * MC_MAX_TILE * 4);
-    if (!v->jbuf || !v->want)
+    if (!v->want && !(v->want = malloc((size_t)MC_MAX_TILE * MC_MAX_TILE * 4)))
         return MC_ENOMEM;
-    int err = mc_tile_encoder_create(ev->quality, ev->subsamp, MC_MAX_TILE, &v->enc);
+    if (!jpeg)
+        return 0;
+    mc_jpeg_enc_destroy(v->enc);
+    mc_jpeg_dec_destroy(v->dec);
+    v->enc = NULL;
+    v->dec = NULL;
+    free(v->jbuf);
+    mc_codec_config cc = {.quality = ev->codec_params[1], .subsamp = ev->codec_params[0],
+                          .tile = MC_MAX_TILE};
+    v->jcap = mc_jpeg_max_bytes(&cc);
+    v->jbuf = malloc(MC_CODEC_HEADROOM + v->jcap + MC_CODEC_TAILROOM);
+    if (!v->jbuf)
+        return MC_ENOMEM;
+    int err = mc_jpeg_enc_create(&cc, &v->enc);
+    uint8_t mine[MC_JPEG_PARAMS_BYTES];
+    if (!err && (mc_jpeg_enc_params(v->enc, mine, sizeof(mine)) < 0 ||
+                 memcmp(mine, ev->codec_params, sizeof(mine))))
+        err = MC_EFIELD; /* tables this library would not make: cannot check */
     if (!err)
-        err = mc_tile_decoder_create(&v->dec);
+        err = mc_jpeg_dec_create(&v->dec);
+    if (!err)
+        err = mc_jpeg_dec_params(v->dec, mine, sizeof(mine));
+    if (!err)
+        memcpy(v->params, mine, sizeof(mine));
+    else
+        drop_state(v);
     return err;
 }
 
@@ -121,6 +147,9 @@ double mc_psnr_bgrx(const uint8_t *a, int ap, const uint8_t *b, int bp, int w, i
     return se == 0 ? 99.0 : 10.0 * log10(255.0 * 255.0 * w * h * 3 / se);
 }
 
+/* What the viewer must show for this tile: the source itself for a
+ * lossless or moved tile, the source through the same JPEG coding for a
+ * JPEG one (TurboJPEG is deterministic). */
 static int check_locked(mc_verifier *v, const mc_tile_event *ev)
 {
     if (setup(v, ev))
@@ -129,22 +158,26 @@ static int check_locked(mc_verifier *v, const mc_tile_event *ev)
     if (!src)
         return 0;
     const uint8_t *ref = src + (size_t)ev->y * v->width * 4 + (size_t)ev->x * 4;
-    size_t tl;
-    uint16_t so;
-    const uint8_t *t = mc_tile_encoder_template(v->enc, &tl, &so);
-    int n = mc_tile_encode(v->enc, ref, v->width * 4, ev->w, ev->h, v->jbuf + MC_TILE_HEADROOM,
-                           v->jcap);
-    if (n <= 0 || mc_tile_decode(v->dec, t, tl, so, v->jbuf + MC_TILE_HEADROOM, (size_t)n, ev->w,
-                                 ev->h, v->want, ev->w * 4))
-        return 0;
-    for (int y = 0; y < ev->h; y++)
-        if (memcmp(ev->pixels + (size_t)y * ev->pitch, v->want + (size_t)y * ev->w * 4,
-                   (size_t)ev->w * 4) != 0) {
-            double p = mc_psnr_bgrx(ev->pixels, ev->pitch, ref, v->width * 4, ev->w, ev->h);
-            if (p < v->res.worst_psnr)
-                v->res.worst_psnr = p;
+    const uint8_t *want = ref;
+    int want_pitch = v->width * 4;
+    if (ev->codec == MC_CODEC_JPEG) {
+        int n = mc_jpeg_encode(v->enc, ref, v->width * 4, ev->w, ev->h,
+                               v->jbuf + MC_CODEC_HEADROOM, v->jcap);
+        if (n <= 0 || mc_jpeg_decode(v->dec, v->jbuf + MC_CODEC_HEADROOM, (size_t)n, ev->w, ev->h,
+                                     v->want, ev->w * 4))
             return 0;
-        }
+        want = v->want;
+        want_pitch = ev->w * 4;
+    }
+    for (int y = 0; y < ev->h; y++)
+        for (int x = 0; x < ev->w; x++)
+            if (memcmp(ev->pixels + (size_t)y * ev->pitch + (size_t)x * 4,
+                       want + (size_t)y * want_pitch + (size_t)x * 4, 3) != 0) {
+                double p = mc_psnr_bgrx(ev->pixels, ev->pitch, ref, v->width * 4, ev->w, ev->h);
+                if (p < v->res.worst_psnr)
+                    v->res.worst_psnr = p;
+                return 0;
+            }
     return 1;
 }
 

@@ -5,23 +5,17 @@
 
 #include <string.h>
 
+#include "bytes.h"
+#include "mc/codec.h"
 #include "mc/common.h"
 #include "mc/fec.h"
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-    put16(p, (uint16_t)(v >> 16));
-    put16(p + 2, (uint16_t)v);
-}
-static void put64(uint8_t *p, uint64_t v)
-{
-    put32(p, (uint32_t)(v >> 32));
-    put32(p + 4, (uint32_t)v);
-}
-static uint16_t get16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-static uint32_t get32(const uint8_t *p) { return ((uint32_t)get16(p) << 16) | get16(p + 2); }
-static uint64_t get64(const uint8_t *p) { return ((uint64_t)get32(p) << 32) | get32(p + 4); }
+#define put16 mc__put16
+#define put32 mc__put32
+#define put64 mc__put64
+#define get16 mc__get16
+#define get32 mc__get32
+#define get64 mc__get64
 
 int mc_wire_write_header(uint8_t *buf, size_t cap, const mc_hdr *h)
 {
@@ -50,9 +44,14 @@ int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h)
     h->session = get32(buf + 4);
     h->seq = get32(buf + 8);
     h->ts_us = get64(buf + 12);
-    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_SEALED)
+    if (h->type < MC_PT_ANNOUNCE || h->type > MC_PT_LAST)
         return MC_EFIELD;
     return 0;
+}
+
+int mc_wire_peek_version(const uint8_t *buf, size_t len)
+{
+    return len >= 4 && get16(buf) == MC_WIRE_MAGIC ? buf[2] : 0;
 }
 
 /* Checks that a video header is consistent in itself; the receiver checks
@@ -70,7 +69,8 @@ static int video_valid(const mc_video *v)
     /* A tile's content cannot come from a frame after the one carrying it. */
     if (mc_seq_lt(v->frame, v->version))
         return 0;
-    return 1;
+    /* The codec checks its own bytes; here only that it is one we know. */
+    return mc_codec_find(v->codec) != NULL && v->flags == 0;
 }
 
 int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_video *v)
@@ -90,6 +90,8 @@ int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_vide
     put16(p + 14, v->frag_count);
     put32(p + 16, v->tile_bytes);
     put32(p + 20, v->offset);
+    p[24] = v->codec;
+    p[25] = v->flags;
     memcpy(p + MC_VIDEO_HDR_BYTES, v->data, v->len);
     return (int)total;
 }
@@ -107,13 +109,15 @@ int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *v)
     v->frag_count = get16(p + 14);
     v->tile_bytes = get32(p + 16);
     v->offset = get32(p + 20);
+    v->codec = p[24];
+    v->flags = p[25];
     v->data = p + MC_VIDEO_HDR_BYTES;
     v->len = len - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES;
     return video_valid(v) ? 0 : MC_EFIELD;
 }
 
-/* Checks an announce for internal consistency, including that the JPEG
- * template really has an SOF0/1 segment where sof_off says. */
+/* Checks an announce for internal consistency; each codec checks its own
+ * parameters when the receiver hands them over. */
 static int announce_valid(const mc_announce *a)
 {
     if (a->width < 1 || a->width > MC_MAX_DIM || a->height < 1 || a->height > MC_MAX_DIM)
@@ -124,29 +128,32 @@ static int announce_valid(const mc_announce *a)
         a->rows != mc_tiles_along(a->height, a->tile) ||
         (uint32_t)a->cols * a->rows > MC_MAX_TILES)
         return 0;
-    if (a->fps < 1 || a->fps > 240 || a->quality < 1 || a->quality > 100)
-        return 0;
-    if (a->subsamp > MC_SUBSAMP_420 || a->refresh_ms < 50)
+    if (a->fps < 1 || a->fps > 240 || a->refresh_ms < 50)
         return 0;
     if (a->max_tile_bytes < 1 || a->max_tile_bytes > MC_MAX_TILE_BYTES)
         return 0;
-    if (a->jpeg_hdr_len < 20 || a->jpeg_hdr_len > MC_MAX_JPEG_HDR)
+    if (a->ncodecs < 1 || a->ncodecs > MC_MAX_CODECS)
         return 0;
-    const uint8_t *t = a->jpeg_hdr;
-    if (a->sof_off < 7 || (size_t)a->sof_off + 4 > a->jpeg_hdr_len)
-        return 0;
-    if (t[0] != 0xFF || t[1] != 0xD8)
-        return 0;
-    if (t[a->sof_off - 5] != 0xFF || (t[a->sof_off - 4] != 0xC0 && t[a->sof_off - 4] != 0xC1))
-        return 0;
+    for (int i = 0; i < a->ncodecs; i++)
+        for (int j = 0; j < i; j++)
+            if (a->codecs[i].id == a->codecs[j].id)
+                return 0; /* one block per codec */
     return 1;
+}
+
+static size_t announce_len(const mc_announce *a)
+{
+    size_t n = MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES;
+    for (int i = 0; i < a->ncodecs && i < MC_MAX_CODECS; i++)
+        n += 2 + (size_t)a->codecs[i].len;
+    return n;
 }
 
 int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_announce *a)
 {
     if (!announce_valid(a) || h->type != MC_PT_ANNOUNCE)
         return MC_EFIELD;
-    size_t total = MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES + a->jpeg_hdr_len;
+    size_t total = announce_len(a);
     if (cap < total)
         return MC_ETOOBIG;
     mc_wire_write_header(buf, cap, h);
@@ -157,16 +164,20 @@ int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_a
     put16(p + 6, a->cols);
     put16(p + 8, a->rows);
     put16(p + 10, a->fps);
-    p[12] = a->quality;
-    p[13] = a->subsamp;
-    put16(p + 14, a->refresh_ms);
-    put32(p + 16, a->max_tile_bytes);
-    put32(p + 20, a->frame);
-    put16(p + 24, a->ctrl_port);
-    put16(p + 26, a->flags);
-    put16(p + 28, a->jpeg_hdr_len);
-    put16(p + 30, a->sof_off);
-    memcpy(p + MC_ANNOUNCE_FIXED_BYTES, a->jpeg_hdr, a->jpeg_hdr_len);
+    put16(p + 12, a->refresh_ms);
+    put32(p + 14, a->max_tile_bytes);
+    put32(p + 18, a->frame);
+    put16(p + 22, a->ctrl_port);
+    put16(p + 24, a->flags);
+    p[26] = a->ncodecs;
+    p[27] = 0;
+    p += MC_ANNOUNCE_FIXED_BYTES;
+    for (int i = 0; i < a->ncodecs; i++) {
+        p[0] = a->codecs[i].id;
+        p[1] = a->codecs[i].len;
+        memcpy(p + 2, a->codecs[i].params, a->codecs[i].len);
+        p += 2 + a->codecs[i].len;
+    }
     return (int)total;
 }
 
@@ -174,25 +185,32 @@ int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a)
 {
     if (len < MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES)
         return MC_ETRUNC;
-    const uint8_t *p = buf + MC_HDR_BYTES;
+    const uint8_t *p = buf + MC_HDR_BYTES, *end = buf + len;
     a->width = get16(p + 0);
     a->height = get16(p + 2);
     a->tile = get16(p + 4);
     a->cols = get16(p + 6);
     a->rows = get16(p + 8);
     a->fps = get16(p + 10);
-    a->quality = p[12];
-    a->subsamp = p[13];
-    a->refresh_ms = get16(p + 14);
-    a->max_tile_bytes = get32(p + 16);
-    a->frame = get32(p + 20);
-    a->ctrl_port = get16(p + 24);
-    a->flags = get16(p + 26);
-    a->jpeg_hdr_len = get16(p + 28);
-    a->sof_off = get16(p + 30);
-    a->jpeg_hdr = p + MC_ANNOUNCE_FIXED_BYTES;
-    if (a->jpeg_hdr_len > len - MC_HDR_BYTES - MC_ANNOUNCE_FIXED_BYTES)
-        return MC_ETRUNC;
+    a->refresh_ms = get16(p + 12);
+    a->max_tile_bytes = get32(p + 14);
+    a->frame = get32(p + 18);
+    a->ctrl_port = get16(p + 22);
+    a->flags = get16(p + 24);
+    a->ncodecs = p[26];
+    if (a->ncodecs < 1 || a->ncodecs > MC_MAX_CODECS)
+        return MC_EFIELD;
+    p += MC_ANNOUNCE_FIXED_BYTES;
+    for (int i = 0; i < a->ncodecs; i++) {
+        if (end - p < 2 || p[1] > end - p - 2)
+            return MC_ETRUNC;
+        a->codecs[i].id = p[0];
+        a->codecs[i].len = p[1];
+        a->codecs[i].params = p + 2;
+        p += 2 + p[1];
+    }
+    if (p != end)
+        return MC_ETRUNC; /* trailing bytes: not what the sender wrote */
     return announce_valid(a) ? 0 : MC_EFIELD;
 }
 
@@ -305,4 +323,73 @@ int mc_wire_parse_audio(const uint8_t *buf, size_t len, mc_audio *a)
     if (q != end)
         return MC_ETRUNC; /* trailing bytes: not what the sender wrote */
     return audio_valid(a) ? 0 : MC_EFIELD;
+}
+
+/* ---- MOVE ----------------------------------------------------------------- */
+
+static size_t move_len(const mc_move *m)
+{
+    return MC_HDR_BYTES + MC_MOVE_HDR_BYTES + 2 * (size_t)m->ndst + 6 * (size_t)m->nsrc;
+}
+
+static int move_valid(const mc_move *m)
+{
+    return m->ndst >= 1 && m->nsrc >= 1 && m->frame_tiles >= 1 &&
+           !mc_seq_lt(m->frame, m->version) && (m->dx != 0 || m->dy != 0) &&
+           m->dx > -MC_MAX_DIM && m->dx < MC_MAX_DIM && m->dy > -MC_MAX_DIM && m->dy < MC_MAX_DIM;
+}
+
+int mc_wire_write_move(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_move *m,
+                       const uint16_t *dst, const uint16_t *src_tile, const uint32_t *src_version)
+{
+    if (!move_valid(m) || h->type != MC_PT_MOVE)
+        return MC_EFIELD;
+    size_t total = move_len(m);
+    if (cap < total)
+        return MC_ETOOBIG;
+    mc_wire_write_header(buf, cap, h);
+    uint8_t *p = buf + MC_HDR_BYTES;
+    put32(p + 0, m->frame);
+    put32(p + 4, m->version);
+    put16(p + 8, (uint16_t)m->dx);
+    put16(p + 10, (uint16_t)m->dy);
+    put16(p + 12, m->frame_tiles);
+    put16(p + 14, m->ndst);
+    put16(p + 16, m->nsrc);
+    put16(p + 18, 0);
+    p += MC_MOVE_HDR_BYTES;
+    for (int i = 0; i < m->ndst; i++, p += 2)
+        put16(p, dst[i]);
+    for (int i = 0; i < m->nsrc; i++, p += 6) {
+        put16(p, src_tile[i]);
+        put32(p + 2, src_version[i]);
+    }
+    return (int)total;
+}
+
+int mc_wire_parse_move(const uint8_t *buf, size_t len, mc_move *m)
+{
+    if (len < MC_HDR_BYTES + MC_MOVE_HDR_BYTES)
+        return MC_ETRUNC;
+    const uint8_t *p = buf + MC_HDR_BYTES;
+    m->frame = get32(p + 0);
+    m->version = get32(p + 4);
+    m->dx = (int16_t)get16(p + 8);
+    m->dy = (int16_t)get16(p + 10);
+    m->frame_tiles = get16(p + 12);
+    m->ndst = get16(p + 14);
+    m->nsrc = get16(p + 16);
+    m->dst = p + MC_MOVE_HDR_BYTES;
+    m->src = m->dst + 2 * (size_t)m->ndst;
+    if (len != move_len(m))
+        return len < move_len(m) ? MC_ETRUNC : MC_EFIELD;
+    return move_valid(m) ? 0 : MC_EFIELD;
+}
+
+uint16_t mc_move_dst(const mc_move *m, int i) { return get16(m->dst + 2 * (size_t)i); }
+
+void mc_move_src(const mc_move *m, int i, uint16_t *tile, uint32_t *version)
+{
+    *tile = get16(m->src + 6 * (size_t)i);
+    *version = get32(m->src + 6 * (size_t)i + 2);
 }

@@ -385,10 +385,10 @@ static void test_manifest_parser_rejects(void)
     ASSERT_EQ_INT(mc_manifest_verify(m, len), 0);
     for (size_t n = 0; n < len; n++) /* every truncation */
         ASSERT_TRUE(mc_manifest_parse(m, n, &pm) < 0);
-    ASSERT_TRUE(mc_manifest_parse(m, len + 16, &pm) < 0);
-    m[MC_HDR_BYTES] = 2; /* unknown algorithm */
+    ASSERT_TRUE(mc_manifest_parse(m, len + MC_PKT_HASH, &pm) < 0);
+    m[MC_HDR_BYTES] = 1; /* version 1's algorithm (16-byte hashes): not any more */
     ASSERT_EQ_INT(mc_manifest_parse(m, len, &pm), MC_EFIELD);
-    m[MC_HDR_BYTES] = MC_MANIFEST_ALG_ED25519;
+    m[MC_HDR_BYTES] = MC_MANIFEST_ALG;
     m[MC_HDR_BYTES + 3] = 0; /* count 0 */
     ASSERT_TRUE(mc_manifest_parse(m, len, &pm) < 0);
     m[MC_HDR_BYTES + 3] = 3;

@@ -1,5 +1,6 @@
 /* Receiver robustness: every kind of bad packet is counted and dropped,
  * sessions are followed correctly, and random input never crashes it. */
+#include "mc/codec.h"
 #include "mc/common.h"
 #include "mc/receiver.h"
 #include "mc/sender.h"
@@ -29,9 +30,10 @@ static void record(int frames, uint32_t first_frame_pattern)
     mc_sender *s;
     ASSERT_EQ_INT(mc_sender_create(&sc, &s), 0);
     static uint8_t pic[W * H * 4];
+    uint64_t t0 = mc_now_us(); /* a 30 fps capture clock: the refresh follows it */
     for (int f = 0; f < frames; f++) {
         mc_testsrc_render(pic, W * 4, W, H, first_frame_pattern + (g_still ? 0 : (uint32_t)f));
-        ASSERT_EQ_INT(mc_sender_submit(s, pic, W * 4, mc_now_us()), 0);
+        ASSERT_EQ_INT(mc_sender_submit(s, pic, W * 4, t0 + (uint64_t)f * 33333u), 0);
     }
     mc_sender_flush(s);
     mc_sender_destroy(s);
@@ -284,6 +286,7 @@ static void flood(int require_signed)
                                .frame_tiles = (uint16_t)(1 + test_rand_below(8)),
                                .frag = (uint16_t)test_rand_below(fc), .frag_count = fc,
                                .tile_bytes = 1000u * fc, .data = data,
+                               .codec = (uint8_t)(1 + test_rand_below(MC_CODEC_COUNT)),
                                .len = 1 + test_rand_below(1000)};
                 vv.offset = 1000u * vv.frag;
                 int n = mc_wire_write_video(p, sizeof(p), &h, &vv);

@@ -1,26 +1,33 @@
 /* Wire format: round trips, rejection of every malformed field, and
  * wrap-safe sequence comparison. */
+#include "mc/codec.h"
 #include "mc/common.h"
 #include "mc/net.h"
 #include "mc/wire.h"
 #include "test.h"
 
-static const uint8_t tmpl[40] = {0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x10, 0x00, 0x10};
+static const uint8_t jparams[40] = {1, 75, 8, 6, 6};
+static const uint8_t lparams[1] = {1};
 
 static mc_announce good_announce(void)
 {
-    return (mc_announce){.width = 1920, .height = 1080, .tile = 64, .cols = 30, .rows = 17,
-                         .fps = 30, .quality = 75, .subsamp = MC_SUBSAMP_420,
-                         .refresh_ms = 1000, .max_tile_bytes = 30000, .frame = 77,
-                         .ctrl_port = 5005, .jpeg_hdr_len = sizeof(tmpl), .sof_off = 7,
-                         .jpeg_hdr = tmpl};
+    mc_announce a = {.width = 1920, .height = 1080, .tile = 64, .cols = 30, .rows = 17,
+                     .fps = 30, .refresh_ms = 5000, .max_tile_bytes = 30000, .frame = 77,
+                     .ctrl_port = 5005, .ncodecs = 2};
+    a.codecs[0].id = MC_CODEC_JPEG;
+    a.codecs[0].len = sizeof(jparams);
+    a.codecs[0].params = jparams;
+    a.codecs[1].id = MC_CODEC_LOSSLESS;
+    a.codecs[1].len = sizeof(lparams);
+    a.codecs[1].params = lparams;
+    return a;
 }
 
 static mc_video good_video(const uint8_t *data)
 {
     return (mc_video){.frame = 10, .version = 9, .tile = 5, .frame_tiles = 12, .frag = 1,
-                      .frag_count = 3, .tile_bytes = 2500, .offset = 1000, .data = data,
-                      .len = 1000};
+                      .frag_count = 3, .tile_bytes = 2500, .offset = 1000,
+                      .codec = MC_CODEC_LOSSLESS, .data = data, .len = 1000};
 }
 
 static void test_wire_header_roundtrip(void)
@@ -48,8 +55,15 @@ static void test_wire_header_rejects(void)
     buf[0] = 'X';
     ASSERT_EQ_INT(mc_wire_parse_header(buf, MC_HDR_BYTES, &g), MC_EMAGIC);
     buf[0] = 'M';
-    buf[2] = 2;
+    buf[2] = 1; /* version 1: an older mcshare */
     ASSERT_EQ_INT(mc_wire_parse_header(buf, MC_HDR_BYTES, &g), MC_EVERSION);
+    ASSERT_EQ_INT(mc_wire_peek_version(buf, MC_HDR_BYTES), 1);
+    buf[2] = 3;
+    ASSERT_EQ_INT(mc_wire_parse_header(buf, MC_HDR_BYTES, &g), MC_EVERSION);
+    ASSERT_EQ_INT(mc_wire_peek_version(buf, 3), 0); /* too short to tell */
+    buf[0] = 'X';
+    ASSERT_EQ_INT(mc_wire_peek_version(buf, MC_HDR_BYTES), 0); /* not ours */
+    buf[0] = 'M';
     buf[2] = MC_WIRE_VERSION;
     buf[3] = 0;
     ASSERT_EQ_INT(mc_wire_parse_header(buf, MC_HDR_BYTES, &g), MC_EFIELD);
@@ -69,6 +83,7 @@ static void test_wire_video_roundtrip(void)
     ASSERT_EQ_INT(mc_wire_parse_video(buf, (size_t)n, &g), 0);
     ASSERT_TRUE(g.frame == 10 && g.version == 9 && g.tile == 5 && g.frame_tiles == 12);
     ASSERT_TRUE(g.frag == 1 && g.frag_count == 3 && g.tile_bytes == 2500 && g.offset == 1000);
+    ASSERT_EQ_INT(g.codec, MC_CODEC_LOSSLESS);
     ASSERT_EQ_INT(g.len, 1000);
     ASSERT_TRUE(memcmp(g.data, data, 1000) == 0);
     ASSERT_EQ_INT(mc_wire_write_video(buf, (size_t)n - 1, &h, &v), MC_ETOOBIG);
@@ -98,6 +113,8 @@ static void expect_video_rejected(void (*mutate)(mc_video *), const char *what)
     for (int i = 0; i < 2; i++)
         for (int b = 0; b < 4; b++)
             p[16 + i * 4 + b] = (uint8_t)(g32[i] >> (24 - 8 * b));
+    p[24] = v.codec;
+    p[25] = v.flags;
     size_t len = (size_t)n - 1000 + v.len;
     if (mc_wire_parse_video(buf, len, &g) == 0)
         FAIL("accepted a fragment with %s", what);
@@ -113,6 +130,9 @@ static void m_offset_past_end(mc_video *v) { v->offset = 2500; }
 static void m_len_past_end(mc_video *v) { v->offset = 1501; }
 static void m_version_after_frame(mc_video *v) { v->version = 11; }
 static void m_empty(mc_video *v) { v->len = 0; }
+static void m_codec_zero(mc_video *v) { v->codec = 0; }
+static void m_codec_unknown(mc_video *v) { v->codec = MC_CODEC_COUNT + 1; }
+static void m_flags(mc_video *v) { v->flags = 1; }
 
 static void test_wire_video_rejects(void)
 {
@@ -126,6 +146,9 @@ static void test_wire_video_rejects(void)
     expect_video_rejected(m_len_past_end, "data past the tile");
     expect_video_rejected(m_version_after_frame, "a version newer than its frame");
     expect_video_rejected(m_empty, "no data");
+    expect_video_rejected(m_codec_zero, "codec 0");
+    expect_video_rejected(m_codec_unknown, "an unknown codec");
+    expect_video_rejected(m_flags, "unknown flags");
 }
 
 static void test_wire_announce_roundtrip(void)
@@ -134,16 +157,32 @@ static void test_wire_announce_roundtrip(void)
     mc_hdr h = {.type = MC_PT_ANNOUNCE, .session = 1, .seq = 2, .ts_us = 3};
     mc_announce a = good_announce(), g;
     int n = mc_wire_write_announce(buf, sizeof(buf), &h, &a);
-    ASSERT_EQ_INT(n, MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES + (int)sizeof(tmpl));
+    ASSERT_EQ_INT(n, MC_HDR_BYTES + MC_ANNOUNCE_FIXED_BYTES + 2 + (int)sizeof(jparams) + 2 +
+                         (int)sizeof(lparams));
     ASSERT_EQ_INT(mc_wire_parse_announce(buf, (size_t)n, &g), 0);
     ASSERT_TRUE(g.width == 1920 && g.height == 1080 && g.tile == 64 && g.cols == 30 &&
-                g.rows == 17 && g.fps == 30 && g.quality == 75 && g.subsamp == MC_SUBSAMP_420 &&
-                g.refresh_ms == 1000 && g.max_tile_bytes == 30000 && g.frame == 77 &&
-                g.ctrl_port == 5005 && g.sof_off == 7);
-    ASSERT_EQ_INT(g.jpeg_hdr_len, sizeof(tmpl));
-    ASSERT_TRUE(memcmp(g.jpeg_hdr, tmpl, sizeof(tmpl)) == 0);
+                g.rows == 17 && g.fps == 30 && g.refresh_ms == 5000 &&
+                g.max_tile_bytes == 30000 && g.frame == 77 && g.ctrl_port == 5005);
+    ASSERT_EQ_INT(g.ncodecs, 2);
+    ASSERT_EQ_INT(g.codecs[0].id, MC_CODEC_JPEG);
+    ASSERT_EQ_INT(g.codecs[0].len, sizeof(jparams));
+    ASSERT_TRUE(memcmp(g.codecs[0].params, jparams, sizeof(jparams)) == 0);
+    ASSERT_EQ_INT(g.codecs[1].id, MC_CODEC_LOSSLESS);
+    ASSERT_EQ_INT(g.codecs[1].params[0], 1);
     for (int k = 0; k < n; k++) /* every truncation is refused */
         ASSERT_TRUE(mc_wire_parse_announce(buf, (size_t)k, &g) < 0);
+    ASSERT_TRUE(mc_wire_parse_announce(buf, (size_t)n + 1, &g) < 0); /* and a trailing byte */
+    /* An unknown codec's block is carried (a receiver ignores it). */
+    a.codecs[1].id = 200;
+    n = mc_wire_write_announce(buf, sizeof(buf), &h, &a);
+    ASSERT_EQ_INT(mc_wire_parse_announce(buf, (size_t)n, &g), 0);
+    ASSERT_EQ_INT(g.codecs[1].id, 200);
+    /* Two blocks for one codec, none, or too many: refused. */
+    a.codecs[1].id = MC_CODEC_JPEG;
+    ASSERT_TRUE(mc_wire_write_announce(buf, sizeof(buf), &h, &a) < 0);
+    a = good_announce();
+    a.ncodecs = 0;
+    ASSERT_TRUE(mc_wire_write_announce(buf, sizeof(buf), &h, &a) < 0);
 }
 
 /* Each case builds a valid announce and patches one raw field. */
@@ -172,18 +211,57 @@ static void test_wire_announce_rejects(void)
     expect_announce_rejected(8, 2, 16, "rows not matching height/tile");
     expect_announce_rejected(10, 2, 0, "fps 0");
     expect_announce_rejected(10, 2, 241, "fps above 240");
-    expect_announce_rejected(12, 1, 0, "quality 0");
-    expect_announce_rejected(12, 1, 101, "quality above 100");
-    expect_announce_rejected(13, 1, 2, "an unknown subsampling");
-    expect_announce_rejected(14, 2, 10, "a refresh period below 50 ms");
-    expect_announce_rejected(16, 4, 0, "max_tile_bytes 0");
-    expect_announce_rejected(16, 4, MC_MAX_TILE_BYTES + 1, "max_tile_bytes too large");
-    expect_announce_rejected(28, 2, 41, "a template longer than the packet");
-    expect_announce_rejected(28, 2, 10, "a template too short");
-    expect_announce_rejected(30, 2, 3, "sof_off before SOF");
-    expect_announce_rejected(30, 2, 38, "sof_off past the template");
-    expect_announce_rejected(30, 2, 8, "sof_off not at an SOF0 segment");
-    expect_announce_rejected(MC_ANNOUNCE_FIXED_BYTES, 1, 0x00, "a template without SOI");
+    expect_announce_rejected(12, 2, 10, "a refresh period below 50 ms");
+    expect_announce_rejected(14, 4, 0, "max_tile_bytes 0");
+    expect_announce_rejected(14, 4, MC_MAX_TILE_BYTES + 1, "max_tile_bytes too large");
+    expect_announce_rejected(26, 1, 0, "no codec");
+    expect_announce_rejected(26, 1, 3, "more codec blocks than the packet holds");
+    expect_announce_rejected(26, 1, MC_MAX_CODECS + 1, "too many codecs");
+    expect_announce_rejected(MC_ANNOUNCE_FIXED_BYTES + 1, 1, 200, "a block longer than the packet");
+    expect_announce_rejected(MC_ANNOUNCE_FIXED_BYTES + 1, 1, 10, "a block shorter than its bytes");
+}
+
+static void test_wire_move(void)
+{
+    uint8_t buf[1200];
+    uint16_t dst[3] = {40, 41, 70}, src[4] = {70, 71, 100, 101};
+    uint32_t ver[4] = {5, 6, 7, 0xFFFFFFFFu};
+    mc_hdr h = {.type = MC_PT_MOVE, .session = 1, .seq = 2, .ts_us = 3};
+    mc_move m = {.frame = 9, .version = 9, .dx = -3, .dy = 64, .frame_tiles = 12, .ndst = 3,
+                 .nsrc = 4}, g;
+    int n = mc_wire_write_move(buf, sizeof(buf), &h, &m, dst, src, ver);
+    ASSERT_EQ_INT(n, MC_HDR_BYTES + MC_MOVE_HDR_BYTES + 3 * 2 + 4 * 6);
+    ASSERT_EQ_INT(mc_wire_parse_move(buf, (size_t)n, &g), 0);
+    ASSERT_TRUE(g.frame == 9 && g.version == 9 && g.dx == -3 && g.dy == 64 &&
+                g.frame_tiles == 12 && g.ndst == 3 && g.nsrc == 4);
+    ASSERT_EQ_INT(mc_move_dst(&g, 2), 70);
+    uint16_t t;
+    uint32_t v;
+    mc_move_src(&g, 3, &t, &v);
+    ASSERT_TRUE(t == 101 && v == 0xFFFFFFFFu);
+    for (int k = 0; k < n; k++)
+        ASSERT_TRUE(mc_wire_parse_move(buf, (size_t)k, &g) < 0);
+    ASSERT_TRUE(mc_wire_parse_move(buf, (size_t)n + 1, &g) < 0);
+    /* Fields out of range, patched as a forger would. */
+    static const struct { int off, width; uint32_t value; } bad[] = {
+        {4, 4, 10},      /* a version after its frame */
+        {8, 4, 0},       /* no shift at all */
+        {8, 2, 0x8000},  /* dx beyond any picture */
+        {12, 2, 0},      /* frame_tiles 0 */
+        {14, 2, 0},      /* no destination */
+        {16, 2, 0},      /* no source */
+        {14, 2, 4},      /* more destinations than the packet holds */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        n = mc_wire_write_move(buf, sizeof(buf), &h, &m, dst, src, ver);
+        uint8_t *p = buf + MC_HDR_BYTES + bad[i].off;
+        for (int b = 0; b < bad[i].width; b++)
+            p[b] = (uint8_t)(bad[i].value >> (8 * (bad[i].width - 1 - b)));
+        if (mc_wire_parse_move(buf, (size_t)n, &g) == 0)
+            FAIL("accepted bad move case %zu", i);
+    }
+    m.ndst = 0;
+    ASSERT_TRUE(mc_wire_write_move(buf, sizeof(buf), &h, &m, dst, src, ver) < 0);
 }
 
 static void test_wire_seq_wraps(void)
@@ -246,6 +324,7 @@ int main(void)
     RUN(test_wire_video_rejects);
     RUN(test_wire_announce_roundtrip);
     RUN(test_wire_announce_rejects);
+    RUN(test_wire_move);
     RUN(test_wire_seq_wraps);
     RUN(test_parse_helpers);
     return 0;

@@ -25,6 +25,7 @@
 
 #include "mc/audio.h"
 #include "mc/auth.h"
+#include "mc/codec.h"
 #include "mc/common.h"
 #include "mc/fec.h"
 #include "mc/jpeg.h"
@@ -39,53 +40,66 @@ typedef struct {
     int json, threads, width, height, reps, pipeline_frames;
     const char *only; /* "codec" or "pipeline" */
     const char *rt_in, *rt_out; /* --roundtrip IN --out OUT */
-    int rt_quality, rt_tile;
+    int rt_quality, rt_tile, rt_codec;
+    const char *content_dir; /* --content DIR: slide.ppm, code.ppm, photo.ppm */
 } options;
 
 typedef struct {
-    const char *content;
+    const char *content, *mode;
     int tile, quality;
-    double enc_mps_1, enc_mps_n, dec_mps_1, bytes, psnr, naive_bytes, whole_bytes;
+    double enc_mps_1, enc_mps_n, dec_mps_1, bytes, psnr, whole_bytes, lossless_pct;
 } codec_result;
 
 typedef struct {
     const mc_grid *g;
     const uint8_t *pic;
-    int quality, first, step;
+    int quality, mode, first, step;
     size_t bytes;
+    int lossless;
     uint8_t *buf;
     size_t cap;
 } enc_job;
 
+static mc_codec_config codec_cfg(int quality, int tile)
+{
+    return (mc_codec_config){.quality = quality, .subsamp = MC_SUBSAMP_420, .tile = tile};
+}
+
 static void *encode_tiles(void *arg)
 {
     enc_job *j = arg;
-    mc_tile_encoder *enc;
-    if (mc_tile_encoder_create(j->quality, MC_SUBSAMP_420, j->g->tile, &enc))
+    mc_tile_coder *tc;
+    mc_codec_config cc = codec_cfg(j->quality, j->g->tile);
+    if (mc_tile_coder_create(j->mode, &cc, &tc))
         return NULL;
     j->bytes = 0;
+    j->lossless = 0;
     for (int t = j->first; t < j->g->count; t += j->step) {
-        int x, y, w, h;
+        int x, y, w, h, exact;
+        uint8_t codec;
         mc_grid_rect(j->g, t, &x, &y, &w, &h);
-        int n = mc_tile_encode(enc, j->pic + ((size_t)y * j->g->width + x) * 4, j->g->width * 4,
-                               w, h, j->buf, j->cap);
+        int n = mc_tile_coder_encode(tc, j->pic + ((size_t)y * j->g->width + x) * 4,
+                                     j->g->width * 4, w, h, j->buf, j->cap, &codec, &exact);
         if (n > 0)
             j->bytes += (size_t)n;
+        j->lossless += codec == MC_CODEC_LOSSLESS;
     }
-    mc_tile_encoder_destroy(enc);
+    mc_tile_coder_destroy(tc);
     return NULL;
 }
 
-/* Encodes every tile of the frame `reps` times on `threads` threads and
- * returns megapixels/s; *bytes gets the entropy bytes of one frame. */
-static double bench_encode(const mc_grid *g, const uint8_t *pic, int quality, int threads,
-                           int reps, size_t *bytes)
+/* Codes every tile of the frame `reps` times on `threads` threads and
+ * returns megapixels/s; *bytes gets the bytes of one frame, *lossless the
+ * tiles coded losslessly. */
+static double bench_encode(const mc_grid *g, const uint8_t *pic, int quality, int mode,
+                           int threads, int reps, size_t *bytes, int *lossless)
 {
     enc_job jobs[64];
     pthread_t th[64];
-    size_t cap = mc_tile_max_bytes(g->tile, MC_SUBSAMP_420);
+    mc_codec_config cc = codec_cfg(quality, g->tile);
+    size_t cap = mc_tile_coder_max_bytes(mode, &cc);
     for (int i = 0; i < threads; i++) {
-        jobs[i] = (enc_job){g, pic, quality, i, threads, 0, malloc(cap), cap};
+        jobs[i] = (enc_job){g, pic, quality, mode, i, threads, 0, 0, malloc(cap), cap};
         if (!jobs[i].buf)
             exit(1);
     }
@@ -98,40 +112,50 @@ static double bench_encode(const mc_grid *g, const uint8_t *pic, int quality, in
     }
     double sec = (double)(mc_now_us() - t0) / 1e6;
     *bytes = 0;
+    *lossless = 0;
     for (int i = 0; i < threads; i++) {
         *bytes += jobs[i].bytes;
+        *lossless += jobs[i].lossless;
         free(jobs[i].buf);
     }
     return (double)g->width * g->height * reps / sec / 1e6;
 }
 
-/* Encodes and decodes each tile once (for PSNR), then times decoding. */
-static double bench_decode(const mc_grid *g, const uint8_t *pic, int quality, int reps,
+/* Codes and decodes each tile once (for PSNR: what a viewer holds), then
+ * times decoding. */
+static double bench_decode(const mc_grid *g, const uint8_t *pic, int quality, int mode, int reps,
                            uint8_t *out, double *psnr_db)
 {
-    mc_tile_encoder *enc;
-    mc_tile_decoder *dec;
-    if (mc_tile_encoder_create(quality, MC_SUBSAMP_420, g->tile, &enc) || mc_tile_decoder_create(&dec))
+    mc_tile_coder *tc;
+    mc_tile_decoders *dec;
+    mc_codec_config cc = codec_cfg(quality, g->tile);
+    if (mc_tile_coder_create(mode, &cc, &tc) || mc_tile_decoders_create(&dec))
         exit(1);
-    size_t cap = mc_tile_max_bytes(g->tile, MC_SUBSAMP_420), tl;
-    uint16_t so;
-    const uint8_t *tmpl = mc_tile_encoder_template(enc, &tl, &so);
+    uint8_t ids[MC_CODEC_COUNT];
+    const uint8_t *params[MC_CODEC_COUNT];
+    size_t lens[MC_CODEC_COUNT];
+    int np = mc_tile_coder_params(tc, ids, params, lens);
+    for (int i = 0; i < np; i++)
+        if (mc_tile_decoders_params(dec, ids[i], params[i], lens[i]))
+            exit(1);
+    size_t cap = mc_tile_coder_max_bytes(mode, &cc);
     uint8_t **data = calloc((size_t)g->count, sizeof(*data));
     int *len = calloc((size_t)g->count, sizeof(*len));
+    uint8_t *codec = calloc((size_t)g->count, 1);
     for (int t = 0; t < g->count; t++) {
-        int x, y, w, h;
+        int x, y, w, h, exact;
         mc_grid_rect(g, t, &x, &y, &w, &h);
-        data[t] = malloc(MC_TILE_HEADROOM + cap + MC_TILE_TAILROOM);
-        len[t] = mc_tile_encode(enc, pic + ((size_t)y * g->width + x) * 4, g->width * 4, w, h,
-                                data[t] + MC_TILE_HEADROOM, cap);
+        data[t] = malloc(MC_CODEC_HEADROOM + cap + MC_CODEC_TAILROOM);
+        len[t] = mc_tile_coder_encode(tc, pic + ((size_t)y * g->width + x) * 4, g->width * 4, w, h,
+                                      data[t] + MC_CODEC_HEADROOM, cap, &codec[t], &exact);
     }
     uint64_t t0 = mc_now_us();
     for (int r = 0; r < reps; r++)
         for (int t = 0; t < g->count; t++) {
             int x, y, w, h;
             mc_grid_rect(g, t, &x, &y, &w, &h);
-            mc_tile_decode(dec, tmpl, tl, so, data[t] + MC_TILE_HEADROOM, (size_t)len[t], w, h,
-                           out + ((size_t)y * g->width + x) * 4, g->width * 4);
+            mc_tile_decoders_decode(dec, codec[t], data[t] + MC_CODEC_HEADROOM, (size_t)len[t], w,
+                                    h, out + ((size_t)y * g->width + x) * 4, g->width * 4);
         }
     double sec = (double)(mc_now_us() - t0) / 1e6;
     *psnr_db = mc_psnr_bgrx(pic, g->width * 4, out, g->width * 4, g->width, g->height);
@@ -139,8 +163,9 @@ static double bench_decode(const mc_grid *g, const uint8_t *pic, int quality, in
         free(data[t]);
     free(data);
     free(len);
-    mc_tile_encoder_destroy(enc);
-    mc_tile_decoder_destroy(dec);
+    free(codec);
+    mc_tile_coder_destroy(tc);
+    mc_tile_decoders_destroy(dec);
     return (double)g->width * g->height * reps / sec / 1e6;
 }
 
@@ -392,53 +417,98 @@ static void bench_fec_loss(const options *o)
 
 static void print_codec(const options *o, const codec_result *r)
 {
-    double saving = 100.0 * (1.0 - r->bytes / r->naive_bytes);
     if (o->json) {
-        printf("{\"bench\":\"codec\",\"content\":\"%s\",\"tile\":%d,\"quality\":%d,"
-               "\"encode_mpix_s_1core\":%.1f,\"encode_mpix_s_%dthreads\":%.1f,"
-               "\"decode_mpix_s_1core\":%.1f,\"bytes_per_frame\":%.0f,"
-               "\"bytes_with_per_tile_headers\":%.0f,\"header_saving_pct\":%.1f,"
+        printf("{\"bench\":\"codec\",\"content\":\"%s\",\"codec\":\"%s\",\"tile\":%d,"
+               "\"quality\":%d,\"encode_mpix_s_1core\":%.1f,\"encode_mpix_s_%dthreads\":%.1f,"
+               "\"decode_mpix_s_1core\":%.1f,\"bytes_per_frame\":%.0f,\"lossless_tiles_pct\":%.1f,"
                "\"whole_frame_jpeg_bytes\":%.0f,\"psnr_db\":%.2f}\n",
-               r->content, r->tile, r->quality, r->enc_mps_1, o->threads, r->enc_mps_n,
-               r->dec_mps_1, r->bytes, r->naive_bytes, saving, r->whole_bytes, r->psnr);
+               r->content, r->mode, r->tile, r->quality, r->enc_mps_1, o->threads, r->enc_mps_n,
+               r->dec_mps_1, r->bytes, r->lossless_pct, r->whole_bytes, r->psnr);
         return;
     }
-    printf("%-6s %4d %3d | %7.1f %7.1f | %7.1f | %8.0f %8.0f %5.1f%% %8.0f | %5.2f\n", r->content,
-           r->tile, r->quality, r->enc_mps_1, r->enc_mps_n, r->dec_mps_1, r->bytes / 1024,
-           r->naive_bytes / 1024, saving, r->whole_bytes / 1024, r->psnr);
+    printf("%-7s %-8s %4d %3d | %7.1f %7.1f | %7.1f | %8.1f %5.1f%% %8.0f | %5.2f%s\n", r->content,
+           r->mode, r->tile, r->quality, r->enc_mps_1, r->enc_mps_n, r->dec_mps_1,
+           r->bytes / 1024, r->lossless_pct, r->whole_bytes / 1024, r->psnr,
+           r->psnr >= 99 ? " (exact)" : "");
+}
+
+/* A binary PPM (tools/content writes them) as BGRX, scaled to w x h by
+ * cropping or padding with white; NULL if it cannot be read. */
+static uint8_t *load_ppm(const char *path, int w, int h)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    int pw, ph, mx;
+    uint8_t *pic = NULL;
+    if (fscanf(f, "P6 %d %d %d", &pw, &ph, &mx) == 3 && mx == 255 && fgetc(f) != EOF &&
+        pw > 0 && ph > 0 && pw <= MC_MAX_DIM && ph <= MC_MAX_DIM) {
+        uint8_t *rgb = malloc((size_t)pw * ph * 3);
+        pic = malloc((size_t)w * h * 4);
+        if (rgb && pic && fread(rgb, 3, (size_t)pw * ph, f) == (size_t)pw * ph) {
+            memset(pic, 0xFF, (size_t)w * h * 4);
+            for (int y = 0; y < h && y < ph; y++)
+                for (int x = 0; x < w && x < pw; x++) {
+                    const uint8_t *s = rgb + ((size_t)y * pw + x) * 3;
+                    uint8_t *d = pic + ((size_t)y * w + x) * 4;
+                    d[0] = s[2];
+                    d[1] = s[1];
+                    d[2] = s[0];
+                    d[3] = 0;
+                }
+        } else {
+            free(pic);
+            pic = NULL;
+        }
+        free(rgb);
+    }
+    fclose(f);
+    return pic;
 }
 
 static void bench_codec(const options *o)
 {
-    static const int tiles[] = {32, 64, 128, 256}, qualities[] = {50, 75, 90};
-    static const char *contents[] = {"screen", "video"};
+    static const char *modes[] = {"auto", "jpeg", "lossless"};
+    static const char *files[] = {"slide", "code", "photo"};
+    static const int tiles[] = {32, 64, 128};
     size_t px = (size_t)o->width * o->height * 4;
     uint8_t *pic = malloc(px), *out = malloc(px);
     if (!o->json)
-        printf("content tile  q | enc MP/s 1core %dthr | dec MP/s 1core | KB/frame tables-once per-tile-hdr saving whole-JPEG | PSNR dB\n",
+        printf("content codec   tile  q | enc MP/s 1core %dthr | dec MP/s 1core | KB/frame lossless whole-JPEG | PSNR dB\n",
                o->threads);
-    for (int c = 0; c < 2; c++) {
-        if (c == 0)
+    for (int c = 0; c < 5; c++) {
+        const char *name = c == 0 ? "pattern" : c == 1 ? "video" : files[c - 2];
+        if (c == 0) {
             mc_testsrc_render(pic, o->width * 4, o->width, o->height, 100);
-        else
+        } else if (c == 1) {
             mc_testsrc_render_video(pic, o->width * 4, o->width, o->height, 7);
-        for (int ti = 0; ti < 4; ti++)
-            for (int qi = 0; qi < 3; qi++) {
+        } else {
+            char path[4096];
+            if (!o->content_dir ||
+                snprintf(path, sizeof(path), "%s/%s.ppm", o->content_dir, files[c - 2]) >= (int)sizeof(path))
+                continue;
+            uint8_t *p = load_ppm(path, o->width, o->height);
+            if (!p) {
+                fprintf(stderr, "mcbench: cannot read %s (make it with tools/content)\n", path);
+                continue;
+            }
+            memcpy(pic, p, px);
+            free(p);
+        }
+        for (int m = 0; m < 3; m++)
+            for (int ti = 0; ti < 3; ti++) {
+                if (m != MC_CODEC_AUTO && tiles[ti] != 64)
+                    continue; /* the other tile sizes for the default codec only */
                 mc_grid g;
                 mc_grid_init(&g, o->width, o->height, tiles[ti]);
-                codec_result r = {.content = contents[c], .tile = tiles[ti], .quality = qualities[qi]};
+                codec_result r = {.content = name, .mode = modes[m], .tile = tiles[ti], .quality = 75};
                 size_t bytes;
-                r.enc_mps_1 = bench_encode(&g, pic, r.quality, 1, o->reps, &bytes);
-                r.enc_mps_n = bench_encode(&g, pic, r.quality, o->threads, o->reps, &bytes);
-                r.dec_mps_1 = bench_decode(&g, pic, r.quality, o->reps, out, &r.psnr);
-                mc_tile_encoder *e;
-                size_t tl;
-                uint16_t so;
-                mc_tile_encoder_create(r.quality, MC_SUBSAMP_420, 16, &e);
-                mc_tile_encoder_template(e, &tl, &so);
-                mc_tile_encoder_destroy(e);
+                int lossless;
+                r.enc_mps_1 = bench_encode(&g, pic, r.quality, m, 1, o->reps, &bytes, &lossless);
+                r.enc_mps_n = bench_encode(&g, pic, r.quality, m, o->threads, o->reps, &bytes, &lossless);
+                r.dec_mps_1 = bench_decode(&g, pic, r.quality, m, o->reps, out, &r.psnr);
                 r.bytes = (double)bytes;
-                r.naive_bytes = (double)bytes + (double)g.count * (double)(tl + 2);
+                r.lossless_pct = 100.0 * lossless / g.count;
                 r.whole_bytes = (double)whole_frame_jpeg(pic, o->width, o->height, r.quality);
                 print_codec(o, &r);
             }
@@ -519,10 +589,11 @@ static void bench_audio(const options *o)
         }
 }
 
-/* --roundtrip: raw BGRX frames through the tile codec exactly as a viewer
- * ends up holding them (every tile encoded at the session's quality and
- * decoded), so other tools can measure the picture quality a viewer sees
- * with the same PSNR filter they apply to other codecs (tools/compare). */
+/* --roundtrip: raw BGRX frames through the tile codecs exactly as a viewer
+ * ends up holding them (every tile coded as the sender would, --codec, at
+ * the session's quality, and decoded), so other tools can measure the
+ * picture quality a viewer sees with the same PSNR filter they apply to
+ * other codecs (tools/compare). */
 static int roundtrip(const options *o)
 {
     mc_grid g;
@@ -546,7 +617,7 @@ static int roundtrip(const options *o)
     int rc = 0;
     while (fread(pic, 1, fsize, in) == fsize) {
         double psnr;
-        bench_decode(&g, pic, o->rt_quality, 1, dec, &psnr);
+        bench_decode(&g, pic, o->rt_quality, o->rt_codec, 1, dec, &psnr);
         if (out && fwrite(dec, 1, fsize, out) != fsize) {
             fprintf(stderr, "mcbench: cannot write %s\n", o->rt_out);
             rc = 1;
@@ -657,11 +728,14 @@ static void usage(FILE *f)
 "  --reps N                repetitions per codec figure (default 5)\n"
 "  --frames N              frames for the pipeline run (default 240; x4 for fec)\n"
 "  --json                  one JSON object per result\n"
+"  --content DIR           also measure the codecs on DIR/slide.ppm, code.ppm and\n"
+"                          photo.ppm (tools/content DIR makes them)\n"
 "  --roundtrip IN.raw      instead: pass raw BGRX frames of --size through the\n"
-"                          tile codec (every tile encoded and decoded, 4:2:0)\n"
-"                          and print the mean PSNR\n"
+"                          tile codecs (every tile coded as mcshare would and\n"
+"                          decoded) and print the mean PSNR (99 = exact)\n"
 "  --out OUT.raw           with --roundtrip: write the decoded frames there\n"
 "  --quality N             with --roundtrip: JPEG quality 1..100 (default 75)\n"
+"  --codec auto|jpeg|lossless  with --roundtrip: as mcshare --codec (default auto)\n"
 "  --tile N                with --roundtrip: tile edge (default 64)\n"
 "  -h, --help, -V, --version\n");
 }
@@ -676,7 +750,7 @@ int main(int argc, char **argv)
         {"only", 1, 0, 'o'}, {"size", 1, 0, 's'}, {"threads", 1, 0, 't'}, {"reps", 1, 0, 'r'},
         {"frames", 1, 0, 'f'}, {"json", 0, 0, 'j'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'},
         {"roundtrip", 1, 0, 'R'}, {"out", 1, 0, 'O'}, {"quality", 1, 0, 'q'},
-        {"tile", 1, 0, 'T'}, {0, 0, 0, 0}};
+        {"tile", 1, 0, 'T'}, {"codec", 1, 0, 'C'}, {"content", 1, 0, 'D'}, {0, 0, 0, 0}};
     int c;
     long n;
     opterr = 0;
@@ -697,6 +771,8 @@ int main(int argc, char **argv)
         case 'O': o.rt_out = optarg; break;
         case 'q': if (mc_parse_long(optarg, 1, 100, &n)) goto bad; o.rt_quality = (int)n; break;
         case 'T': if (mc_parse_long(optarg, 16, 512, &n) || n % 8) goto bad; o.rt_tile = (int)n; break;
+        case 'C': if (mc_codec_mode_parse(optarg, &o.rt_codec)) goto bad; break;
+        case 'D': o.content_dir = optarg; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("mcbench %s\n", MC_VERSION_STRING); return 0;
         default: goto bad;

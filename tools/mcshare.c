@@ -10,6 +10,7 @@
 #include "mc/audio.h"
 #include "mc/capture.h"
 #include "mc/cli.h"
+#include "mc/codec.h"
 #include "mc/common.h"
 #include "mc/net.h"
 #include "mc/scale.h"
@@ -61,10 +62,16 @@ static void usage(FILE *f)
 "  --size WxH           send at this resolution, scaled (default: as captured;\n"
 "                       1280x720 for the test pattern)\n"
 "  --fps N              frames per second, 1..240 (default 30)\n"
-"  --quality N          JPEG quality 1..100 (default 75)\n"
+"  --codec C            auto: each tile lossless where that is exact and not much\n"
+"                       larger (text, code, slides, UI), JPEG where it is\n"
+"                       photo-like; jpeg or lossless: every tile (default auto)\n"
+"  --quality N          JPEG quality 1..100, for the JPEG tiles (default 75)\n"
 "  --subsampling S      chroma subsampling 420|444 (default 420)\n"
 "  --tile N             tile edge in pixels, multiple of 8, 16..512 (default 64)\n"
-"  --refresh MS         resend every tile at least this often, 100..60000 (default 1000)\n"
+"  --refresh MS         resend every tile about this often, for viewers that\n"
+"                       joined late or lost packets without a control channel;\n"
+"                       a static screen costs its picture once per period;\n"
+"                       1000..60000 (default 5000)\n"
 "  --max-bitrate MBIT   pace the stream to this many Mbit/s (default 100)\n"
 "  --fec PCT|auto       Reed-Solomon parity, %% of data packets, 0..200, at least 2\n"
 "                       parity packets per block; 0 turns FEC off; auto sizes it\n"
@@ -123,7 +130,7 @@ static int bad(const char *opt, const char *val, const char *why)
     return 2;
 }
 
-enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY,
+enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY, O_CODEC,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
        O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_PASSFILE, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
        O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED };
@@ -159,6 +166,9 @@ static int parse_one(options *o, int c, const char *v)
         if (mc_parse_long(v, 1, 240, &n)) return bad("--fps", v, "must be 1..240");
         o->s.fps = (int)n;
         return 0;
+    case O_CODEC:
+        if (mc_codec_mode_parse(v, &o->s.codec)) return bad("--codec", v, "must be auto, jpeg or lossless");
+        return 0;
     case O_QUALITY:
         if (mc_parse_long(v, 1, 100, &n)) return bad("--quality", v, "must be 1..100");
         o->s.quality = (int)n;
@@ -173,7 +183,7 @@ static int parse_one(options *o, int c, const char *v)
         o->s.tile = (int)n;
         return 0;
     case O_REFRESH:
-        if (mc_parse_long(v, 100, 60000, &n)) return bad("--refresh", v, "must be 100..60000 ms");
+        if (mc_parse_long(v, 1000, 60000, &n)) return bad("--refresh", v, "must be 1000..60000 ms");
         o->s.refresh_ms = (int)n;
         return 0;
     case O_BITRATE:
@@ -263,7 +273,7 @@ static int parse_args(int argc, char **argv, options *o)
     static const struct option longs[] = {
         {"group", 1, 0, O_GROUP}, {"port", 1, 0, O_PORT}, {"display", 1, 0, O_DISPLAY},
         {"source", 1, 0, O_SOURCE}, {"region", 1, 0, O_REGION}, {"size", 1, 0, O_SIZE},
-        {"fps", 1, 0, O_FPS}, {"quality", 1, 0, O_QUALITY}, {"subsampling", 1, 0, O_SUBSAMP},
+        {"fps", 1, 0, O_FPS}, {"quality", 1, 0, O_QUALITY}, {"codec", 1, 0, O_CODEC}, {"subsampling", 1, 0, O_SUBSAMP},
         {"tile", 1, 0, O_TILE}, {"refresh", 1, 0, O_REFRESH}, {"max-bitrate", 1, 0, O_BITRATE},
         {"mtu", 1, 0, O_MTU}, {"ttl", 1, 0, O_TTL}, {"iface", 1, 0, O_IFACE},
         {"loop", 0, 0, O_LOOP}, {"cursor", 1, 0, O_CURSOR}, {"threads", 1, 0, O_THREADS},
@@ -408,11 +418,14 @@ static void status_line(mc_sender *s, mc_sender_stats *prev, uint64_t dt_us)
         snprintf(w, sizeof(w), "%.2f %%", worst);
     double sec = (double)dt_us / 1e6;
     fprintf(stderr, "mcshare: %d viewers, worst loss %s, FEC %d %%, %.1f fps, %.2f Mbit/s "
-            "(sound %.0f kbit/s), tiles %.0f changed + %.0f resent /s, repairs %llu, keyframes %llu\n",
+            "(sound %.0f kbit/s), tiles/s %.0f changed (%.0f moved) + %.0f repeated + %.0f "
+            "refreshed, repairs %llu, keyframes %llu\n",
             st.viewers, w, st.fec_percent_now, (double)(st.frames - prev->frames) / sec,
             (double)(st.bytes - prev->bytes) * 8 / sec / 1e6,
             (double)(st.audio_bytes - prev->audio_bytes) * 8 / sec / 1e3,
             (double)(st.tiles_changed - prev->tiles_changed) / sec,
+            (double)(st.tiles_moved - prev->tiles_moved) / sec,
+            (double)(st.tiles_repeated - prev->tiles_repeated) / sec,
             (double)(st.tiles_refreshed - prev->tiles_refreshed) / sec,
             (unsigned long long)st.repairs_sent, (unsigned long long)st.keyframes_sent);
     *prev = st;
@@ -539,11 +552,12 @@ int main(int argc, char **argv)
         rc = 1;
         goto cleanup;
     }
-    fprintf(stderr, "mcshare: broadcasting %dx%d (%s) to %s:%u — tile %d, quality %d, %d fps, "
+    static const char *codec_names[] = {"auto: lossless or JPEG", "JPEG", "lossless"};
+    fprintf(stderr, "mcshare: broadcasting %dx%d (%s) to %s:%u — tile %d, %s (JPEG quality %d), %d fps, "
             "≤ %.0f Mbit/s, FEC %d %%%s, control port %u, session %08x. Viewers: mcview %s%s%u. "
             "Ctrl-C stops.\n",
             o.s.width, o.s.height, src.cap ? "screen" : src.video ? "test-video" : "test pattern", o.group,
-            (unsigned)o.s.port, o.s.tile, o.s.quality, o.s.fps, o.s.max_bitrate_mbit,
+            (unsigned)o.s.port, o.s.tile, codec_names[o.s.codec], o.s.quality, o.s.fps, o.s.max_bitrate_mbit,
             o.s.fec_percent, o.s.fec_auto ? " (auto)" : "", (unsigned)o.s.ctrl_port,
             mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
     fprintf(stderr, "mcshare: sound: %s\n", mc_sender_audio_describe(s));

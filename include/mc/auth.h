@@ -1,14 +1,14 @@
 /* Sender authentication: every datagram a viewer uses is covered by an
  * Ed25519-signed MANIFEST (docs/security.md, docs/protocol.md).
  *
- * The sender hashes each datagram it sends (BLAKE2b, 16 bytes) and, at the
+ * The sender hashes each datagram it sends (BLAKE2b, 8 bytes) and, at the
  * end of each burst (a frame's last packet, an audio packet, a full list),
  * sends a MANIFEST: its public key, a wall-clock time and the hashes, signed
- * once. Each manifest goes out twice at once, and a third time after the
- * next one when it lists 8 datagrams or more, so a lost datagram does not
- * cost a window of packets. One signature per
- * window instead of per packet: tens of thousands of packets per second cost
- * a few hundred signatures.
+ * once. A manifest goes out once and lists its own burst's datagrams and
+ * the previous burst's again, so a datagram is lost to a viewer only if
+ * both manifests that list it are. One signature per burst instead of per
+ * packet: tens of thousands of packets per second cost a few hundred
+ * signatures, and about 1.5 % of the bytes (docs/security.md).
  *
  * A viewer holds every arriving datagram until a manifest from the trusted
  * key lists its hash, then releases it, once. Datagrams that no manifest
@@ -24,11 +24,11 @@
 #define MC_KEY_PUBLIC 32
 #define MC_KEY_SECRET 64
 #define MC_SIG_BYTES 64
-#define MC_PKT_HASH 16
+#define MC_PKT_HASH 8 /* BLAKE2b-64 of a datagram (docs/security.md: why 64 bits) */
 #define MC_FPR_BYTES 10               /* 80-bit fingerprint of a public key */
 #define MC_FPR_CHARS 25               /* "xxxx-xxxx-xxxx-xxxx-xxxx" + NUL */
 #define MC_MANIFEST_FIXED_BYTES 44    /* after the common header: alg, flags, count, key, wall */
-#define MC_MANIFEST_ALG_ED25519 1
+#define MC_MANIFEST_ALG 2 /* Ed25519 signature, BLAKE2b-64 hashes, each listed twice */
 #define MC_AUTH_PENDING 4096          /* datagrams held while unverified */
 #define MC_AUTH_PENDING_BYTES (8u << 20)
 #define MC_AUTH_HOLD_US 1000000u      /* longest wait for a manifest */
@@ -81,8 +81,8 @@ void mc_auth_tx_destroy(mc_auth_tx *a);
 /* Records a datagram that was just sent; sends a manifest when full. */
 void mc_auth_tx_add(mc_auth_tx *a, const uint8_t *pkt, size_t len, mc_auth_emit emit, void *ctx);
 /* Signs and sends what was recorded since the last manifest (if anything),
- * with the previous manifest repeated. `final` also repeats this one at
- * once (nothing will follow it). */
+ * with the previous manifest's list again. `final` also sends this list's
+ * second listing at once (nothing will follow it). */
 void mc_auth_tx_flush(mc_auth_tx *a, int final, mc_auth_emit emit, void *ctx);
 uint64_t mc_auth_tx_manifests(const mc_auth_tx *a);
 

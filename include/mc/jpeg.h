@@ -1,12 +1,14 @@
-/* Tile codec: TurboJPEG with the JPEG tables sent once per session.
+/* The JPEG tile codec (MC_CODEC_JPEG), for photo-like tiles.
  *
- * Every tile of a session is encoded with the same quality, subsampling and
- * the standard Huffman tables, so every tile's JPEG header is identical but
- * for the picture size in SOF0. The sender sends the header once (the
- * "template", in the announce) and only the entropy-coded data per tile; the
- * receiver rebuilds a complete JPEG by writing the template with the tile's
- * size in front of the data (as RTP/JPEG, RFC 2435, does with its tables).
- * No libjpeg type appears here: the handles are opaque.
+ * Every tile of a session is a baseline JPEG with the same quantization
+ * tables, the same subsampling and the standard Huffman tables of ITU T.81
+ * Annex K.3, so every tile's header is the same but for the picture size.
+ * The sender sends only each tile's entropy-coded data; its session
+ * parameters (in the announce) are the subsampling, the quality and the two
+ * quantization tables. The receiver builds the header itself (SOI, DQT,
+ * SOF0 with the tile's size, DHT, SOS), puts it in front of the data and an
+ * EOI behind, and hands that to any baseline decoder, as RTP/JPEG (RFC
+ * 2435) does. No libjpeg type appears here.
  */
 #ifndef MC_JPEG_H
 #define MC_JPEG_H
@@ -14,40 +16,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct mc_tile_encoder mc_tile_encoder;
-typedef struct mc_tile_decoder mc_tile_decoder;
+#include "mc/codec.h"
 
-/* Worst-case entropy-coded bytes of one tile of edge `tile`. */
-size_t mc_tile_max_bytes(int tile, int subsamp);
+/* Session parameters: subsamp u8, quality u8, luma and chroma quantization
+ * tables (64 bytes each, zig-zag order as in a DQT segment, 1..255). */
+#define MC_JPEG_PARAMS_BYTES 130
 
-/* Creates an encoder for tiles up to tile x tile pixels. */
-int mc_tile_encoder_create(int quality, int subsamp, int tile, mc_tile_encoder **out);
-void mc_tile_encoder_destroy(mc_tile_encoder *enc);
+typedef struct mc_jpeg_enc mc_jpeg_enc;
+typedef struct mc_jpeg_dec mc_jpeg_dec;
 
-/* The session's JPEG template (SOI up to and including the SOS header).
- * Valid until the encoder is destroyed. *sof_off is the offset of SOF0's
- * height field (height, then width, 16-bit big-endian). */
-const uint8_t *mc_tile_encoder_template(const mc_tile_encoder *enc, size_t *len,
-                                        uint16_t *sof_off);
+size_t mc_jpeg_max_bytes(const mc_codec_config *c);
 
-/* Encodes a w x h BGRX block and copies its entropy-coded data (without
- * header and EOI) to out. Returns the byte count or a negative MC_E* code. */
-int mc_tile_encode(mc_tile_encoder *enc, const uint8_t *bgrx, int pitch, int w, int h,
-                   uint8_t *out, size_t cap);
+/* Checks once that TurboJPEG writes the standard tables this format
+ * assumes (a tile decoded through a rebuilt header must equal the same tile
+ * decoded from TurboJPEG's own file): MC_EJPEG otherwise. */
+int mc_jpeg_enc_create(const mc_codec_config *c, mc_jpeg_enc **out);
+void mc_jpeg_enc_destroy(mc_jpeg_enc *e);
+/* The session parameters (MC_JPEG_PARAMS_BYTES). */
+int mc_jpeg_enc_params(mc_jpeg_enc *e, uint8_t *out, size_t cap);
+/* Encodes a w x h BGRX block; writes its entropy-coded data (no header, no
+ * EOI). Returns the byte count or a negative MC_E* code. */
+int mc_jpeg_encode(mc_jpeg_enc *e, const uint8_t *bgrx, int pitch, int w, int h, uint8_t *out,
+                   size_t cap);
 
-int mc_tile_decoder_create(mc_tile_decoder **out);
-void mc_tile_decoder_destroy(mc_tile_decoder *dec);
+int mc_jpeg_dec_create(mc_jpeg_dec **out);
+void mc_jpeg_dec_destroy(mc_jpeg_dec *d);
+/* 0, or MC_EFIELD for parameters that are not MC_JPEG_PARAMS_BYTES long, a
+ * subsampling other than 4:2:0/4:4:4, or a zero quantizer. */
+int mc_jpeg_dec_params(mc_jpeg_dec *d, const uint8_t *params, size_t len);
+/* Decodes entropy data (MC_CODEC_HEADROOM writable bytes before it and 2
+ * after) into w x h BGRX. 0, or MC_EJPEG / MC_EFIELD. */
+int mc_jpeg_decode(mc_jpeg_dec *d, uint8_t *data, size_t len, int w, int h, uint8_t *dst,
+                   int pitch);
 
-/* Decodes one tile. `entropy` must have at least tmpl_len writable bytes in
- * front of it and 2 behind it (the receiver's buffers reserve that room), so
- * the JPEG is rebuilt in place without a copy. Writes w x h BGRX pixels to
- * dst. Returns 0 or a negative MC_E* code (corrupt data). */
-int mc_tile_decode(mc_tile_decoder *dec, const uint8_t *tmpl, size_t tmpl_len,
-                   uint16_t sof_off, uint8_t *entropy, size_t len, int w, int h,
-                   uint8_t *dst, int pitch);
-
-/* Room that mc_tile_decode needs around the entropy data. */
-#define MC_TILE_HEADROOM 1024
-#define MC_TILE_TAILROOM 16
+/* Writes the JPEG header for parameters p and a w x h picture into out
+ * (cap >= MC_JPEG_MAX_HEADER); returns its length or MC_EFIELD. Exposed for
+ * tests and tools that write whole JPEG files. */
+#define MC_JPEG_MAX_HEADER 640
+int mc_jpeg_header(const uint8_t *params, size_t len, int w, int h, uint8_t *out, size_t cap);
 
 #endif

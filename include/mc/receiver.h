@@ -1,6 +1,6 @@
 /* The receiver pipeline: multicast socket -> validation -> reassembly of
- * tiles -> JPEG decode workers -> picture. Shared by mcview, mcprobe, the
- * tests and the fuzzers. */
+ * tiles -> decode workers (each tile's codec) and moves -> picture. Shared
+ * by mcview, mcprobe, the tests and the fuzzers. */
 #ifndef MC_RECEIVER_H
 #define MC_RECEIVER_H
 
@@ -31,7 +31,10 @@ typedef struct {
     uint32_t version, frame, session;
     const uint8_t *pixels; /* w x h BGRX; valid during the call only */
     int pitch, x, y, w, h;
-    int pic_width, pic_height, quality, subsamp;
+    int pic_width, pic_height;
+    int codec; /* enum mc_codec_id; 0 for a moved tile (pixels the viewer held) */
+    const uint8_t *codec_params; /* that codec's session parameters (NULL for a move) */
+    size_t codec_params_len;
 } mc_tile_event;
 
 /* Called from a decode worker after each tile is decoded, before it enters
@@ -80,6 +83,9 @@ typedef struct {
     uint64_t packets, bytes;     /* datagrams arrived, manifests and refused ones included */
     uint64_t dropped_on_purpose; /* by --drop */
     uint64_t bad_magic, bad_version, bad_field, bad_type, bad_tile, corrupt_tile;
+    int wire_version_seen;    /* the wire version of the last datagram we cannot read
+                                 (another mcshare version), 0 if none */
+    uint64_t bad_codec_params; /* announces whose codec parameters a decoder refused */
     uint64_t foreign_session; /* packets of another sender on the same group */
     uint64_t no_announce;     /* packets before the first announce */
     uint64_t duplicates, stale, sessions;
@@ -96,6 +102,9 @@ typedef struct {
     /* Tile versions completed from a later transmission than their first
      * (a repair the control channel asked for, or a refresh): "repaired". */
     uint64_t tiles_repaired;
+    uint64_t tiles_moved;       /* tiles built from pixels held (MOVE) */
+    uint64_t moves_failed;      /* moves whose source versions were not held: lost */
+    int pending_moves;          /* moves waiting for a source being decoded */
     uint64_t frames_seen, frames_complete, frames_decoded;
     /* Frame numbers from the session's first seen to its newest: the frames
      * the sender sent meanwhile, whether any of their packets arrived. */

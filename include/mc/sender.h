@@ -1,5 +1,6 @@
-/* The sender pipeline: change detection -> JPEG workers -> packetizer ->
- * pacer -> multicast. The caller captures pictures and submits them. */
+/* The sender pipeline: change and move detection -> tile coders (lossless
+ * or JPEG per tile) -> packetizer -> FEC -> pacer -> multicast. The caller
+ * captures pictures and submits them. */
 #ifndef MC_SENDER_H
 #define MC_SENDER_H
 
@@ -23,10 +24,12 @@ typedef struct {
     int loop;            /* IP_MULTICAST_LOOP: let viewers on this host receive */
     int width, height;   /* picture size as sent */
     int tile;            /* tile edge in pixels, default 64 (see docs/performance.md) */
-    int quality;         /* JPEG quality 1..100, default 75 */
+    int codec;           /* enum mc_codec_mode (mc/codec.h): auto (default), jpeg, lossless */
+    int quality;         /* JPEG quality 1..100, default 75 (the JPEG tiles) */
     int subsamp;         /* MC_SUBSAMP_420 (default) or MC_SUBSAMP_444 */
     int fps;             /* target frame rate (announced; the caller paces capture) */
-    int refresh_ms;      /* every tile is resent at least this often, default 1000 */
+    int refresh_ms;      /* every tile is resent about this often, default 5000; the
+                            refresh costs the picture's bytes once per period */
     int mtu;             /* largest UDP payload in bytes, default 1200 */
     double max_bitrate_mbit; /* pacer rate, Mbit/s on the wire, default 100 */
     int threads;         /* encode workers, default = online CPUs */
@@ -48,14 +51,18 @@ typedef struct {
 
 typedef struct {
     uint64_t frames;          /* pictures submitted */
-    uint64_t tiles_changed;   /* tiles encoded because they changed */
+    uint64_t tiles_changed;   /* tiles that changed (coded, or moved) */
+    uint64_t tiles_lossless;  /* of the coded ones, coded losslessly */
+    uint64_t tiles_moved;     /* changed tiles sent as a move (scroll, dragged window) */
+    uint64_t tiles_repeated;  /* changed tiles sent once more a moment later */
     uint64_t tiles_refreshed; /* unchanged tiles resent by the rolling refresh */
+    uint64_t move_packets;    /* MOVE datagrams */
     uint64_t packets, bytes;  /* datagrams and UDP payload bytes sent */
-    uint64_t encode_us;       /* worker time spent in the JPEG encoder */
+    uint64_t encode_us;       /* worker time spent coding tiles */
     uint64_t pace_wait_us;    /* time the pacer held packets back */
     uint64_t send_errors;
     uint64_t fec_blocks, fec_parity_packets;
-    uint64_t manifests;       /* signed manifests (each sent twice) */
+    uint64_t manifests;       /* signed manifests */
     /* Control channel. */
     int viewers;                          /* connected now */
     uint64_t ctrl_messages, ctrl_dropped; /* received; refused by rate limits or as malformed */
@@ -89,7 +96,7 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out);
  * capture_us (mc_now_us clock). Copies what it needs before returning.
  * bgrx = NULL means "the same picture as last time" (the capture knows no
  * pixel changed): no comparison is made, only the rolling refresh is sent.
- * Blocks while the previous two frames are still being encoded and sent, so
+ * Blocks while the previous two frames are still being coded and sent, so
  * a slow link lowers the frame rate instead of growing a queue. */
 int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capture_us);
 

@@ -1,4 +1,4 @@
-/* mcshare wire format, version 1. docs/protocol.md is the prose version of
+/* mcshare wire format, version 2. docs/protocol.md is the prose version of
  * this file; keep the two in step.
  *
  * Every multi-byte field is big-endian (network order) on the wire. The
@@ -14,22 +14,25 @@
 #include <stdint.h>
 
 #define MC_WIRE_MAGIC 0x4D43u /* "MC" */
-#define MC_WIRE_VERSION 1
+#define MC_WIRE_VERSION 2
 
 enum mc_ptype {
-    MC_PT_ANNOUNCE = 1, /* stream configuration + JPEG tables, ~10/s */
+    MC_PT_ANNOUNCE = 1, /* stream configuration + each codec's parameters, ~4-10/s */
     MC_PT_VIDEO = 2,    /* one fragment of one tile */
     MC_PT_BYE = 3,      /* the sender is stopping (no payload) */
     MC_PT_PARITY = 4,   /* Reed-Solomon parity of a block of packets */
     MC_PT_AUDIO = 5,    /* Opus frames: the newest and up to 3 earlier ones */
     MC_PT_MANIFEST = 6, /* signed list of the hashes of earlier packets (mc/auth.h) */
     MC_PT_SEALED = 7,   /* another packet, encrypted with the class passphrase (mc/auth.h) */
+    MC_PT_MOVE = 8,     /* tiles that are earlier pixels moved (scrolling, a dragged window) */
 };
+#define MC_PT_LAST MC_PT_MOVE
 
 /* Sizes in bytes. */
 #define MC_HDR_BYTES 20
-#define MC_VIDEO_HDR_BYTES 24 /* after the common header */
-#define MC_ANNOUNCE_FIXED_BYTES 32 /* after the common header, before the JPEG tables */
+#define MC_VIDEO_HDR_BYTES 26 /* after the common header */
+#define MC_ANNOUNCE_FIXED_BYTES 28 /* after the common header, before the codec parameters */
+#define MC_MOVE_HDR_BYTES 20   /* after the common header, before the tile lists */
 #define MC_PARITY_HDR_BYTES 16 /* after the common header, before the parity symbol */
 #define MC_AUDIO_HDR_BYTES 8   /* after the common header, before the Opus frames */
 /* A protected packet travels as a symbol of 2 length bytes + the packet, so
@@ -43,7 +46,8 @@ enum mc_ptype {
 #define MC_MAX_TILES 65535        /* tiles in the grid */
 #define MC_MAX_FRAGS 1024         /* fragments of one tile */
 #define MC_MAX_TILE_BYTES (1u << 20) /* entropy-coded bytes of one tile */
-#define MC_MAX_JPEG_HDR 1024      /* JPEG tables template in the announce */
+#define MC_MAX_CODECS 8           /* codec parameter blocks in one announce */
+#define MC_MOVE_MAX_SRC 4         /* source tiles one moved tile can read */
 #define MC_MIN_MTU 800            /* an announce must fit one datagram */
 #define MC_MAX_MTU 9000
 #define MC_AUDIO_RATE 48000       /* the only audio sample rate of version 1 */
@@ -61,7 +65,7 @@ typedef struct {
     uint64_t ts_us;   /* sender media timestamp, monotonic µs (capture time for video) */
 } mc_hdr;
 
-/* Video fragment header, after the common header (24 bytes). */
+/* Video fragment header, after the common header (26 bytes). */
 typedef struct {
     uint32_t frame;       /* frame this packet belongs to (sequence of captures) */
     uint32_t version;     /* frame in which this tile's content was captured */
@@ -71,27 +75,50 @@ typedef struct {
     uint16_t frag_count;  /* fragments of this tile */
     uint32_t tile_bytes;  /* entropy-coded bytes of the whole tile */
     uint32_t offset;      /* byte offset of this fragment's data in the tile */
+    uint8_t codec;        /* enum mc_codec_id (mc/codec.h): how the tile is coded */
+    uint8_t flags;        /* 0 */
     const uint8_t *data;  /* points into the packet; not owned */
     size_t len;           /* bytes of data in this fragment */
 } mc_video;
 
-/* Announce, after the common header (32 bytes + JPEG template). */
+/* Announce, after the common header (28 bytes + codec parameters). */
 typedef struct {
     uint16_t width, height; /* picture size in pixels */
     uint16_t tile;          /* tile edge in pixels (square tiles) */
     uint16_t cols, rows;    /* grid; cols = ceil(width / tile) */
-    uint16_t fps;           /* target frames per second */
-    uint8_t quality;        /* JPEG quality 1..100 */
-    uint8_t subsamp;        /* enum mc_subsamp */
-    uint16_t refresh_ms;    /* every tile is resent at least this often */
-    uint32_t max_tile_bytes; /* no tile's entropy data is larger */
+    uint16_t fps;           /* highest frame rate */
+    uint16_t refresh_ms;    /* every tile is resent at least this often (the
+                               longest a viewer without feedback waits) */
+    uint32_t max_tile_bytes; /* no tile's coded data is larger */
     uint32_t frame;         /* newest frame number at send time */
     uint16_t ctrl_port;     /* control channel UDP port, 0 = none */
     uint16_t flags;         /* reserved, 0 */
-    uint16_t jpeg_hdr_len;  /* bytes of JPEG template that follow */
-    uint16_t sof_off;       /* offset in the template of SOF0's height field */
-    const uint8_t *jpeg_hdr; /* SOI .. end of SOS header; points into the packet */
+    uint8_t ncodecs;        /* parameter blocks that follow, 1..MC_MAX_CODECS */
+    struct {
+        uint8_t id;          /* enum mc_codec_id */
+        uint8_t len;         /* bytes of params */
+        const uint8_t *params; /* points into the packet */
+    } codecs[MC_MAX_CODECS];
 } mc_announce;
+
+/* A move, after the common header (20 bytes + lists): the tiles in dst
+ * now hold, as their version `version`, the pixels that were at their own
+ * rectangle shifted by (dx, dy) in the picture made of the listed source
+ * tiles at the listed versions. A viewer applies it only when it holds
+ * exactly those versions; otherwise the tiles are lost like any other. */
+typedef struct {
+    uint32_t frame;       /* frame that carries it */
+    uint32_t version;     /* the moved tiles' new version (<= frame) */
+    int16_t dx, dy;       /* source = destination + (dx, dy), pixels */
+    uint16_t frame_tiles; /* as mc_video: tiles of any kind sent in this frame */
+    uint16_t ndst, nsrc;  /* >= 1 each */
+    const uint8_t *dst;   /* ndst x tile u16, big-endian; points into the packet */
+    const uint8_t *src;   /* nsrc x (tile u16, version u32) */
+} mc_move;
+
+/* The i-th entry of a parsed move's lists. */
+uint16_t mc_move_dst(const mc_move *m, int i);
+void mc_move_src(const mc_move *m, int i, uint16_t *tile, uint32_t *version);
 
 /* Parity, after the common header (16 bytes + symbol). The block is the k
  * packets with sequence numbers first_seq .. first_seq + k - 1; its parity
@@ -135,6 +162,16 @@ int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_vide
 int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_announce *a);
 int mc_wire_write_parity(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_parity *p);
 int mc_wire_write_audio(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_audio *a);
+/* dst: ndst tile indices; src_tile/src_version: nsrc entries (m->dst and
+ * m->src are ignored). */
+int mc_wire_write_move(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_move *m,
+                       const uint16_t *dst, const uint16_t *src_tile, const uint32_t *src_version);
+/* The largest ndst + nsrc pair that fits a datagram of cap bytes is any
+ * with 2 x ndst + 6 x nsrc <= this. */
+static inline size_t mc_move_room(size_t cap)
+{
+    return cap > MC_HDR_BYTES + MC_MOVE_HDR_BYTES ? cap - MC_HDR_BYTES - MC_MOVE_HDR_BYTES : 0;
+}
 
 /* Parsers. mc_wire_parse_header checks magic and version; the others also
  * check that every field is internally consistent. Pointers in the output
@@ -144,6 +181,11 @@ int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *v);
 int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a);
 int mc_wire_parse_parity(const uint8_t *buf, size_t len, mc_parity *p);
 int mc_wire_parse_audio(const uint8_t *buf, size_t len, mc_audio *a);
+int mc_wire_parse_move(const uint8_t *buf, size_t len, mc_move *m);
+
+/* The wire version of a datagram that carries our magic (0: not ours). A
+ * receiver uses it to say "this broadcast needs a newer mcview". */
+int mc_wire_peek_version(const uint8_t *buf, size_t len);
 
 /* Number of tiles along an edge: ceil(px / tile). */
 static inline uint32_t mc_tiles_along(uint32_t px, uint32_t tile) { return (px + tile - 1) / tile; }

@@ -20,15 +20,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n != (int)size || memcmp(out, data, size) != 0)
             __builtin_trap(); /* a parsed fragment must re-encode to itself */
     }
+    static uint8_t in[MC_MAX_MTU + 2048];
     if (h.type == MC_PT_ANNOUNCE && mc_wire_parse_announce(data, size, &a) == 0) {
+        memcpy(in, data, size);
+        in[MC_HDR_BYTES + 27] = 0; /* reserved: ignored on input, written as 0 */
         int n = mc_wire_write_announce(out, sizeof(out), &h, &a);
-        if (n <= 0 || memcmp(out, data, (size_t)n) != 0)
+        if (n != (int)size || memcmp(out, in, size) != 0)
+            __builtin_trap();
+    }
+    mc_move m;
+    if (h.type == MC_PT_MOVE && mc_wire_parse_move(data, size, &m) == 0) {
+        static uint16_t dst[MC_MAX_MTU], src[MC_MAX_MTU];
+        static uint32_t ver[MC_MAX_MTU];
+        for (int i = 0; i < m.ndst; i++)
+            dst[i] = mc_move_dst(&m, i);
+        for (int i = 0; i < m.nsrc; i++)
+            mc_move_src(&m, i, &src[i], &ver[i]);
+        memcpy(in, data, size);
+        in[MC_HDR_BYTES + 18] = in[MC_HDR_BYTES + 19] = 0; /* reserved */
+        int n = mc_wire_write_move(out, sizeof(out), &h, &m, dst, src, ver);
+        if (n != (int)size || memcmp(out, in, size) != 0)
             __builtin_trap();
     }
     mc_parity par;
     if (h.type == MC_PT_PARITY && mc_wire_parse_parity(data, size, &par) == 0) {
         /* Reserved bytes are ignored on input and written as 0. */
-        static uint8_t in[MC_MAX_MTU + 2048];
         memcpy(in, data, size);
         in[MC_HDR_BYTES + 11] = in[MC_HDR_BYTES + 14] = in[MC_HDR_BYTES + 15] = 0;
         int n = mc_wire_write_parity(out, sizeof(out), &h, &par);

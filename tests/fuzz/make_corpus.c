@@ -9,6 +9,7 @@
 #include "mc/common.h"
 #include "mc/sender.h"
 #include "mc/testsrc.h"
+#include "mc/wire.h"
 
 static void write_file(const char *dir, const char *name, const uint8_t *p, size_t n)
 {
@@ -50,11 +51,18 @@ int main(int argc, char **argv)
     mc_sender *s;
     if (mc_sender_create(&sc, &s))
         return 1;
-    static uint8_t pic[96 * 64 * 4];
+    /* Four frames of the test pattern, then the picture scrolls (a page
+     * taller than the screen, shown 8 rows further down each frame): the
+     * stream has MOVE packets too. */
+    static uint8_t pic[96 * 64 * 4], page[96 * 160 * 4];
+    uint64_t t0 = mc_now_us();
     for (uint32_t f = 1; f <= 4; f++) {
         mc_testsrc_render(pic, 96 * 4, 96, 64, f * 10);
-        mc_sender_submit(s, pic, 96 * 4, mc_now_us());
+        mc_sender_submit(s, pic, 96 * 4, t0 + f * 33333u);
     }
+    mc_testsrc_render(page, 96 * 4, 96, 160, 40);
+    for (uint32_t f = 5; f <= 8; f++)
+        mc_sender_submit(s, page + (size_t)(f - 4) * 8 * 96 * 4, 96 * 4, t0 + f * 33333u);
     mc_sender_flush(s);
     mc_sleep_until_us(mc_now_us() + 60000); /* a few audio packets */
     mc_sender_destroy(s);
@@ -62,7 +70,7 @@ int main(int argc, char **argv)
     int audio_files = 0;
     for (size_t i = 0; i < rec.n; i++) {
         int audio = rec.pkt[i][3] == MC_PT_AUDIO;
-        if (audio ? audio_files++ >= 2 : i >= 24)
+        if (audio ? audio_files++ >= 2 : i >= 24 && rec.pkt[i][3] != MC_PT_MOVE)
             continue;
         snprintf(name, sizeof(name), "pkt%02zu-type%d", i, rec.pkt[i][3]);
         write_file(argv[1], name, rec.pkt[i], rec.len[i]);

@@ -27,7 +27,7 @@ tshark -r "$PCAP" -X lua_script:"$LUA" -Y mcshare -T fields -E separator=, -E oc
     -e mcshare.tile -e mcshare.cols -e mcshare.rows -e mcshare.tile_index -e mcshare.frag \
     -e mcshare.frag_count -e mcshare.first_seq -e mcshare.k -e mcshare.parity_index \
     -e mcshare.channels -e mcshare.audio_count -e mcshare.frame_samples -e mcshare.rate \
-    -e mcshare.hash_count -e mcshare.alg -e mcshare.wall_us \
+    -e mcshare.hash_count -e mcshare.alg -e mcshare.wall_us -e mcshare.codec -e mcshare.ncodecs \
     >"$TMPDIR_TEST/fields.csv" 2>"$TMPDIR_TEST/tshark.err" || fail "tshark failed: $(cat "$TMPDIR_TEST/tshark.err")"
 python3 - "$TMPDIR_TEST/fields.csv" <<'PY' || fail "decoded fields wrong (see above)"
 import sys
@@ -48,6 +48,9 @@ a = by.get("1", [[""] * 14])[0]
 check(a[3:8] == ["640", "360", "64", "10", "6"], f"announce geometry {a[3:8]}")
 check(all(0 <= ints(r, 8) < 60 and ints(r, 9) < ints(r, 10) for r in by.get("2", [])),
       "every video fragment: tile < 60, frag < frag_count")
+check(all(r[21] in ("1", "2") for r in by.get("2", [])) and any(r[21] == "2" for r in by.get("2", [])),
+      "every video fragment names its codec (JPEG or lossless); the test pattern's text is lossless")
+check(a[22] == "2", f"the announce carries the parameters of {a[22]} codecs (JPEG and lossless)")
 check(all(ints(r, 2) == ints(r, 11) + ints(r, 12) + ints(r, 13) for r in by.get("4", [])),
       "every parity packet sits at first_seq + k + index")
 au = by.get("5", [])
@@ -56,12 +59,12 @@ check(len(au) > 200 and all(r[14:18] == ["2", "3", "480", "48000"] for r in au[3
 seqs = sorted(ints(r, 2) for r in au)
 check(all(b - a == 1 for a, b in zip(seqs, seqs[1:])), "audio sequence numbers consecutive")
 ma = by.get("6", [])
-check(len(ma) > 20 and all(r[19] == "1" and 1 <= ints(r, 18) <= 67 and ints(r, 20) > 1.7e15
-                           for r in ma), f"{len(ma)} manifests: Ed25519, 1..67 hashes, a wall clock")
+check(len(ma) > 20 and all(r[19] == "2" and 1 <= ints(r, 18) <= 134 and ints(r, 20) > 1.7e15
+                           for r in ma), f"{len(ma)} manifests: Ed25519, 1..134 hashes, a wall clock")
 sys.exit(0 if ok else 1)
 PY
-# The manifests' hashes are those of the packets captured (BLAKE2b-128 of
-# each whole datagram), as the dissector lists them.
+# The manifests' hashes are those of the packets captured (the first 8
+# bytes of BLAKE2b-128 of each whole datagram), as the dissector lists them.
 tshark -r "$PCAP" -X lua_script:"$LUA" -Y mcshare -T fields -E 'separator=;' -E occurrence=a \
     -e mcshare.type -e udp.payload -e mcshare.packet_hash >"$TMPDIR_TEST/hashes.txt" 2>/dev/null ||
     fail "tshark failed on the hashes"
@@ -73,7 +76,7 @@ for line in open(sys.argv[1]):
     if ty == "6":
         listed.update(h.replace(":", "") for h in hashes.split(",") if h)
     elif payload:
-        packets.append(hashlib.blake2b(bytes.fromhex(payload.replace(":", "")), digest_size=16).hexdigest())
+        packets.append(hashlib.blake2b(bytes.fromhex(payload.replace(":", "")), digest_size=16).hexdigest()[:16])
 # Packets at the end of the capture may not have their manifest in it yet.
 covered = sum(h in listed for h in packets)
 print(f"  {covered} of {len(packets)} captured packets listed by a captured manifest", file=sys.stderr)

@@ -37,7 +37,7 @@ def main():
         except socket.timeout:
             pass
     rx.close()
-    ours = [p for p in captured if len(p) >= 20 and p[:3] == b"MC\x01"]
+    ours = [p for p in captured if len(p) >= 20 and p[:3] == b"MC\x02"]
     if not ours:
         print(json.dumps({"error": "heard nothing"}))
         return 1
@@ -75,13 +75,13 @@ def main():
             p[4:8] = session
             p[8:12] = struct.pack(">I", seq & 0xFFFFFFFF)
             seq += 1
-            for i in range(44, len(p)):
+            for i in range(46, len(p)):
                 p[i] = rnd.randrange(256)
             pkt = bytes(p)
-            forged_hashes.append(hashlib.blake2b(pkt, digest_size=16).digest())
+            forged_hashes.append(hashlib.blake2b(pkt, digest_size=16).digest()[:8])
             sent["forged_video"] += 1
         elif kind < 0.75:
-            pkt = b"MC\x01\x03" + session + struct.pack(">IQ", seq & 0xFFFFFFFF, 0)
+            pkt = b"MC\x02\x03" + session + struct.pack(">IQ", seq & 0xFFFFFFFF, 0)
             seq += 1
             sent["fake_bye"] += 1
         elif kind < 0.80 and 1 in by_type:
@@ -101,7 +101,7 @@ def main():
             sent["forged_manifest"] += 1
         else:
             size = rnd.randrange(20, 1400)
-            pkt = b"MC\x01" + bytes([rnd.randrange(1, 7)]) + session + \
+            pkt = b"MC\x02" + bytes([rnd.randrange(1, 9)]) + session + \
                 bytes(rnd.randrange(256) for _ in range(size - 8))
             sent["garbage"] += 1
         tx.sendto(pkt, (group, port))

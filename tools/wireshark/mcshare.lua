@@ -1,14 +1,17 @@
 -- Wireshark/tshark dissector for the mcshare multicast stream (wire
--- version 1, docs/protocol.md): ANNOUNCE, VIDEO, BYE, PARITY, AUDIO, MANIFEST and SEALED packets.
+-- version 2, docs/protocol.md): ANNOUNCE, VIDEO, BYE, PARITY, AUDIO, MANIFEST,
+-- SEALED and MOVE packets. Version 1 packets are shown as such, not dissected.
 --   wireshark -X lua_script:tools/wireshark/mcshare.lua
 --   tshark -X lua_script:tools/wireshark/mcshare.lua -Y mcshare -r capture.pcap
 -- Registered on UDP port 5004 (Edit > Preferences > Protocols > MCSHARE to
--- change it) and as a heuristic on any UDP port ("MC", version 1).
+-- change it) and as a heuristic on any UDP port ("MC", version 2).
 -- The control channel runs inside ENet and is not dissected here.
 
 local p = Proto("mcshare", "mcshare screen broadcast")
-local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY", [5] = "AUDIO", [6] = "MANIFEST", [7] = "SEALED" }
+local types = { [1] = "ANNOUNCE", [2] = "VIDEO", [3] = "BYE", [4] = "PARITY", [5] = "AUDIO", [6] = "MANIFEST", [7] = "SEALED", [8] = "MOVE" }
 local subsamp = { [0] = "4:4:4", [1] = "4:2:0" }
+local codecs = { [1] = "JPEG", [2] = "lossless" }
+local HASH = 8
 
 local f = {
   magic = ProtoField.uint16("mcshare.magic", "Magic", base.HEX),
@@ -24,16 +27,17 @@ local f = {
   cols = ProtoField.uint16("mcshare.cols", "Columns"),
   rows = ProtoField.uint16("mcshare.rows", "Rows"),
   fps = ProtoField.uint16("mcshare.fps", "Frames per second"),
-  quality = ProtoField.uint8("mcshare.quality", "JPEG quality"),
-  subsamp = ProtoField.uint8("mcshare.subsamp", "Subsampling", base.DEC, subsamp),
   refresh = ProtoField.uint16("mcshare.refresh_ms", "Refresh period (ms)"),
   max_tile = ProtoField.uint32("mcshare.max_tile_bytes", "Largest tile (bytes)"),
   aframe = ProtoField.uint32("mcshare.announce_frame", "Newest frame"),
   ctrl_port = ProtoField.uint16("mcshare.ctrl_port", "Control port"),
   flags = ProtoField.uint16("mcshare.flags", "Flags", base.HEX),
-  hdr_len = ProtoField.uint16("mcshare.jpeg_hdr_len", "JPEG template length"),
-  sof_off = ProtoField.uint16("mcshare.sof_off", "SOF height offset"),
-  jpeg_hdr = ProtoField.bytes("mcshare.jpeg_hdr", "JPEG template"),
+  ncodecs = ProtoField.uint8("mcshare.ncodecs", "Codecs"),
+  codec_id = ProtoField.uint8("mcshare.codec_params_id", "Codec", base.DEC, codecs),
+  params_len = ProtoField.uint8("mcshare.params_len", "Parameter bytes"),
+  params = ProtoField.bytes("mcshare.params", "Parameters"),
+  quality = ProtoField.uint8("mcshare.quality", "JPEG quality"),
+  subsamp = ProtoField.uint8("mcshare.subsamp", "Subsampling", base.DEC, subsamp),
   -- video
   frame = ProtoField.uint32("mcshare.frame", "Frame"),
   tversion = ProtoField.uint32("mcshare.tile_version", "Tile version"),
@@ -43,7 +47,17 @@ local f = {
   frag_count = ProtoField.uint16("mcshare.frag_count", "Fragments"),
   tile_bytes = ProtoField.uint32("mcshare.tile_bytes", "Tile bytes"),
   offset = ProtoField.uint32("mcshare.offset", "Offset"),
-  data = ProtoField.bytes("mcshare.data", "Entropy-coded data"),
+  codec = ProtoField.uint8("mcshare.codec", "Codec", base.DEC, codecs),
+  vflags = ProtoField.uint8("mcshare.video_flags", "Flags", base.HEX),
+  data = ProtoField.bytes("mcshare.data", "Coded tile data"),
+  -- move
+  dx = ProtoField.int16("mcshare.dx", "Shift x (source - destination)"),
+  dy = ProtoField.int16("mcshare.dy", "Shift y"),
+  ndst = ProtoField.uint16("mcshare.ndst", "Moved tiles"),
+  nsrc = ProtoField.uint16("mcshare.nsrc", "Source tiles"),
+  dst = ProtoField.uint16("mcshare.move_dst", "Moved tile"),
+  src = ProtoField.uint16("mcshare.move_src", "Source tile"),
+  srcv = ProtoField.uint32("mcshare.move_src_version", "Source version"),
   -- parity
   first_seq = ProtoField.uint32("mcshare.first_seq", "Block's first sequence number"),
   pframe = ProtoField.uint32("mcshare.parity_frame", "Frame"),
@@ -60,7 +74,7 @@ local f = {
   opus_len = ProtoField.uint16("mcshare.opus_len", "Opus frame length"),
   opus = ProtoField.bytes("mcshare.opus", "Opus frame"),
   -- manifest
-  alg = ProtoField.uint8("mcshare.alg", "Signature algorithm", base.DEC, { [1] = "Ed25519, BLAKE2b-128 hashes" }),
+  alg = ProtoField.uint8("mcshare.alg", "Signature algorithm", base.DEC, { [2] = "Ed25519, BLAKE2b-64 hashes, each listed twice" }),
   mflags = ProtoField.uint8("mcshare.manifest_flags", "Flags", base.HEX),
   hcount = ProtoField.uint16("mcshare.hash_count", "Packets vouched for"),
   pubkey = ProtoField.bytes("mcshare.pubkey", "Sender public key"),
@@ -78,28 +92,55 @@ local e_field = ProtoExpert.new("mcshare.field", "Field out of range", expert.gr
 p.experts = { e_short, e_field }
 
 local function announce(buf, t)
-  if buf:len() < 52 then t:add_proto_expert_info(e_short); return end
+  if buf:len() < 48 then t:add_proto_expert_info(e_short); return end
   t:add(f.width, buf(20, 2)); t:add(f.height, buf(22, 2)); t:add(f.tile, buf(24, 2))
   t:add(f.cols, buf(26, 2)); t:add(f.rows, buf(28, 2)); t:add(f.fps, buf(30, 2))
-  t:add(f.quality, buf(32, 1)); t:add(f.subsamp, buf(33, 1)); t:add(f.refresh, buf(34, 2))
-  t:add(f.max_tile, buf(36, 4)); t:add(f.aframe, buf(40, 4)); t:add(f.ctrl_port, buf(44, 2))
-  t:add(f.flags, buf(46, 2))
-  local hl = buf(48, 2):uint()
-  t:add(f.hdr_len, buf(48, 2)); t:add(f.sof_off, buf(50, 2))
-  if 52 + hl > buf:len() then t:add_proto_expert_info(e_short); return end
-  t:add(f.jpeg_hdr, buf(52, hl))
-  return string.format("%dx%d, tile %d, q%d, %d fps", buf(20, 2):uint(), buf(22, 2):uint(),
-    buf(24, 2):uint(), buf(32, 1):uint(), buf(30, 2):uint())
+  t:add(f.refresh, buf(32, 2)); t:add(f.max_tile, buf(34, 4)); t:add(f.aframe, buf(38, 4))
+  t:add(f.ctrl_port, buf(42, 2)); t:add(f.flags, buf(44, 2)); t:add(f.ncodecs, buf(46, 1))
+  local off, names = 48, {}
+  for _ = 1, buf(46, 1):uint() do
+    if off + 2 > buf:len() then t:add_proto_expert_info(e_short); return end
+    local id, len = buf(off, 1):uint(), buf(off + 1, 1):uint()
+    if off + 2 + len > buf:len() then t:add_proto_expert_info(e_short); return end
+    local ct = t:add(f.codec_id, buf(off, 1))
+    ct:add(f.params_len, buf(off + 1, 1))
+    if len > 0 then ct:add(f.params, buf(off + 2, len)) end
+    if id == 1 and len >= 2 then
+      ct:add(f.subsamp, buf(off + 2, 1)); ct:add(f.quality, buf(off + 3, 1))
+    end
+    names[#names + 1] = codecs[id] or tostring(id)
+    off = off + 2 + len
+  end
+  if off ~= buf:len() then t:add_proto_expert_info(e_field) end
+  return string.format("%dx%d, tile %d, %d fps, codecs %s", buf(20, 2):uint(), buf(22, 2):uint(),
+    buf(24, 2):uint(), buf(30, 2):uint(), table.concat(names, "+"))
 end
 
 local function video(buf, t)
-  if buf:len() < 45 then t:add_proto_expert_info(e_short); return end
+  if buf:len() < 47 then t:add_proto_expert_info(e_short); return end
   t:add(f.frame, buf(20, 4)); t:add(f.tversion, buf(24, 4)); t:add(f.tile_index, buf(28, 2))
   t:add(f.frame_tiles, buf(30, 2)); t:add(f.frag, buf(32, 2)); t:add(f.frag_count, buf(34, 2))
-  t:add(f.tile_bytes, buf(36, 4)); t:add(f.offset, buf(40, 4)); t:add(f.data, buf(44))
+  t:add(f.tile_bytes, buf(36, 4)); t:add(f.offset, buf(40, 4)); t:add(f.codec, buf(44, 1))
+  t:add(f.vflags, buf(45, 1)); t:add(f.data, buf(46))
   if buf(32, 2):uint() >= buf(34, 2):uint() then t:add_proto_expert_info(e_field) end
-  return string.format("frame %d tile %d v%d frag %d/%d", buf(20, 4):uint(), buf(28, 2):uint(),
-    buf(24, 4):uint(), buf(32, 2):uint() + 1, buf(34, 2):uint())
+  return string.format("frame %d tile %d v%d %s frag %d/%d", buf(20, 4):uint(), buf(28, 2):uint(),
+    buf(24, 4):uint(), codecs[buf(44, 1):uint()] or "?", buf(32, 2):uint() + 1, buf(34, 2):uint())
+end
+
+local function move(buf, t)
+  if buf:len() < 40 then t:add_proto_expert_info(e_short); return end
+  t:add(f.frame, buf(20, 4)); t:add(f.tversion, buf(24, 4)); t:add(f.dx, buf(28, 2))
+  t:add(f.dy, buf(30, 2)); t:add(f.frame_tiles, buf(32, 2)); t:add(f.ndst, buf(34, 2))
+  t:add(f.nsrc, buf(36, 2))
+  local nd, ns = buf(34, 2):uint(), buf(36, 2):uint()
+  if buf:len() ~= 40 + 2 * nd + 6 * ns then t:add_proto_expert_info(e_short); return end
+  for i = 0, nd - 1 do t:add(f.dst, buf(40 + 2 * i, 2)) end
+  for i = 0, ns - 1 do
+    local st = t:add(f.src, buf(40 + 2 * nd + 6 * i, 2))
+    st:add(f.srcv, buf(42 + 2 * nd + 6 * i, 4))
+  end
+  return string.format("frame %d: %d tiles v%d from (%+d, %+d), %d sources", buf(20, 4):uint(), nd,
+    buf(24, 4):uint(), buf(28, 2):int(), buf(30, 2):int(), ns)
 end
 
 local function parity(buf, t)
@@ -129,18 +170,25 @@ local function audio(buf, t)
 end
 
 local function manifest(buf, t)
-  if buf:len() < 64 + 16 + 64 then t:add_proto_expert_info(e_short); return end
+  if buf:len() < 64 + HASH + 64 then t:add_proto_expert_info(e_short); return end
   local n = buf(22, 2):uint()
   t:add(f.alg, buf(20, 1)); t:add(f.mflags, buf(21, 1)); t:add(f.hcount, buf(22, 2))
   t:add(f.pubkey, buf(24, 32)); t:add(f.wall, buf(56, 8))
-  if buf:len() ~= 64 + 16 * n + 64 then t:add_proto_expert_info(e_short); return end
-  for i = 0, n - 1 do t:add(f.phash, buf(64 + 16 * i, 16)) end
-  t:add(f.sig, buf(64 + 16 * n, 64))
+  if buf:len() ~= 64 + HASH * n + 64 then t:add_proto_expert_info(e_short); return end
+  for i = 0, n - 1 do t:add(f.phash, buf(64 + HASH * i, HASH)) end
+  t:add(f.sig, buf(64 + HASH * n, 64))
   return string.format("%d packet hashes, key %s...", n, tostring(buf(24, 4):bytes()))
 end
 
 function p.dissector(buf, pinfo, tree)
-  if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return 0 end
+  if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 then return 0 end
+  if buf(2, 1):uint() ~= 2 then
+    pinfo.cols.protocol = "MCSHARE"
+    local t = tree:add(p, buf(), "mcshare")
+    t:add(f.magic, buf(0, 2)); t:add(f.version, buf(2, 1))
+    pinfo.cols.info = string.format("mcshare wire version %d (this dissector reads version 2)", buf(2, 1):uint())
+    return buf:len()
+  end
   pinfo.cols.protocol = "MCSHARE"
   local t = tree:add(p, buf(), "mcshare")
   t:add(f.magic, buf(0, 2)); t:add(f.version, buf(2, 1)); t:add(f.type, buf(3, 1))
@@ -152,6 +200,7 @@ function p.dissector(buf, pinfo, tree)
   elseif ty == 4 then info = parity(buf, t)
   elseif ty == 5 then info = audio(buf, t)
   elseif ty == 6 then info = manifest(buf, t)
+  elseif ty == 8 then info = move(buf, t)
   elseif ty == 7 then
     if buf:len() < 60 then t:add_proto_expert_info(e_short)
     else
@@ -166,9 +215,9 @@ function p.dissector(buf, pinfo, tree)
 end
 
 local function heuristic(buf, pinfo, tree)
-  if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 1 then return false end
+  if buf:len() < 20 or buf(0, 2):uint() ~= 0x4D43 or buf(2, 1):uint() ~= 2 then return false end
   local ty = buf(3, 1):uint()
-  if ty < 1 or ty > 7 then return false end
+  if ty < 1 or ty > 8 then return false end
   p.dissector(buf, pinfo, tree)
   return true
 end
