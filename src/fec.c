@@ -22,7 +22,7 @@ int mc_fec_parity_count_resend(int k, int percent)
 {
     if (percent <= 0 || k <= 0)
         return 0;
-    int p = (k * percent + 99) / 100;
+    int p = (k * percent + 199) / 200;
     return p > MC_FEC_MAX_P ? MC_FEC_MAX_P : p;
 }
 

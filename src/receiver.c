@@ -433,21 +433,37 @@ static void tile_complete(mc_receiver *r, tile_slot *s, int t, frame_rec *f, uin
     dq_push(r, t);
 }
 
-static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len,
-                    uint64_t now)
+/* Fragment k of n covers bytes [k * L, k * L + len) of the tile, where L is
+ * the length of every fragment but the last, which takes the rest: so n
+ * distinct fragments cover the tile exactly, with no hole and no overlap.
+ * L is learnt from the first fragment of the assembly. */
+static int fragment_fits(tile_slot *s, const mc_video *v)
 {
-    mc_video v;
-    int err = mc_wire_parse_video(pkt, len, &v);
-    if (err) {
-        r->st.bad_field++;
-        return err;
+    uint32_t n = v->frag_count, k = v->frag, L;
+    if (n == 1)
+        return v->offset == 0 && v->len == v->tile_bytes;
+    if (k + 1 < n) {
+        L = (uint32_t)v->len;
+        if (v->offset != k * L)
+            return 0;
+    } else {
+        L = v->offset / k;
+        if (v->offset != k * L || v->len != v->tile_bytes - v->offset || v->len > L)
+            return 0;
     }
-    if (v.tile >= r->grid.count || v.tile_bytes > r->ann.max_tile_bytes ||
-        v.frag_count > v.tile_bytes || v.frame_tiles > r->grid.count ||
-        mc_seq_diff(v.frame, r->ann.frame) > MAX_FRAMES_AHEAD) {
-        r->st.bad_tile++;
-        return MC_EFIELD;
-    }
+    /* n fragments of L (the last shorter) must make exactly tile_bytes. */
+    if ((uint64_t)(n - 1) * L >= v->tile_bytes || (uint64_t)n * L < v->tile_bytes ||
+        (s->frag_len && s->frag_len != L))
+        return 0;
+    s->frag_len = L;
+    return 1;
+}
+
+/* One fragment record of a VIDEO datagram (checked against the grid by
+ * the caller). */
+static void on_fragment(mc_receiver *r, const mc_hdr *h, const mc_video *vp, uint64_t now)
+{
+    mc_video v = *vp;
     frame_rec *f = mc__rx_frame_get(r, v.frame, h->ts_us, v.frame_tiles);
     tile_slot *s = &r->tiles[v.tile];
     if (!s->seen || mc_seq_lt(s->newest_seen, v.version)) {
@@ -469,7 +485,7 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
                 s->wait_frame = f->frame;
             }
         }
-        return 0;
+        return;
     }
     if (s->assembling && (s->version != v.version || s->tile_bytes != v.tile_bytes ||
                           s->frag_count != v.frag_count || s->codec != v.codec))
@@ -482,6 +498,7 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
         s->frag_count = v.frag_count;
         s->got = 0;
         s->got_bytes = 0;
+        s->frag_len = 0;
         s->orig_seen = 0;
         memset(s->bits, 0, ((size_t)v.frag_count + 63) / 64 * sizeof(uint64_t));
     }
@@ -489,10 +506,14 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
         s->orig_seen = 1;
         r->st.tiles_first_seen++;
     }
+    if (!fragment_fits(s, &v)) {
+        r->st.corrupt_tile++; /* a hole or an overlap: forged or corrupt */
+        return;
+    }
     uint64_t bit = 1ull << (v.frag % 64);
     if (s->bits[v.frag / 64] & bit) {
         r->st.duplicates++;
-        return 0;
+        return;
     }
     s->bits[v.frag / 64] |= bit;
     memcpy(s->asm_buf + MC_CODEC_HEADROOM + v.offset, v.data, v.len);
@@ -505,6 +526,31 @@ static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
             r->st.tiles_repaired++;
         tile_complete(r, s, v.tile, f, v.frame, now);
     }
+    return;
+}
+
+static int on_video(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t len,
+                    uint64_t now)
+{
+    mc_video v;
+    int n = mc_wire_parse_video(pkt, len, &v);
+    if (n < 0) {
+        r->st.bad_field++;
+        return n;
+    }
+    /* Every record against the grid first: a datagram is taken whole or
+     * not at all. */
+    size_t off = 0;
+    while (mc_wire_video_record(pkt, len, &off, &v))
+        if (v.tile >= r->grid.count || v.tile_bytes > r->ann.max_tile_bytes ||
+            v.frag_count > v.tile_bytes || v.frame_tiles > r->grid.count ||
+            mc_seq_diff(v.frame, r->ann.frame) > MAX_FRAMES_AHEAD) {
+            r->st.bad_tile++;
+            return MC_EFIELD;
+        }
+    off = 0;
+    while (mc_wire_video_record(pkt, len, &off, &v))
+        on_fragment(r, h, &v, now);
     return 0;
 }
 

@@ -177,6 +177,16 @@ static int try_move(mc_receiver *r, int t, const pending_move *pm, uint64_t now)
     }
     tile_slot *s = &r->tiles[t];
     if (gone || (coming && now - pm->since_us > PEND_MAX_US)) {
+        if (mc_log_level >= 2)
+            for (int i = 0; i < n; i++) {
+                const tile_slot *q = &r->tiles[src[i]];
+                int k = 0;
+                while (k < pm->nsrc && pm->src[k] != src[i])
+                    k++;
+                mc_log(2, "mcview: move into tile %d v%u failed: source %d wants v%u, state %d "
+                       "(cur %u/%d prev %u/%d)", t, pm->version, src[i], pm->srcv[k], state[i],
+                       q->cur_ver, q->cur_have, q->prev_ver, q->prev_have);
+            }
         r->st.moves_failed++; /* lost like a packet: it stays behind and is asked for */
         unpend(r, s);
         return 0;

@@ -37,6 +37,7 @@ typedef struct {
 
 typedef struct {
     uint32_t version, tile_bytes, got_bytes;
+    uint32_t frag_len;  /* every fragment's length but the last's (0: not known yet) */
     uint16_t frag_count, got;
     uint8_t assembling, queued, ready, have;
     uint8_t codec, ready_codec; /* of the tile being assembled, and of the ready one */

@@ -24,6 +24,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "bytes.h"
 #include "sender_internal.h"
 #include "mc/common.h"
 #include "mc/fec.h"
@@ -43,7 +44,7 @@ void mc_sender_config_default(mc_sender_config *cfg)
     cfg->quality = 75;
     cfg->subsamp = MC_SUBSAMP_420;
     cfg->fps = 30;
-    cfg->refresh_ms = 5000;
+    cfg->refresh_ms = 8000;
     cfg->codec = MC_CODEC_AUTO;
     cfg->mtu = 1200;
     cfg->max_bitrate_mbit = 100.0;
@@ -311,24 +312,61 @@ static size_t payload_room(const mc_sender *s)
     return (size_t)s->cfg.mtu - (fec_on(&s->cfg) ? MC_FEC_OVERHEAD : 0);
 }
 
-/* Cuts one coded tile into datagrams of at most --mtu bytes. */
+/* Sends the VIDEO datagram being filled, if any. */
+static void video_flush(mc_sender *s, send_tally *tally)
+{
+    if (!s->vused)
+        return;
+    mc__put32(s->vbuf + 8, s->seq++); /* its sequence number: the order it goes out in */
+    memcpy(s->pkt, s->vbuf, s->vused);
+    send_packet(s, s->vused, s->vfresh, tally);
+    s->vused = 0;
+    s->vfresh = 0;
+}
+
+/* Appends one fragment to the datagram being filled, flushing it first
+ * when the fragment does not fit. */
+static void video_put(mc_sender *s, const mc_video *v, int fresh, uint64_t ts, send_tally *tally)
+{
+    size_t cap = payload_room(s);
+    if (s->vused && s->vused + MC_VIDEO_REC_BYTES + v->len > cap)
+        video_flush(s, tally);
+    if (!s->vused) {
+        mc_hdr h = {.type = MC_PT_VIDEO, .session = s->session, .ts_us = ts};
+        int n = mc_wire_video_begin(s->vbuf, cap, &h, v->frame, v->frame_tiles);
+        if (n < 0)
+            return;
+        s->vused = (size_t)n;
+        s->vframe = v->frame;
+    }
+    if (mc_wire_video_add(s->vbuf, cap, &s->vused, v) == MC_EFIELD) {
+        video_flush(s, tally); /* a 256th record: start another datagram */
+        video_put(s, v, fresh, ts, tally);
+        return;
+    }
+    s->vfresh |= fresh;
+}
+
+/* A coded tile as fragments: a tile that fits one datagram travels whole,
+ * packed with others; a bigger one is cut at fixed multiples of a
+ * datagram's room, so every transmission of it has the same fragments. */
 static void send_tile(mc_sender *s, const send_item *it, send_tally *tally)
 {
-    size_t room = payload_room(s) - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES;
+    size_t room = payload_room(s) - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES - MC_VIDEO_REC_BYTES;
     size_t frags = (it->len + room - 1) / room;
+    if (frags > MC_MAX_FRAGS) {
+        mc_log(0, "mcshare: tile %u does not fit %d datagrams; raise --mtu", it->tile, MC_MAX_FRAGS);
+        return;
+    }
     const uint8_t *data = slot_data(s, it->tile, it->slot);
     for (size_t k = 0; k < frags; k++) {
         size_t off = k * room;
-        mc_hdr h = {.type = MC_PT_VIDEO, .session = s->session, .seq = s->seq++,
-                    .ts_us = it->ts_us};
         mc_video v = {.frame = it->frame, .version = it->version, .tile = it->tile,
                       .frame_tiles = it->frame_tiles, .frag = (uint16_t)k,
                       .frag_count = (uint16_t)frags, .tile_bytes = it->len,
                       .offset = (uint32_t)off, .codec = it->codec, .data = data + off,
                       .len = it->len - off < room ? it->len - off : room};
-        int n = mc_wire_write_video(s->pkt, (size_t)s->cfg.mtu, &h, &v);
-        if (n > 0)
-            send_packet(s, (size_t)n, it->fresh, tally);
+        video_put(s, &v, it->fresh, it->ts_us, tally);
     }
 }
 
@@ -385,6 +423,8 @@ static void send_moves(mc_sender *s, const send_item *it, send_tally *tally)
 
 static void send_item_now(mc_sender *s, const send_item *it, send_tally *tally)
 {
+    if (s->vused && s->vframe != it->frame)
+        video_flush(s, tally); /* cannot happen: frames end with a flush */
     if (it->kind == ITEM_TILE && it->len > 0)
         send_tile(s, it, tally);
     else if (it->kind == ITEM_MOVE)
@@ -432,6 +472,7 @@ static void *send_main(void *arg)
         if (have && s->frame_left[it.frame & 1] == 1) {
             /* The frame's last item went out: close the FEC block, sign. */
             pthread_mutex_unlock(&s->mu);
+            video_flush(s, &tally);
             fec_flush(s, it.frame, &tally);
             auth_flush(s, 0);
             pthread_mutex_lock(&s->mu);

@@ -14,7 +14,7 @@
 
 #define ANNOUNCE_INTERVAL_US 250000u /* an announce at least this often */
 #define REFRESH_BURST_US 500000u     /* the refresh goes out in bursts this far apart */
-#define REPEAT_AFTER_US 300000u      /* a changed tile is sent again once, this long after */
+#define REPEAT_AFTER_US 300000u      /* a changed tile is sent again once, from this long after */
 #define REFRESH_MIN_BPS 8000.0       /* refresh bytes/s at least (small pictures cycle sooner) */
 #define REFRESH_MIN_CYCLE_US 1000000u /* ... but no faster than a cycle a second */
 #define MOVE_MIN_CHANGED 4           /* look for moves when this many tiles changed */
@@ -117,6 +117,12 @@ struct mc_sender {
     size_t sym_cap, fec_max_len;
     int fec_n, fec_fresh;
     uint32_t fec_first_seq;
+
+    /* The VIDEO datagram being filled (send thread only). */
+    uint8_t vbuf[MC_MAX_MTU];
+    size_t vused;          /* 0: none open */
+    uint32_t vframe;
+    int vfresh;
 
     /* Pacer (send thread only). */
     double tokens, rate_bytes_per_us, burst_bytes;

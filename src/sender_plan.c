@@ -7,9 +7,9 @@
  *                   versions, and coded too, for later resends;
  *   asked for       tiles the viewers' control channels asked for (repairs,
  *                   keyframes), merged over the room;
- *   repeats         a changed tile goes out once more REPEAT_AFTER_US later
- *                   (it is the likeliest to have been lost somewhere), within
- *                   a budget;
+ *   repeats         a changed tile goes out once more from REPEAT_AFTER_US
+ *                   later (it is the likeliest to have been lost somewhere),
+ *                   within half the refresh's budget;
  *   refresh         every tile, round-robin, within --refresh: for viewers
  *                   that joined late or have no control channel. It is paid
  *                   for in bytes, not in tiles: picture bytes / refresh time,
@@ -115,7 +115,12 @@ static int pick_resends(mc_sender *s, uint32_t n, uint64_t now, int *nmov, uint6
             s->pick[np++] = (uint16_t)t;
             tally[0]++;
         }
-    /* Repeats of tiles that changed a moment ago, within their budget. */
+    /* The refresh and the repeats share one budget: the picture's coded
+     * bytes once per refresh period, spent in bursts. Tiles that changed
+     * a moment ago go first (they are the likeliest to have been lost
+     * somewhere), then the round-robin: a few typed characters go out
+     * again within a burst, a new slide over a few seconds while the
+     * round-robin waits. */
     double pic = 0;
     for (int t = 0; t < count; t++)
         pic += coded_len(s, t);
@@ -123,7 +128,17 @@ static int pick_resends(mc_sender *s, uint32_t n, uint64_t now, int *nmov, uint6
     double rate = pic / cycle_s > REFRESH_MIN_BPS ? pic / cycle_s : REFRESH_MIN_BPS;
     if (rate > pic * 1e6 / REFRESH_MIN_CYCLE_US)
         rate = pic * 1e6 / REFRESH_MIN_CYCLE_US;
-    for (int t = 0; t < count; t++) {
+    if (now - s->refresh_last_us < REFRESH_BURST_US || pic <= 0)
+        return np;
+    double credit = s->refresh_credit + rate * (double)(now - s->refresh_last_us) / 1e6;
+    s->refresh_last_us = now;
+    double cap = rate * 2.0 * REFRESH_BURST_US / 1e6; /* no hoard after a pause */
+    credit = credit > cap ? cap : credit;
+    /* Repeats take at most half a burst's budget, so the round-robin
+     * always gets the other half: every tile within 2 x refresh_ms however
+     * much the screen changes (within refresh_ms once it stops). */
+    double keep = credit / 2;
+    for (int t = 0; t < count && credit > keep; t++) {
         tile_info *ti = &s->info[t];
         if (!ti->repeat_due || s->changed[t] || now - ti->changed_us < REPEAT_AFTER_US)
             continue;
@@ -132,29 +147,22 @@ static int pick_resends(mc_sender *s, uint32_t n, uint64_t now, int *nmov, uint6
             continue; /* asked for: goes out anyway */
         if (ti->moved) {
             mv[(*nmov)++] = ti->move;
+            credit -= 2 + 6 * ti->move.nsrc;
         } else if (coded_len(s, t)) {
             s->pick[np++] = (uint16_t)t;
+            credit -= coded_len(s, t);
         }
+        s->mark[t] = 2; /* in this frame already: the round-robin passes it */
         tally[1]++;
     }
-    /* The rolling refresh, in bursts. */
-    if (now - s->refresh_last_us < REFRESH_BURST_US || pic <= 0)
-        return np;
-    double credit = s->refresh_credit + rate * (double)(now - s->refresh_last_us) / 1e6;
-    s->refresh_last_us = now;
-    double cap = rate * 2.0 * REFRESH_BURST_US / 1e6; /* no hoard after a pause */
-    credit = credit > cap ? cap : credit;
+    /* Each tile at most once a frame: frame_tiles never exceeds the grid. */
     for (int seen = 0; seen < count && credit > 0; seen++) {
         int t = s->refresh_next;
         s->refresh_next = (s->refresh_next + 1) % count;
         if (s->changed[t] || s->mark[t] || !coded_len(s, t))
             continue;
-        int dup = 0; /* a repeat picked above already sends it */
-        for (int i = 0; i < np && !dup; i++)
-            dup = s->pick[i] == t;
-        if (dup)
-            continue;
         s->pick[np++] = (uint16_t)t;
+        s->info[t].repeat_due = 0; /* the refresh is its repeat */
         credit -= coded_len(s, t);
         tally[2]++;
     }

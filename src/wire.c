@@ -73,47 +73,103 @@ static int video_valid(const mc_video *v)
     return mc_codec_find(v->codec) != NULL && v->flags == 0;
 }
 
-int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_video *v)
+int mc_wire_video_begin(uint8_t *buf, size_t cap, const mc_hdr *h, uint32_t frame,
+                        uint16_t frame_tiles)
 {
-    if (!video_valid(v) || h->type != MC_PT_VIDEO)
+    if (h->type != MC_PT_VIDEO || frame_tiles == 0)
         return MC_EFIELD;
-    size_t total = MC_HDR_BYTES + MC_VIDEO_HDR_BYTES + v->len;
-    if (cap < total)
+    if (cap < MC_HDR_BYTES + MC_VIDEO_HDR_BYTES)
         return MC_ETOOBIG;
     mc_wire_write_header(buf, cap, h);
     uint8_t *p = buf + MC_HDR_BYTES;
-    put32(p + 0, v->frame);
-    put32(p + 4, v->version);
-    put16(p + 8, v->tile);
-    put16(p + 10, v->frame_tiles);
-    put16(p + 12, v->frag);
-    put16(p + 14, v->frag_count);
-    put32(p + 16, v->tile_bytes);
-    put32(p + 20, v->offset);
-    p[24] = v->codec;
-    p[25] = v->flags;
-    memcpy(p + MC_VIDEO_HDR_BYTES, v->data, v->len);
-    return (int)total;
+    put32(p, frame);
+    put16(p + 4, frame_tiles);
+    p[6] = 0; /* count: none yet */
+    p[7] = 0;
+    return MC_HDR_BYTES + MC_VIDEO_HDR_BYTES;
 }
 
-int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *v)
+int mc_wire_video_add(uint8_t *buf, size_t cap, size_t *used, const mc_video *v)
 {
-    if (len < MC_HDR_BYTES + MC_VIDEO_HDR_BYTES + 1)
+    uint8_t *p = buf + MC_HDR_BYTES;
+    mc_video chk = *v;
+    chk.frame = get32(p);
+    chk.frame_tiles = get16(p + 4);
+    if (!video_valid(&chk) || p[6] == 255 || v->len > 0xFFFF)
+        return MC_EFIELD;
+    if (*used + MC_VIDEO_REC_BYTES + v->len > cap)
+        return MC_ETOOBIG;
+    uint8_t *r = buf + *used;
+    put32(r, v->version);
+    put16(r + 4, v->tile);
+    put16(r + 6, v->frag);
+    put16(r + 8, v->frag_count);
+    put32(r + 10, v->tile_bytes);
+    put32(r + 14, v->offset);
+    r[18] = v->codec;
+    r[19] = v->flags;
+    put16(r + 20, (uint16_t)v->len);
+    memcpy(r + MC_VIDEO_REC_BYTES, v->data, v->len);
+    *used += MC_VIDEO_REC_BYTES + v->len;
+    p[6]++;
+    return 0;
+}
+
+int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_video *v)
+{
+    int n = mc_wire_video_begin(buf, cap, h, v->frame, v->frame_tiles);
+    if (n < 0)
+        return n;
+    size_t used = (size_t)n;
+    int err = mc_wire_video_add(buf, cap, &used, v);
+    return err ? err : (int)used;
+}
+
+int mc_wire_video_record(const uint8_t *buf, size_t len, size_t *off, mc_video *v)
+{
+    if (*off == 0)
+        *off = MC_HDR_BYTES + MC_VIDEO_HDR_BYTES;
+    if (len < MC_HDR_BYTES + MC_VIDEO_HDR_BYTES || *off + MC_VIDEO_REC_BYTES > len)
+        return 0;
+    const uint8_t *p = buf + MC_HDR_BYTES, *r = buf + *off;
+    v->frame = get32(p);
+    v->frame_tiles = get16(p + 4);
+    v->version = get32(r);
+    v->tile = get16(r + 4);
+    v->frag = get16(r + 6);
+    v->frag_count = get16(r + 8);
+    v->tile_bytes = get32(r + 10);
+    v->offset = get32(r + 14);
+    v->codec = r[18];
+    v->flags = r[19];
+    v->len = get16(r + 20);
+    v->data = r + MC_VIDEO_REC_BYTES;
+    if (v->len > len - *off - MC_VIDEO_REC_BYTES)
+        return 0;
+    *off += MC_VIDEO_REC_BYTES + v->len;
+    return 1;
+}
+
+int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *first)
+{
+    if (len < MC_HDR_BYTES + MC_VIDEO_HDR_BYTES + MC_VIDEO_REC_BYTES + 1)
         return MC_ETRUNC;
-    const uint8_t *p = buf + MC_HDR_BYTES;
-    v->frame = get32(p + 0);
-    v->version = get32(p + 4);
-    v->tile = get16(p + 8);
-    v->frame_tiles = get16(p + 10);
-    v->frag = get16(p + 12);
-    v->frag_count = get16(p + 14);
-    v->tile_bytes = get32(p + 16);
-    v->offset = get32(p + 20);
-    v->codec = p[24];
-    v->flags = p[25];
-    v->data = p + MC_VIDEO_HDR_BYTES;
-    v->len = len - MC_HDR_BYTES - MC_VIDEO_HDR_BYTES;
-    return video_valid(v) ? 0 : MC_EFIELD;
+    int count = buf[MC_HDR_BYTES + 6];
+    if (count < 1)
+        return MC_EFIELD;
+    size_t off = 0;
+    mc_video v;
+    for (int i = 0; i < count; i++) {
+        if (!mc_wire_video_record(buf, len, &off, &v))
+            return MC_ETRUNC;
+        if (!video_valid(&v))
+            return MC_EFIELD;
+        if (i == 0)
+            *first = v;
+    }
+    if (off != len)
+        return MC_ETRUNC; /* trailing bytes: not what the sender wrote */
+    return count;
 }
 
 /* Checks an announce for internal consistency; each codec checks its own

@@ -81,13 +81,14 @@ static void test_receiver_counts_each_bad_packet(void)
     p[4] ^= 0xFF; /* another session id */
     ASSERT_TRUE(mc_receiver_feed(r, p, rec.len[v], mc_now_us()) < 0);
     p[4] ^= 0xFF;
-    p[MC_HDR_BYTES + 8] = 0xFF; /* tile index far outside the grid */
+    const size_t rec0 = MC_HDR_BYTES + MC_VIDEO_HDR_BYTES; /* the first fragment record */
+    p[rec0 + 4] = 0xFF; /* tile index far outside the grid */
     ASSERT_EQ_INT(mc_receiver_feed(r, p, rec.len[v], mc_now_us()), MC_EFIELD);
     memcpy(p, rec.pkt[v], rec.len[v]);
-    p[MC_HDR_BYTES + 14] = 0x7F; /* fragment count impossible */
+    p[rec0 + 8] = 0x7F; /* fragment count impossible */
     ASSERT_TRUE(mc_receiver_feed(r, p, rec.len[v], mc_now_us()) < 0);
     memcpy(p, rec.pkt[v], rec.len[v]);
-    p[MC_HDR_BYTES + 16] = 0x7F; /* tile_bytes larger than announced */
+    p[rec0 + 10] = 0x7F; /* tile_bytes larger than announced */
     ASSERT_TRUE(mc_receiver_feed(r, p, rec.len[v], mc_now_us()) < 0);
     ASSERT_TRUE(mc_receiver_feed(r, p, 5, mc_now_us()) < 0); /* truncated */
     p[3] = 77;
@@ -261,7 +262,7 @@ static void flood(int require_signed)
             if (!mc_wire_parse_header(rec.pkt[k], rec.len[k], &h) && h.type == MC_PT_VIDEO) {
                 session = h.session;
                 mc_video vv;
-                if (!mc_wire_parse_video(rec.pkt[k], rec.len[k], &vv))
+                if (mc_wire_parse_video(rec.pkt[k], rec.len[k], &vv) > 0)
                     frame = vv.frame;
             }
         }

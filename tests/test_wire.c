@@ -79,14 +79,69 @@ static void test_wire_video_roundtrip(void)
     mc_hdr h = {.type = MC_PT_VIDEO, .session = 7, .seq = 8, .ts_us = 9};
     mc_video v = good_video(data), g;
     int n = mc_wire_write_video(buf, sizeof(buf), &h, &v);
-    ASSERT_EQ_INT(n, MC_HDR_BYTES + MC_VIDEO_HDR_BYTES + 1000);
-    ASSERT_EQ_INT(mc_wire_parse_video(buf, (size_t)n, &g), 0);
+    ASSERT_EQ_INT(n, MC_HDR_BYTES + MC_VIDEO_HDR_BYTES + MC_VIDEO_REC_BYTES + 1000);
+    ASSERT_EQ_INT(mc_wire_parse_video(buf, (size_t)n, &g), 1);
     ASSERT_TRUE(g.frame == 10 && g.version == 9 && g.tile == 5 && g.frame_tiles == 12);
     ASSERT_TRUE(g.frag == 1 && g.frag_count == 3 && g.tile_bytes == 2500 && g.offset == 1000);
     ASSERT_EQ_INT(g.codec, MC_CODEC_LOSSLESS);
     ASSERT_EQ_INT(g.len, 1000);
     ASSERT_TRUE(memcmp(g.data, data, 1000) == 0);
     ASSERT_EQ_INT(mc_wire_write_video(buf, (size_t)n - 1, &h, &v), MC_ETOOBIG);
+}
+
+/* Several tiles in one datagram: whole small ones and a piece of a big one,
+ * read back in order; a datagram is refused whole if any record is bad. */
+static void test_wire_video_packed(void)
+{
+    uint8_t data[600], buf[1200];
+    for (int i = 0; i < 600; i++)
+        data[i] = (uint8_t)(i * 7);
+    mc_hdr h = {.type = MC_PT_VIDEO, .session = 7, .seq = 8, .ts_us = 9};
+    int n = mc_wire_video_begin(buf, sizeof(buf), &h, 40, 30);
+    ASSERT_EQ_INT(n, MC_HDR_BYTES + MC_VIDEO_HDR_BYTES);
+    size_t used = (size_t)n;
+    for (int t = 0; t < 3; t++) {
+        mc_video v = {.frame = 40, .version = 38 + (uint32_t)t % 2, .tile = (uint16_t)(t * 10),
+                      .frame_tiles = 30, .frag = 0, .frag_count = 1, .tile_bytes = 4,
+                      .codec = MC_CODEC_LOSSLESS, .data = data + t * 4, .len = 4};
+        ASSERT_EQ_INT(mc_wire_video_add(buf, sizeof(buf), &used, &v), 0);
+    }
+    mc_video big = {.frame = 40, .version = 40, .tile = 99, .frame_tiles = 30, .frag = 2,
+                    .frag_count = 4, .tile_bytes = 3000, .offset = 1500, .codec = MC_CODEC_JPEG,
+                    .data = data, .len = 600};
+    ASSERT_EQ_INT(mc_wire_video_add(buf, sizeof(buf), &used, &big), 0);
+    ASSERT_EQ_INT(mc_wire_video_add(buf, sizeof(buf), &used, &big), MC_ETOOBIG); /* full */
+    ASSERT_EQ_INT(mc_wire_parse_video(buf, used, &big), 4);
+    size_t off = 0;
+    mc_video g;
+    int k = 0;
+    while (mc_wire_video_record(buf, used, &off, &g)) {
+        ASSERT_TRUE(g.frame == 40 && g.frame_tiles == 30);
+        if (k < 3)
+            ASSERT_TRUE(g.tile == k * 10 && g.len == 4 && !memcmp(g.data, data + k * 4, 4));
+        else
+            ASSERT_TRUE(g.tile == 99 && g.offset == 1500 && g.len == 600 && g.codec == MC_CODEC_JPEG);
+        k++;
+    }
+    ASSERT_EQ_INT(k, 4);
+    for (size_t cut = 0; cut < used; cut++) /* every truncation */
+        ASSERT_TRUE(mc_wire_parse_video(buf, cut, &g) < 0);
+    ASSERT_TRUE(mc_wire_parse_video(buf, used + 1, &g) < 0);
+    /* The count says 5 but there are 4; says 0; the third record's codec bad. */
+    buf[MC_HDR_BYTES + 6] = 5;
+    ASSERT_TRUE(mc_wire_parse_video(buf, used, &g) < 0);
+    buf[MC_HDR_BYTES + 6] = 0;
+    ASSERT_TRUE(mc_wire_parse_video(buf, used, &g) < 0);
+    buf[MC_HDR_BYTES + 6] = 4;
+    size_t third = MC_HDR_BYTES + MC_VIDEO_HDR_BYTES + 2 * (MC_VIDEO_REC_BYTES + 4);
+    buf[third + 18] = 9;
+    ASSERT_TRUE(mc_wire_parse_video(buf, used, &g) < 0);
+    /* A record of another frame's fields cannot be added (frame 41's
+     * version into frame 40) */
+    mc_video later = big;
+    later.version = 41;
+    used = (size_t)mc_wire_video_begin(buf, sizeof(buf), &h, 40, 30);
+    ASSERT_EQ_INT(mc_wire_video_add(buf, sizeof(buf), &used, &later), MC_EFIELD);
 }
 
 /* Writes a valid fragment, lets `mutate` break one field in the host
@@ -99,24 +154,26 @@ static void expect_video_rejected(void (*mutate)(mc_video *), const char *what)
     int n = mc_wire_write_video(buf, sizeof(buf), &h, &v);
     mutate(&v);
     /* Patch the raw fields (big-endian) the way a forger would. */
-    uint8_t *p = buf + MC_HDR_BYTES;
-    uint32_t f32[] = {v.frame, v.version};
-    for (int i = 0; i < 2; i++)
-        for (int b = 0; b < 4; b++)
-            p[i * 4 + b] = (uint8_t)(f32[i] >> (24 - 8 * b));
-    uint16_t f16[] = {v.tile, v.frame_tiles, v.frag, v.frag_count};
-    for (int i = 0; i < 4; i++) {
-        p[8 + i * 2] = (uint8_t)(f16[i] >> 8);
-        p[9 + i * 2] = (uint8_t)f16[i];
+    uint8_t *p = buf + MC_HDR_BYTES, *r = p + MC_VIDEO_HDR_BYTES;
+    for (int b = 0; b < 4; b++) {
+        p[b] = (uint8_t)(v.frame >> (24 - 8 * b));
+        r[b] = (uint8_t)(v.version >> (24 - 8 * b));
+        r[10 + b] = (uint8_t)(v.tile_bytes >> (24 - 8 * b));
+        r[14 + b] = (uint8_t)(v.offset >> (24 - 8 * b));
     }
-    uint32_t g32[] = {v.tile_bytes, v.offset};
-    for (int i = 0; i < 2; i++)
-        for (int b = 0; b < 4; b++)
-            p[16 + i * 4 + b] = (uint8_t)(g32[i] >> (24 - 8 * b));
-    p[24] = v.codec;
-    p[25] = v.flags;
+    p[4] = (uint8_t)(v.frame_tiles >> 8);
+    p[5] = (uint8_t)v.frame_tiles;
+    uint16_t f16[] = {v.tile, v.frag, v.frag_count};
+    for (int i = 0; i < 3; i++) {
+        r[4 + i * 2] = (uint8_t)(f16[i] >> 8);
+        r[5 + i * 2] = (uint8_t)f16[i];
+    }
+    r[18] = v.codec;
+    r[19] = v.flags;
+    r[20] = (uint8_t)(v.len >> 8);
+    r[21] = (uint8_t)v.len;
     size_t len = (size_t)n - 1000 + v.len;
-    if (mc_wire_parse_video(buf, len, &g) == 0)
+    if (mc_wire_parse_video(buf, len, &g) >= 0)
         FAIL("accepted a fragment with %s", what);
 }
 
@@ -321,6 +378,7 @@ int main(void)
     RUN(test_wire_header_roundtrip);
     RUN(test_wire_header_rejects);
     RUN(test_wire_video_roundtrip);
+    RUN(test_wire_video_packed);
     RUN(test_wire_video_rejects);
     RUN(test_wire_announce_roundtrip);
     RUN(test_wire_announce_rejects);

@@ -240,6 +240,10 @@ static void report(const options *o, const char *kind, double t, const mc_receiv
                (long long)st->clock_offset_us, st->lat_complete_ms[0],
                st->lat_complete_ms[1], st->lat_complete_ms[2], st->lat_decoded_ms[0],
                st->lat_decoded_ms[1], st->lat_decoded_ms[2]);
+        printf(",\"tiles_moved\":%llu,\"moves_failed\":%llu,\"pending_moves\":%d,"
+               "\"bad_codec_params\":%llu,\"wire_version_seen\":%d",
+               (unsigned long long)st->tiles_moved, (unsigned long long)st->moves_failed,
+               st->pending_moves, (unsigned long long)st->bad_codec_params, st->wire_version_seen);
         if (vr)
             printf(",\"verified\":%llu,\"wrong\":%llu", (unsigned long long)vr->checked,
                    (unsigned long long)vr->wrong);

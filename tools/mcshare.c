@@ -71,7 +71,7 @@ static void usage(FILE *f)
 "  --refresh MS         resend every tile about this often, for viewers that\n"
 "                       joined late or lost packets without a control channel;\n"
 "                       a static screen costs its picture once per period;\n"
-"                       1000..60000 (default 5000)\n"
+"                       1000..60000 (default 8000)\n"
 "  --max-bitrate MBIT   pace the stream to this many Mbit/s (default 100)\n"
 "  --fec PCT|auto       Reed-Solomon parity, %% of data packets, 0..200, at least 2\n"
 "                       parity packets per block; 0 turns FEC off; auto sizes it\n"

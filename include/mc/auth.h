@@ -24,7 +24,7 @@
 #define MC_KEY_PUBLIC 32
 #define MC_KEY_SECRET 64
 #define MC_SIG_BYTES 64
-#define MC_PKT_HASH 8 /* BLAKE2b-64 of a datagram (docs/security.md: why 64 bits) */
+#define MC_PKT_HASH 8 /* BLAKE2b with an 8-byte output, of a datagram (docs/security.md: why 64 bits) */
 #define MC_FPR_BYTES 10               /* 80-bit fingerprint of a public key */
 #define MC_FPR_CHARS 25               /* "xxxx-xxxx-xxxx-xxxx-xxxx" + NUL */
 #define MC_MANIFEST_FIXED_BYTES 44    /* after the common header: alg, flags, count, key, wall */

@@ -15,8 +15,9 @@
  * (even one lost packet of a tiny block must be recoverable twice over),
  * at most MC_FEC_MAX_P. 0 when percent is 0 (FEC off). */
 int mc_fec_parity_count(int k, int percent);
-/* The same with a floor of 1: for blocks that only resend what went out
- * before (the refresh), whose loss costs a wait, not a wrong picture. */
+/* Half of that, at least 1: for blocks that only resend what went out
+ * before (the refresh), whose loss costs a wait for the next resend or a
+ * repair, not a wrong picture. */
 int mc_fec_parity_count_resend(int k, int percent);
 
 /* Computes p parity symbols of len bytes from k data symbols. Returns 0 or

@@ -28,7 +28,7 @@ typedef struct {
     int quality;         /* JPEG quality 1..100, default 75 (the JPEG tiles) */
     int subsamp;         /* MC_SUBSAMP_420 (default) or MC_SUBSAMP_444 */
     int fps;             /* target frame rate (announced; the caller paces capture) */
-    int refresh_ms;      /* every tile is resent about this often, default 5000; the
+    int refresh_ms;      /* every tile is resent about this often, default 8000; the
                             refresh costs the picture's bytes once per period */
     int mtu;             /* largest UDP payload in bytes, default 1200 */
     double max_bitrate_mbit; /* pacer rate, Mbit/s on the wire, default 100 */

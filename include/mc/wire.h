@@ -18,7 +18,7 @@
 
 enum mc_ptype {
     MC_PT_ANNOUNCE = 1, /* stream configuration + each codec's parameters, ~4-10/s */
-    MC_PT_VIDEO = 2,    /* one fragment of one tile */
+    MC_PT_VIDEO = 2,    /* fragments of tiles: whole small tiles, or pieces of big ones */
     MC_PT_BYE = 3,      /* the sender is stopping (no payload) */
     MC_PT_PARITY = 4,   /* Reed-Solomon parity of a block of packets */
     MC_PT_AUDIO = 5,    /* Opus frames: the newest and up to 3 earlier ones */
@@ -30,7 +30,8 @@ enum mc_ptype {
 
 /* Sizes in bytes. */
 #define MC_HDR_BYTES 20
-#define MC_VIDEO_HDR_BYTES 26 /* after the common header */
+#define MC_VIDEO_HDR_BYTES 8  /* after the common header: frame, frame_tiles, count */
+#define MC_VIDEO_REC_BYTES 22  /* before each fragment's data */
 #define MC_ANNOUNCE_FIXED_BYTES 28 /* after the common header, before the codec parameters */
 #define MC_MOVE_HDR_BYTES 20   /* after the common header, before the tile lists */
 #define MC_PARITY_HDR_BYTES 16 /* after the common header, before the parity symbol */
@@ -65,7 +66,11 @@ typedef struct {
     uint64_t ts_us;   /* sender media timestamp, monotonic µs (capture time for video) */
 } mc_hdr;
 
-/* Video fragment header, after the common header (26 bytes). */
+/* A VIDEO datagram: after the common header, frame u32, frame_tiles u16,
+ * count u8 (1..255), a reserved byte, then `count` fragment records of 22
+ * bytes + data each (below, from version on). Small tiles travel several
+ * to a datagram; a big tile's fragments fill datagrams as they come. One
+ * record as a struct (frame and frame_tiles are the datagram's): */
 typedef struct {
     uint32_t frame;       /* frame this packet belongs to (sequence of captures) */
     uint32_t version;     /* frame in which this tile's content was captured */
@@ -158,7 +163,15 @@ static inline int mc_seq_le(uint32_t a, uint32_t b) { return mc_seq_diff(a, b) <
 /* Writers return the bytes written, or a negative MC_E* code when cap is too
  * small or a field is out of range. */
 int mc_wire_write_header(uint8_t *buf, size_t cap, const mc_hdr *h);
+/* A VIDEO datagram of one fragment (tests, tools). */
 int mc_wire_write_video(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_video *v);
+/* Building one of several: begin writes the headers (h, v->frame and
+ * v->frame_tiles) and returns the bytes used; add appends a fragment of the
+ * same frame and updates *used and the count: 0, MC_ETOOBIG when it does
+ * not fit in cap (nothing written), MC_EFIELD for a bad record or a 256th. */
+int mc_wire_video_begin(uint8_t *buf, size_t cap, const mc_hdr *h, uint32_t frame,
+                        uint16_t frame_tiles);
+int mc_wire_video_add(uint8_t *buf, size_t cap, size_t *used, const mc_video *v);
 int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_announce *a);
 int mc_wire_write_parity(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_parity *p);
 int mc_wire_write_audio(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_audio *a);
@@ -177,7 +190,12 @@ static inline size_t mc_move_room(size_t cap)
  * check that every field is internally consistent. Pointers in the output
  * point into buf. */
 int mc_wire_parse_header(const uint8_t *buf, size_t len, mc_hdr *h);
-int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *v);
+/* Checks a whole VIDEO datagram (every record, lengths adding up exactly)
+ * and returns its record count (>= 1) or a negative code. Then
+ * mc_wire_video_record(buf, len, &off, v) gives the records in order:
+ * start with off = 0; returns 1 and a record, or 0 after the last. */
+int mc_wire_parse_video(const uint8_t *buf, size_t len, mc_video *first);
+int mc_wire_video_record(const uint8_t *buf, size_t len, size_t *off, mc_video *v);
 int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a);
 int mc_wire_parse_parity(const uint8_t *buf, size_t len, mc_parity *p);
 int mc_wire_parse_audio(const uint8_t *buf, size_t len, mc_audio *a);

@@ -13,14 +13,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mc_hdr h;
     if (size > MC_MAX_MTU + 1024 || mc_wire_parse_header(data, size, &h) != 0)
         return 0;
+    static uint8_t in[MC_MAX_MTU + 2048];
     mc_video v;
     mc_announce a;
-    if (h.type == MC_PT_VIDEO && mc_wire_parse_video(data, size, &v) == 0) {
-        int n = mc_wire_write_video(out, sizeof(out), &h, &v);
-        if (n != (int)size || memcmp(out, data, size) != 0)
-            __builtin_trap(); /* a parsed fragment must re-encode to itself */
+    if (h.type == MC_PT_VIDEO && mc_wire_parse_video(data, size, &v) > 0) {
+        /* A parsed datagram must re-encode to itself, record by record
+         * (the reserved byte is written as 0). */
+        int n = mc_wire_video_begin(out, sizeof(out), &h, v.frame, v.frame_tiles);
+        size_t used = n > 0 ? (size_t)n : 0, off = 0;
+        while (n > 0 && mc_wire_video_record(data, size, &off, &v))
+            if (mc_wire_video_add(out, sizeof(out), &used, &v))
+                __builtin_trap();
+        memcpy(in, data, size);
+        in[MC_HDR_BYTES + 7] = 0;
+        if (used != size || memcmp(out, in, size) != 0)
+            __builtin_trap();
     }
-    static uint8_t in[MC_MAX_MTU + 2048];
     if (h.type == MC_PT_ANNOUNCE && mc_wire_parse_announce(data, size, &a) == 0) {
         memcpy(in, data, size);
         in[MC_HDR_BYTES + 27] = 0; /* reserved: ignored on input, written as 0 */

@@ -63,8 +63,8 @@ check(len(ma) > 20 and all(r[19] == "2" and 1 <= ints(r, 18) <= 134 and ints(r, 
                            for r in ma), f"{len(ma)} manifests: Ed25519, 1..134 hashes, a wall clock")
 sys.exit(0 if ok else 1)
 PY
-# The manifests' hashes are those of the packets captured (the first 8
-# bytes of BLAKE2b-128 of each whole datagram), as the dissector lists them.
+# The manifests' hashes are those of the packets captured (BLAKE2b with an
+# 8-byte output of each whole datagram), as the dissector lists them.
 tshark -r "$PCAP" -X lua_script:"$LUA" -Y mcshare -T fields -E 'separator=;' -E occurrence=a \
     -e mcshare.type -e udp.payload -e mcshare.packet_hash >"$TMPDIR_TEST/hashes.txt" 2>/dev/null ||
     fail "tshark failed on the hashes"
@@ -76,7 +76,7 @@ for line in open(sys.argv[1]):
     if ty == "6":
         listed.update(h.replace(":", "") for h in hashes.split(",") if h)
     elif payload:
-        packets.append(hashlib.blake2b(bytes.fromhex(payload.replace(":", "")), digest_size=16).hexdigest()[:16])
+        packets.append(hashlib.blake2b(bytes.fromhex(payload.replace(":", "")), digest_size=8).hexdigest())
 # Packets at the end of the capture may not have their manifest in it yet.
 covered = sum(h in listed for h in packets)
 print(f"  {covered} of {len(packets)} captured packets listed by a captured manifest", file=sys.stderr)

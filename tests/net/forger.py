@@ -78,7 +78,7 @@ def main():
             for i in range(46, len(p)):
                 p[i] = rnd.randrange(256)
             pkt = bytes(p)
-            forged_hashes.append(hashlib.blake2b(pkt, digest_size=16).digest()[:8])
+            forged_hashes.append(hashlib.blake2b(pkt, digest_size=8).digest())
             sent["forged_video"] += 1
         elif kind < 0.75:
             pkt = b"MC\x02\x03" + session + struct.pack(">IQ", seq & 0xFFFFFFFF, 0)

@@ -47,9 +47,11 @@ local f = {
   frag_count = ProtoField.uint16("mcshare.frag_count", "Fragments"),
   tile_bytes = ProtoField.uint32("mcshare.tile_bytes", "Tile bytes"),
   offset = ProtoField.uint32("mcshare.offset", "Offset"),
+  vcount = ProtoField.uint8("mcshare.fragments", "Fragments in datagram"),
+  reclen = ProtoField.uint16("mcshare.fragment_len", "Fragment length"),
   codec = ProtoField.uint8("mcshare.codec", "Codec", base.DEC, codecs),
   vflags = ProtoField.uint8("mcshare.video_flags", "Flags", base.HEX),
-  data = ProtoField.bytes("mcshare.data", "Coded tile data"),
+  data = ProtoField.bytes("mcshare.data", "Coded tile data (this fragment)"),
   -- move
   dx = ProtoField.int16("mcshare.dx", "Shift x (source - destination)"),
   dy = ProtoField.int16("mcshare.dy", "Shift y"),
@@ -117,14 +119,25 @@ local function announce(buf, t)
 end
 
 local function video(buf, t)
-  if buf:len() < 47 then t:add_proto_expert_info(e_short); return end
-  t:add(f.frame, buf(20, 4)); t:add(f.tversion, buf(24, 4)); t:add(f.tile_index, buf(28, 2))
-  t:add(f.frame_tiles, buf(30, 2)); t:add(f.frag, buf(32, 2)); t:add(f.frag_count, buf(34, 2))
-  t:add(f.tile_bytes, buf(36, 4)); t:add(f.offset, buf(40, 4)); t:add(f.codec, buf(44, 1))
-  t:add(f.vflags, buf(45, 1)); t:add(f.data, buf(46))
-  if buf(32, 2):uint() >= buf(34, 2):uint() then t:add_proto_expert_info(e_field) end
-  return string.format("frame %d tile %d v%d %s frag %d/%d", buf(20, 4):uint(), buf(28, 2):uint(),
-    buf(24, 4):uint(), codecs[buf(44, 1):uint()] or "?", buf(32, 2):uint() + 1, buf(34, 2):uint())
+  if buf:len() < 28 + 22 + 1 then t:add_proto_expert_info(e_short); return end
+  t:add(f.frame, buf(20, 4)); t:add(f.frame_tiles, buf(24, 2)); t:add(f.vcount, buf(26, 1))
+  local off, n, first = 28, buf(26, 1):uint(), nil
+  for i = 1, n do
+    if off + 22 > buf:len() then t:add_proto_expert_info(e_short); return end
+    local len = buf(off + 20, 2):uint()
+    if off + 22 + len > buf:len() then t:add_proto_expert_info(e_short); return end
+    local r = t:add(f.tile_index, buf(off + 4, 2))
+    r:add(f.tversion, buf(off, 4)); r:add(f.frag, buf(off + 6, 2)); r:add(f.frag_count, buf(off + 8, 2))
+    r:add(f.tile_bytes, buf(off + 10, 4)); r:add(f.offset, buf(off + 14, 4)); r:add(f.codec, buf(off + 18, 1))
+    r:add(f.vflags, buf(off + 19, 1)); r:add(f.reclen, buf(off + 20, 2)); r:add(f.data, buf(off + 22, len))
+    if buf(off + 6, 2):uint() >= buf(off + 8, 2):uint() then t:add_proto_expert_info(e_field) end
+    first = first or string.format("tile %d v%d %s frag %d/%d", buf(off + 4, 2):uint(), buf(off, 4):uint(),
+      codecs[buf(off + 18, 1):uint()] or "?", buf(off + 6, 2):uint() + 1, buf(off + 8, 2):uint())
+    off = off + 22 + len
+  end
+  if off ~= buf:len() then t:add_proto_expert_info(e_field) end
+  return string.format("frame %d, %d fragment(s): %s%s", buf(20, 4):uint(), n, first or "",
+    n > 1 and ", ..." or "")
 end
 
 local function move(buf, t)
