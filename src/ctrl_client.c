@@ -91,7 +91,7 @@ static void check_tiles(mc__ctrl_client *c, uint64_t now)
 {
     int missing, total;
     int n = mc__receiver_lagging(c->r, c->lag, c->lag_cap, &missing, &total);
-    if (total != c->lag_cap) { /* a new geometry: size the tables, check next time */
+    if (total != c->lag_cap) { /* a new geometry: size the tables, and go on */
         free(c->lag_age);
         free(c->lag_now);
         free(c->lag);
@@ -100,7 +100,11 @@ static void check_tiles(mc__ctrl_client *c, uint64_t now)
         c->lag_now = calloc(t, 1);
         c->lag = calloc(t, sizeof(*c->lag));
         c->lag_cap = c->lag_age && c->lag_now && c->lag ? total : 0;
-        return;
+        if (c->lag_cap != total)
+            return;
+        n = mc__receiver_lagging(c->r, c->lag, c->lag_cap, &missing, &total);
+        if (total != c->lag_cap)
+            return; /* the geometry changed again meanwhile: next time */
     }
     if (total > 0 && missing * 4 > total && now - c->keyframe_us >= KEYFRAME_GAP_US) {
         mc_ctrl_msg k = {.type = MC_CT_KEYFRAME};
@@ -178,6 +182,7 @@ static void on_event(mc__ctrl_client *c, ENetEvent *ev, uint64_t now)
         send_msg(c, &h);
         c->next_report_us = now + jitter(c, 1000000u);
         c->next_ping_us = now;
+        c->next_check_us = now; /* a joining viewer asks for its keyframe at once */
         c->pings = 0;
         c->best_rtt_us = 0;
         mc_log(1, "mcview: control channel connected");
