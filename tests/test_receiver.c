@@ -4,6 +4,7 @@
 #include "mc/common.h"
 #include "mc/receiver.h"
 #include "mc/sender.h"
+#include "mc/status.h"
 #include "mc/testsrc.h"
 #include "mc/verify.h"
 #include "mc/wire.h"
@@ -326,11 +327,46 @@ static void flood(int require_signed)
 static void test_receiver_flood_signed(void) { flood(1); }
 static void test_receiver_flood_unsigned(void) { flood(0); }
 
+/* A broadcast of another protocol version is named as such, not "waiting". */
+static void test_receiver_says_other_version(void)
+{
+    recorder_init(&rec);
+    record(2, 1);
+    for (int other = 1; other <= 3; other += 2) {
+        mc_receiver *r = make();
+        mc_status status;
+        mc_status_init(&status);
+        uint64_t now = mc_now_us();
+        for (size_t i = 0; i < rec.n; i++) {
+            uint8_t p[2048];
+            memcpy(p, rec.pkt[i], rec.len[i]);
+            p[2] = (uint8_t)other;
+            ASSERT_EQ_INT(mc_receiver_feed(r, p, rec.len[i], now), MC_EVERSION);
+        }
+        mc_receiver_stats st;
+        mc_receiver_get_stats(r, &st);
+        ASSERT_EQ_INT(st.wire_version_seen, other);
+        ASSERT_EQ_INT(st.state, MC_RX_WAITING);
+        char text[256];
+        mc_status_update(&status, &st, now);
+        mc_status_text(&status, &st, "239.1.1.1", 5004, now, text, sizeof(text));
+        printf("  version %d: %s\n", other, text);
+        ASSERT_TRUE(strstr(text, other > MC_WIRE_VERSION ? "needs a newer mcview" : "older mcshare"));
+        /* Three seconds later, with nothing more of it, it is "waiting" again. */
+        mc_status_update(&status, &st, now + MC_STATUS_RECENT_US + 1);
+        mc_status_text(&status, &st, "239.1.1.1", 5004, now + MC_STATUS_RECENT_US + 1, text, sizeof(text));
+        ASSERT_TRUE(strstr(text, "Waiting"));
+        mc_receiver_destroy(r);
+    }
+    recorder_free(&rec);
+}
+
 int main(void)
 {
     test_limit_seconds(120);
     test_seed_init();
     RUN(test_receiver_counts_each_bad_packet);
+    RUN(test_receiver_says_other_version);
     RUN(test_receiver_follows_restarted_sender);
     RUN(test_receiver_ignores_second_sender_while_live);
     RUN(test_receiver_survives_garbage);

@@ -12,6 +12,7 @@
 
 #include "mc/cli.h"
 #include "mc/common.h"
+#include "mc/status.h"
 #include "plot.h"
 #include "mc/net.h"
 #include "mc/receiver.h"
@@ -438,6 +439,21 @@ static int report_viewers(const options *o, mc_receiver **all, double secs)
     return silent > 0;
 }
 
+/* Says on stderr what the viewer's window would say, when it changes and
+ * is more than "waiting" (a refusal, the end, a lost signal). */
+static void say_status(const options *o, mc_status *status, const mc_receiver_stats *st,
+                       char *said, size_t cap)
+{
+    char now[256];
+    mc_status_update(status, st, mc_now_us());
+    mc_status_text(status, st, o->group, o->port, mc_now_us(), now, sizeof(now));
+    if (!strcmp(now, said))
+        return;
+    snprintf(said, cap, "%s", now);
+    if (now[0] && strncmp(now, "Waiting", 7))
+        fprintf(stderr, "mcprobe: %s\n", now);
+}
+
 int main(int argc, char **argv)
 {
     options o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .interval_ms = 1000,
@@ -511,7 +527,9 @@ int main(int argc, char **argv)
     mc_receiver_stats prev = {0}, st;
     plot_data *pd = o.plot_path ? calloc(1, sizeof(*pd)) : NULL;
     mc_verify_result vr = {0};
-    int said_sealed = 0;
+    mc_status status;
+    mc_status_init(&status);
+    char said[256] = "";
     while (!g_stop) {
         uint64_t now = mc_now_us();
         double t = (double)(now - start) / 1e6;
@@ -528,12 +546,7 @@ int main(int argc, char **argv)
         mc_receiver_get_stats(r, &st);
         if (st.auth_on)
             mc_trust_update(&trust, &st.auth, "mcprobe");
-        if (!said_sealed && st.state == MC_RX_WAITING && (st.sealed_locked || st.sealed_bad)) {
-            said_sealed = 1;
-            fprintf(stderr, "mcprobe: the broadcast on %s:%u is protected by a passphrase%s\n",
-                    o.group, (unsigned)o.port, st.sealed_locked ? " (use --passphrase-file)"
-                                                                : ", and this one does not open it");
-        }
+        say_status(&o, &status, &st, said, sizeof(said));
         if (v)
             mc_verifier_result(v, &vr);
         if (pd)
@@ -554,6 +567,14 @@ int main(int argc, char **argv)
     report(&o, "summary", (double)(end - start) / 1e6, &st, &zero,
            (double)(end - start) / 1e6, v ? &vr : NULL);
     rc = st.sessions == 0 ? 1 : (v && vr.wrong) ? 3 : 0;
+    if (st.sessions == 0) { /* why: a refusal, or nothing at all */
+        char why[256];
+        mc_status_update(&status, &st, mc_now_us());
+        mc_status_text(&status, &st, o.group, o.port, mc_now_us(), why, sizeof(why));
+        fprintf(stderr, "mcprobe: no broadcast received on %s:%u%s%s\n", o.group, (unsigned)o.port,
+                why[0] && strncmp(why, "Waiting", 7) ? ": " : "",
+                why[0] && strncmp(why, "Waiting", 7) ? why : "");
+    }
     if (o.snapshot && st.sessions && write_ppm(r, o.snapshot))
         rc = rc ? rc : 1;
     if (o.viewers > 1 && report_viewers(&o, all, (double)(end - start) / 1e6))

@@ -11,11 +11,11 @@
 
 #include "mc/cli.h"
 #include "mc/common.h"
+#include "mc/status.h"
 #include "mc/net.h"
 #include "mc/receiver.h"
 #include "mc/wire.h"
 
-#define SIGNAL_LOST_US 3000000u /* no packet for this long: say so */
 
 /* Ctrl-C / SIGTERM. Set explicitly: SDL leaves SIGINT alone when it was
  * ignored at start, as it is for background jobs of scripts. */
@@ -48,6 +48,7 @@ typedef struct {
     TTF_Font *font;
     uint32_t generation;
     int tex_w, tex_h;
+    mc_status status;
     char stats_text[320], rate_text[192]; /* rates once a second; the line 5 times a second */
     mc_receiver_stats prev;
     uint64_t prev_us, stats_us;
@@ -269,25 +270,9 @@ static void render(viewer *v, int state, const mc_receiver_stats *st)
         dst.y = (oh - dst.h) / 2;
         SDL_RenderCopy(v->ren, v->tex, NULL, &dst);
     }
-    char msg[160] = "";
-    if (state == MC_RX_WAITING && st->sealed_locked)
-        snprintf(msg, sizeof(msg), "This broadcast is protected by a passphrase "
-                 "(mcview --passphrase-file FILE)");
-    else if (state == MC_RX_WAITING && st->sealed_bad && !st->tiles)
-        snprintf(msg, sizeof(msg), "This broadcast is protected: the passphrase does not open it");
-    else if (state == MC_RX_WAITING && st->auth.wrong_key && !st->auth.manifests)
-        snprintf(msg, sizeof(msg), "Refusing a broadcast on %s:%u signed by an untrusted key "
-                 "(see the terminal)", v->o.group, (unsigned)v->o.port);
-    else if (state == MC_RX_WAITING && st->auth.unverified && !st->auth.manifests)
-        snprintf(msg, sizeof(msg), "The broadcast on %s:%u is not signed "
-                 "(mcview --insecure shows it anyway)", v->o.group, (unsigned)v->o.port);
-    else if (state == MC_RX_WAITING)
-        snprintf(msg, sizeof(msg), "Waiting for broadcast on %s:%u …", v->o.group,
-                 (unsigned)v->o.port);
-    else if (state == MC_RX_ENDED)
-        snprintf(msg, sizeof(msg), "Broadcast ended");
-    else if (mc_now_us() - st->last_packet_us > SIGNAL_LOST_US)
-        snprintf(msg, sizeof(msg), "No signal from the teacher's computer — waiting …");
+    char msg[256];
+    mc_status_update(&v->status, st, mc_now_us());
+    mc_status_text(&v->status, st, v->o.group, v->o.port, mc_now_us(), msg, sizeof(msg));
     draw_text(v, msg, -1);
     if (v->o.stats)
         draw_text(v, v->stats_text, 0);

@@ -28,7 +28,7 @@ probe() { # NAME EXTRA...
 probe right --verify-pattern --passphrase-file "$TMPDIR_TEST/pass" || fail "with the passphrase: exit $?"
 probe none && fail "without the passphrase mcprobe said it received a broadcast"
 probe wrong --passphrase-file "$TMPDIR_TEST/wrong" && fail "a wrong passphrase opened the broadcast"
-grep -q "protected by a passphrase (use --passphrase-file)" "$TMPDIR_TEST/none.err" ||
+grep -q "protected by a passphrase (--passphrase-file FILE)" "$TMPDIR_TEST/none.err" ||
     fail "no 'protected' message: $(cat "$TMPDIR_TEST/none.err")"
 grep -q "does not open it" "$TMPDIR_TEST/wrong.err" ||
     fail "no 'does not open' message: $(cat "$TMPDIR_TEST/wrong.err")"
