@@ -44,12 +44,12 @@ struct mc_audio_rx {
     int have_stream;
     uint32_t session;
     int frame_samples, channels;
-    slot slots[SLOTS];
+    slot *slots;  /* SLOTS, with the decoder when the first packet comes */
     uint32_t next_seq, newest_seq; /* next frame to decode; newest frame held */
     uint32_t origin_seq;           /* the stream's sample clock starts here ... */
     uint64_t origin_ts;            /* ... at this sender time */
     int64_t fifo_sample0;          /* stream sample index of fifo[0] */
-    float fifo[FIFO_CAP * 2];
+    float *fifo;  /* FIFO_CAP * 2 */
     int fifo_len;
     double pos; /* read position in the fifo, in samples */
     int playing;
@@ -78,13 +78,7 @@ int mc_audio_rx_create(int target_ms, mc_audio_rx **out)
     mc_audio_rx *a = calloc(1, sizeof(*a));
     if (!a)
         return MC_ENOMEM;
-    int err;
-    a->dec = opus_decoder_create(MC_AUDIO_RATE, 2, &err);
-    if (!a->dec) {
-        free(a);
-        return MC_ENOMEM;
-    }
-    a->target_ms = target_ms;
+    a->target_ms = target_ms; /* the Opus decoder comes with the first packet */
     a->base_target_ms = target_ms;
     *out = a;
     return 0;
@@ -95,7 +89,27 @@ void mc_audio_rx_destroy(mc_audio_rx *a)
     if (!a)
         return;
     opus_decoder_destroy(a->dec);
+    free(a->slots);
+    free(a->fifo);
     free(a);
+}
+
+void mc_audio_rx_reset(mc_audio_rx *a)
+{
+    OpusDecoder *dec = a->dec;
+    slot *slots = a->slots;
+    float *fifo = a->fifo;
+    int target = a->base_target_ms;
+    if (dec)
+        opus_decoder_ctl(dec, OPUS_RESET_STATE);
+    memset(a, 0, sizeof(*a));
+    a->dec = dec;
+    a->slots = slots;
+    a->fifo = fifo;
+    for (int i = 0; slots && i < SLOTS; i++)
+        slots[i].valid = 0;
+    a->target_ms = target;
+    a->base_target_ms = target;
 }
 
 /* Forgets the stream: the next packet starts a new one. */
@@ -109,9 +123,10 @@ static void reset_stream(mc_audio_rx *a)
     a->pos = 0;
     a->integ = 0;
     a->adj = 0;
-    for (int i = 0; i < SLOTS; i++)
+    for (int i = 0; a->slots && i < SLOTS; i++)
         a->slots[i].valid = 0;
-    opus_decoder_ctl(a->dec, OPUS_RESET_STATE);
+    if (a->dec)
+        opus_decoder_ctl(a->dec, OPUS_RESET_STATE);
 }
 
 static double frame_us(const mc_audio_rx *a) { return a->frame_samples * 1e6 / MC_AUDIO_RATE; }
@@ -124,9 +139,17 @@ static double level_samples(const mc_audio_rx *a)
     return (frames > 0 ? frames : 0) * (double)a->frame_samples + (a->fifo_len - a->pos);
 }
 
-static void start_stream(mc_audio_rx *a, uint32_t session, const mc_hdr *h, const mc_audio *p)
+/* Returns 0, or -1 when there is no memory for a decoder (then no stream). */
+static int start_stream(mc_audio_rx *a, uint32_t session, const mc_hdr *h, const mc_audio *p)
 {
     reset_stream(a);
+    int err;
+    if (!a->slots && !(a->slots = calloc(SLOTS, sizeof(*a->slots))))
+        return -1;
+    if (!a->fifo && !(a->fifo = malloc(sizeof(float) * FIFO_CAP * 2)))
+        return -1;
+    if (!a->dec && !(a->dec = opus_decoder_create(MC_AUDIO_RATE, 2, &err)))
+        return -1;
     a->have_stream = 1;
     a->session = session;
     a->frame_samples = p->frame_samples;
@@ -139,6 +162,7 @@ static void start_stream(mc_audio_rx *a, uint32_t session, const mc_hdr *h, cons
     a->origin_ts = h->ts_us - (uint64_t)((p->count - 1) * frame_us(a));
     a->fifo_sample0 = 0;
     a->st.resets++;
+    return 0;
 }
 
 void mc_audio_rx_push(mc_audio_rx *a, uint32_t session, const mc_hdr *h, const mc_audio *p,
@@ -146,8 +170,10 @@ void mc_audio_rx_push(mc_audio_rx *a, uint32_t session, const mc_hdr *h, const m
 {
     if (!a->have_stream || session != a->session || p->frame_samples != a->frame_samples ||
         p->channels != a->channels || mc_seq_diff(h->seq, a->next_seq) >= SLOTS ||
-        mc_seq_diff(h->seq, a->next_seq) < -SLOTS)
-        start_stream(a, session, h, p); /* new sender, new format, or a jump */
+        mc_seq_diff(h->seq, a->next_seq) < -SLOTS) { /* new sender, new format, or a jump */
+        if (start_stream(a, session, h, p))
+            return;
+    }
     a->st.packets++;
     a->last_push_us = now_us;
     for (int i = 0; i < p->count; i++) {

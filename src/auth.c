@@ -3,6 +3,7 @@
 #include "mc/auth.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -215,13 +216,28 @@ int mc_manifest_parse(const uint8_t *pkt, size_t len, mc_manifest *m)
     return 0;
 }
 
+/* Ed25519 verification. Fuzz builds only (never a release: the macro is
+ * OSS-Fuzz's convention for exactly this) accept a signature that starts
+ * with "ok" instead: a fuzzer cannot forge Ed25519, and would never reach
+ * what lies behind the check. */
+static int sig_valid(const uint8_t *sig, const uint8_t *msg, size_t len, const uint8_t *pk)
+{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+    (void)msg;
+    (void)len;
+    (void)pk;
+    return sig[0] == 'o' && sig[1] == 'k';
+#else
+    return crypto_sign_verify_detached(sig, msg, len, pk) == 0;
+#endif
+}
+
 int mc_manifest_verify(const uint8_t *pkt, size_t len)
 {
     mc_manifest m;
     if (mc_manifest_parse(pkt, len, &m) || sodium_ready())
         return MC_EFIELD;
-    return crypto_sign_verify_detached(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)
-               ? MC_EFIELD : 0;
+    return sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk) ? 0 : MC_EFIELD;
 }
 
 /* BLAKE2b with an 8-byte output (BLAKE2b's output length is a parameter,
@@ -405,19 +421,46 @@ int mc_auth_rx_create(const uint8_t *fpr, mc_auth_rx **out)
         a->pinned = 1;
         memcpy(a->fpr, fpr, MC_FPR_BYTES);
     }
-    for (int i = 0; i < BUCKETS; i++)
-        a->pb[i] = a->eb[i] = -1;
+    memset(a->pb, 0xFF, sizeof(a->pb)); /* every chain empty (-1) */
+    memset(a->eb, 0xFF, sizeof(a->eb));
     randombytes_buf(a->salt, sizeof(a->salt));
     *out = a;
     return 0;
+}
+
+void mc_auth_rx_reset(mc_auth_rx *a)
+{
+    for (int k = 0; k < a->count; k++)
+        free(a->p[(a->head + k) % MC_AUTH_PENDING].data);
+    int pinned = a->pinned;
+    uint8_t fpr[MC_FPR_BYTES], salt[sizeof(a->salt)];
+    memcpy(fpr, a->fpr, sizeof(fpr));
+    memcpy(salt, a->salt, sizeof(salt));
+    mc_auth_release on_drop = a->on_drop;
+    void *drop_ctx = a->drop_ctx;
+    /* Everything but the held and early rings, which are written before
+     * they are read (head and count say what is in use). */
+    memset(a, 0, offsetof(mc_auth_rx, p));
+    a->head = a->count = a->live = 0;
+    a->bytes = 0;
+    a->ehead = a->ecount = 0;
+    memset(a->pb, 0xFF, sizeof(a->pb));
+    memset(a->eb, 0xFF, sizeof(a->eb));
+    memset(&a->st, 0, sizeof(a->st));
+    a->pinned = pinned;
+    if (pinned)
+        memcpy(a->fpr, fpr, sizeof(fpr));
+    memcpy(a->salt, salt, sizeof(salt));
+    a->on_drop = on_drop;
+    a->drop_ctx = drop_ctx;
 }
 
 void mc_auth_rx_destroy(mc_auth_rx *a)
 {
     if (!a)
         return;
-    for (int i = 0; i < MC_AUTH_PENDING; i++)
-        free(a->p[i].data);
+    for (int k = 0; k < a->count; k++) /* only the ring's occupied part holds data */
+        free(a->p[(a->head + k) % MC_AUTH_PENDING].data);
     free(a);
 }
 
@@ -585,7 +628,7 @@ static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t n
         return MC_EFIELD;
     }
     a->budget_used++;
-    if (crypto_sign_verify_detached(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
+    if (!sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
         a->st.bad_manifest++;
         return MC_EFIELD;
     }
@@ -887,7 +930,7 @@ int mc_auth_verify_welcome(const uint8_t pk[MC_KEY_PUBLIC], uint32_t session,
     welcome_text(session, nonce, text);
     if (sodium_ready())
         return MC_ENOMEM;
-    return crypto_sign_verify_detached(sig, text, sizeof(text), pk) ? MC_EFIELD : 0;
+    return sig_valid(sig, text, sizeof(text), pk) ? 0 : MC_EFIELD;
 }
 
 int mc_auth_rx_key(const mc_auth_rx *a, uint8_t pk[MC_KEY_PUBLIC])

@@ -193,7 +193,7 @@ int mc_tile_coder_encode(mc_tile_coder *tc, const uint8_t *bgrx, int pitch, int 
 /* ---- decoders ------------------------------------------------------------ */
 
 struct mc_tile_decoders {
-    void *dec[MC_CODEC_COUNT];
+    void *dec[MC_CODEC_COUNT]; /* each created when its codec first gets parameters */
     uint8_t have[MC_CODEC_COUNT];
 };
 
@@ -209,17 +209,8 @@ void mc_tile_decoders_destroy(mc_tile_decoders *d)
 
 int mc_tile_decoders_create(mc_tile_decoders **out)
 {
-    *out = NULL;
-    mc_tile_decoders *d = calloc(1, sizeof(*d));
-    if (!d)
-        return MC_ENOMEM;
-    for (unsigned id = 1; id <= MC_CODEC_COUNT; id++)
-        if (mc_codec_find(id)->dec_create(&d->dec[id - 1])) {
-            mc_tile_decoders_destroy(d);
-            return MC_ENOMEM;
-        }
-    *out = d;
-    return 0;
+    *out = calloc(1, sizeof(**out));
+    return *out ? 0 : MC_ENOMEM;
 }
 
 int mc_tile_decoders_params(mc_tile_decoders *d, unsigned codec, const uint8_t *params, size_t len)
@@ -227,6 +218,8 @@ int mc_tile_decoders_params(mc_tile_decoders *d, unsigned codec, const uint8_t *
     const mc_codec *k = mc_codec_find(codec);
     if (!k)
         return MC_EFIELD;
+    if (!d->dec[codec - 1] && k->dec_create(&d->dec[codec - 1]))
+        return MC_ENOMEM;
     int err = k->dec_params(d->dec[codec - 1], params, len);
     d->have[codec - 1] = !err;
     return err;

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <zstd.h>
 
+#include "pixel_loop.h"
 #include "mc/codec.h"
 #include "mc/common.h"
 #include "mc/wire.h"
@@ -32,6 +33,7 @@
 #define FORMAT_VERSION 1
 #define ZSTD_LEVEL 3
 #define HASH_SLOTS 1024 /* open addressing over at most 256 colours */
+
 
 typedef struct {
     ZSTD_CCtx *z;
@@ -170,6 +172,7 @@ static size_t pack_palette(ll_enc *e, const uint32_t *pal, int n, int w, int h)
     return (size_t)(o - e->raw);
 }
 
+MC_PIXEL_LOOP
 static inline int paeth(int a, int b, int c)
 {
     int p = a + b - c, pa = abs(p - a), pb = abs(p - b), pc = abs(p - c);
@@ -244,14 +247,8 @@ static int ll_encode(void *enc, const uint8_t *bgrx, int pitch, int w, int h, ui
 
 static int ll_dec_create(void **out)
 {
-    *out = NULL;
-    ll_dec *d = calloc(1, sizeof(*d));
-    if (!d || !(d->z = ZSTD_createDCtx())) {
-        free(d);
-        return MC_ENOMEM;
-    }
-    *out = d;
-    return 0;
+    *out = calloc(1, sizeof(ll_dec)); /* zstd's context comes with the first frame */
+    return *out ? 0 : MC_ENOMEM;
 }
 
 static void ll_dec_destroy(void *dec)
@@ -281,31 +278,39 @@ static int inflate_exact(ll_dec *d, const uint8_t *src, size_t len, size_t want)
         d->raw = b;
         d->raw_cap = want;
     }
+    if (!d->z && !(d->z = ZSTD_createDCtx()))
+        return MC_ENOMEM;
     size_t got = ZSTD_decompressDCtx(d->z, d->raw, want, src, len);
     return !ZSTD_isError(got) && got == want ? 0 : MC_EFIELD;
 }
 
+MC_PIXEL_LOOP
 static void unpack_palette(const ll_dec *d, int n, int w, int h, uint8_t *dst, int pitch)
 {
+    /* All 256 indices map to a colour: one beyond the palette (corrupt
+     * data) reads colour 0, never past the palette. */
+    uint32_t lut[256];
     const uint8_t *pal = d->raw, *in = d->raw + 3 * n;
-    int bpp = bits_for(n);
+    for (int i = 0; i < 256; i++) {
+        int k = i < n ? i : 0;
+        lut[i] = (uint32_t)pal[3 * k] | (uint32_t)pal[3 * k + 1] << 8 | (uint32_t)pal[3 * k + 2] << 16;
+    }
+    int bpp = bits_for(n), per = 8 / bpp;
     unsigned mask = (1u << bpp) - 1;
     size_t row_bytes = ((size_t)w * bpp + 7) / 8;
     for (int y = 0; y < h; y++, in += row_bytes) {
-        uint8_t *o = dst + (size_t)y * pitch;
-        for (int x = 0; x < w; x++) {
-            unsigned bit = (unsigned)x * bpp;
-            unsigned i = (in[bit / 8] >> (8 - bpp - bit % 8)) & mask;
-            if ((int)i >= n)
-                i = 0; /* a corrupt index: never read past the palette */
-            o[4 * x + 0] = pal[3 * i];
-            o[4 * x + 1] = pal[3 * i + 1];
-            o[4 * x + 2] = pal[3 * i + 2];
-            o[4 * x + 3] = 0;
+        uint32_t *o = (uint32_t *)(void *)(dst + (size_t)y * pitch);
+        if (bpp == 8) {
+            for (int x = 0; x < w; x++)
+                o[x] = lut[in[x]];
+            continue;
         }
+        for (int x = 0; x < w; x++)
+            o[x] = lut[(in[x / per] >> (8 - bpp - (x % per) * bpp)) & mask];
     }
 }
 
+MC_PIXEL_LOOP
 static void unpredict(const ll_dec *d, int w, int h, uint8_t *dst, int pitch)
 {
     const uint8_t *in = d->raw;

@@ -10,13 +10,12 @@
 #include "mc/common.h"
 #include "mc/fec.h"
 
-#define SLOT_BYTES (MC_MAX_MTU + 2)
 
 typedef struct {
     uint32_t seq;
     uint16_t used; /* bytes of symbol content (data: 2 + packet; parity: sym_len) */
     uint8_t valid;
-    uint8_t *sym;  /* SLOT_BYTES */
+    uint8_t *sym;  /* slot_bytes */
 } slot;
 
 typedef struct {
@@ -30,6 +29,8 @@ typedef struct {
 struct mc__fecrx {
     slot ring[MC__FEC_RING];
     uint8_t *mem;
+    size_t slot_bytes; /* the session's mtu + 2: what a symbol can take */
+    size_t mem_slot;   /* slot size mem was allocated with */
     block blocks[MC__FEC_BLOCKS];
     int next_block;
     mc__fec_stats st;
@@ -44,17 +45,21 @@ int mc__fecrx_create(mc__fecrx **out)
     return 0;
 }
 
-/* The ring (2.3 MB) is allocated when the first packet is stored, so a
- * receiver that never hears a session costs nothing. */
+/* The ring is sized by the session's announced mtu (300 KB at the default
+ * 1200 bytes, not 2.3 MB for the largest possible datagrams) and allocated
+ * when the session's first packet is stored, so a receiver that never hears
+ * a session costs nothing. */
 static int ensure_ring(mc__fecrx *f)
 {
-    if (f->mem)
+    if (f->mem && f->mem_slot == f->slot_bytes)
         return 1;
-    f->mem = malloc((size_t)MC__FEC_RING * SLOT_BYTES);
+    free(f->mem);
+    f->mem = malloc((size_t)MC__FEC_RING * f->slot_bytes);
+    f->mem_slot = f->mem ? f->slot_bytes : 0;
     if (!f->mem)
         return 0;
     for (int i = 0; i < MC__FEC_RING; i++)
-        f->ring[i].sym = f->mem + (size_t)i * SLOT_BYTES;
+        f->ring[i].sym = f->mem + (size_t)i * f->slot_bytes;
     return 1;
 }
 
@@ -73,12 +78,21 @@ static void close_block(mc__fecrx *f, block *b, int complete)
     b->open = 0;
 }
 
-void mc__fecrx_reset(mc__fecrx *f)
+void mc__fecrx_reset(mc__fecrx *f, size_t mtu)
 {
+    f->slot_bytes = mtu + 2;
     for (int i = 0; i < MC__FEC_RING; i++)
         f->ring[i].valid = 0;
     for (int i = 0; i < MC__FEC_BLOCKS; i++)
         f->blocks[i].used = f->blocks[i].open = 0;
+}
+
+void mc__fecrx_clear(mc__fecrx *f)
+{
+    mc__fecrx_reset(f, f->slot_bytes ? f->slot_bytes - 2 : 0);
+    f->slot_bytes = 0;
+    f->next_block = 0;
+    memset(&f->st, 0, sizeof(f->st));
 }
 
 void mc__fecrx_stats(const mc__fecrx *f, mc__fec_stats *st) { *st = f->st; }
@@ -144,7 +158,7 @@ static void store(mc__fecrx *f, uint32_t seq, const uint8_t *data, size_t len, i
 {
     slot *s = &f->ring[seq % MC__FEC_RING];
     size_t off = as_symbol ? 0 : 2;
-    if (len + off > SLOT_BYTES || !ensure_ring(f))
+    if (len + off > f->slot_bytes || !ensure_ring(f))
         return;
     s->seq = seq;
     s->valid = 1;

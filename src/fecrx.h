@@ -21,7 +21,10 @@ typedef void (*mc__fec_deliver)(void *ctx, const uint8_t *pkt, size_t len);
 
 int mc__fecrx_create(mc__fecrx **out);
 void mc__fecrx_destroy(mc__fecrx *f);
-void mc__fecrx_reset(mc__fecrx *f); /* new session */
+/* A new session, whose datagrams are at most mtu bytes. */
+void mc__fecrx_reset(mc__fecrx *f, size_t mtu);
+/* As just created (statistics too), keeping the ring's memory. */
+void mc__fecrx_clear(mc__fecrx *f);
 
 /* A data packet (announce or video) of the session arrived. */
 void mc__fecrx_data(mc__fecrx *f, uint32_t seq, const uint8_t *pkt, size_t len,

@@ -21,11 +21,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "pixel_loop.h"
 #include "receiver_state.h"
 #include "mc/common.h"
 #include "mc/net.h"
@@ -110,12 +112,8 @@ static int alloc_session(mc_receiver *r, const mc_announce *a)
     r->move_px = malloc(scratch);
     if (!r->tiles || !r->dq || !r->pixels || !r->dirty || !r->refcur || !r->move_px)
         return MC_ENOMEM;
-    for (int i = 0; i < g.count; i++) {
-        r->tiles[i].asm_buf = malloc(buf);
-        r->tiles[i].ready_buf = malloc(buf);
-        if (!r->tiles[i].asm_buf || !r->tiles[i].ready_buf)
-            return MC_ENOMEM;
-    }
+    /* Each tile's two buffers come with its first fragment (a tile that
+     * never arrives costs nothing); the total stays within the cap above. */
     for (int i = 0; i <= r->nworkers; i++) {
         r->w[i].buf = malloc(buf);
         r->w[i].scratch = malloc(scratch);
@@ -125,6 +123,7 @@ static int alloc_session(mc_receiver *r, const mc_announce *a)
     return 0;
 }
 
+MC_PIXEL_LOOP
 static void blank_picture(mc_receiver *r)
 {
     size_t n = (size_t)r->grid.width * r->grid.height;
@@ -173,6 +172,19 @@ static void take_announce(mc_receiver *r, const mc_announce *a)
     }
 }
 
+/* Every tile as if never seen, keeping its buffers. */
+MC_PIXEL_LOOP
+static void forget_tiles(mc_receiver *r)
+{
+    for (int i = 0; i < r->grid.count; i++) {
+        tile_slot *t = &r->tiles[i];
+        uint8_t *ab = t->asm_buf, *rb = t->ready_buf;
+        memset(t, 0, sizeof(*t));
+        t->asm_buf = ab;
+        t->ready_buf = rb;
+    }
+}
+
 /* Starts following a session. The caller holds mu. Waits for the decode
  * workers to go idle first, since they hold pointers into session memory. */
 static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, uint64_t now)
@@ -194,19 +206,13 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
             return err;
         }
     }
-    for (int i = 0; i < r->grid.count; i++) {
-        tile_slot *t = &r->tiles[i];
-        uint8_t *ab = t->asm_buf, *rb = t->ready_buf;
-        memset(t, 0, sizeof(*t));
-        t->asm_buf = ab;
-        t->ready_buf = rb;
-    }
+    forget_tiles(r);
     take_announce(r, a);
     r->dq_head = r->dq_len = 0;
     r->npend = 0;
     mc__rx_av_reset(r);
     memset(r->frames, 0, sizeof(r->frames));
-    mc__fecrx_reset(r->fec);
+    mc__fecrx_reset(r->fec, a->mtu);
     blank_picture(r);
     r->session = h->session;
     r->state = MC_RX_LIVE;
@@ -433,6 +439,19 @@ static void tile_complete(mc_receiver *r, tile_slot *s, int t, frame_rec *f, uin
     dq_push(r, t);
 }
 
+/* A tile's assembly and ready buffers, on its first fragment. */
+static int tile_buffers(mc_receiver *r, tile_slot *s)
+{
+    s->asm_buf = malloc(r->buf_bytes);
+    s->ready_buf = malloc(r->buf_bytes);
+    if (s->asm_buf && s->ready_buf)
+        return 1;
+    free(s->asm_buf);
+    free(s->ready_buf);
+    s->asm_buf = s->ready_buf = NULL;
+    return 0;
+}
+
 /* Fragment k of n covers bytes [k * L, k * L + len) of the tile, where L is
  * the length of every fragment but the last, which takes the rest: so n
  * distinct fragments cover the tile exactly, with no hole and no overlap.
@@ -505,6 +524,10 @@ static void on_fragment(mc_receiver *r, const mc_hdr *h, const mc_video *vp, uin
     if (v.frame == v.version && !s->orig_seen) {
         s->orig_seen = 1;
         r->st.tiles_first_seen++;
+    }
+    if (!s->asm_buf && !tile_buffers(r, s)) {
+        r->st.bad_field++; /* out of memory: as if the fragment was lost */
+        return;
     }
     if (!fragment_fits(s, &v)) {
         r->st.corrupt_tile++; /* a hole or an overlap: forged or corrupt */
@@ -662,6 +685,10 @@ int mc__rx_feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
         return 0; /* unsigned mode: manifests are not needed */
     if (r->state == MC_RX_WAITING || h.session != r->session)
         return on_other_session(r, &h, pkt, len, now);
+    if (len > r->ann.mtu) { /* longer than the session says it sends: not its own */
+        r->st.bad_field++;
+        return MC_EFIELD;
+    }
     r->last_rx_us = now;
     if (h.type == MC_PT_AUDIO) /* own sequence numbers; protected by repetition, not FEC */
         return r->state == MC_RX_LIVE ? mc__rx_on_audio(r, &h, pkt, len, now) : MC_ESTATE;
@@ -950,6 +977,46 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         return err;
     }
     *out = r;
+    return 0;
+}
+
+int mc_receiver_reset(mc_receiver *r)
+{
+    if (r->cfg.group || r->nworkers || r->audio_started)
+        return MC_ESTATE;
+    pthread_mutex_lock(&r->mu);
+    free_session(r);
+    /* Kept: the sub-objects made at create, each reset to its own start. */
+    pthread_t *threads = r->threads;
+    worker_arg *wargs = r->wargs;
+    worker_ctx *w = r->w;
+    mc__fecrx *fec = r->fec;
+    mc_auth_rx *auth = r->auth;
+    mc_audio_rx *audio = r->audio;
+    uint8_t(*rxbufs)[RX_BUF_BYTES] = r->rxbufs;
+    int has_seal = r->has_seal;
+    uint8_t seal_key[MC_SEAL_KEY];
+    memcpy(seal_key, r->seal_key, sizeof(seal_key));
+    memset(&r->state, 0, sizeof(*r) - offsetof(mc_receiver, state));
+    r->threads = threads;
+    r->wargs = wargs;
+    r->w = w;
+    r->fec = fec;
+    r->auth = auth;
+    r->audio = audio;
+    r->rxbufs = rxbufs;
+    r->has_seal = has_seal;
+    memcpy(r->seal_key, seal_key, sizeof(seal_key));
+    r->drop_rng = r->cfg.drop_seed * 0x9E3779B97F4A7C15ull + 1;
+    r->volume = r->cfg.volume;
+    r->mute = r->cfg.mute;
+    mc_tile_decoders_reset(w[0].dec);
+    mc__fecrx_clear(fec);
+    if (auth)
+        mc_auth_rx_reset(auth);
+    if (audio)
+        mc_audio_rx_reset(audio);
+    pthread_mutex_unlock(&r->mu);
     return 0;
 }
 

@@ -100,8 +100,11 @@ struct mc_receiver {
     mc_receiver_config cfg;
     int fd;
     pthread_mutex_t mu;
+    pthread_mutex_t amu; /* the sound's; taken after mu, never before */
     pthread_cond_t cv_dec, cv_pic, cv_idle;
 
+    /* From here on: what mc_receiver_reset returns to its state at create
+     * (keeping the sub-objects listed there). */
     int state;
     uint32_t session, generation;
     uint64_t last_rx_us;
@@ -153,8 +156,7 @@ struct mc_receiver {
     double jit_prev_ms; /* the previous complete frame's transit, for jitter */
     int jit_valid;
 
-    /* Audio; amu is taken after mu, never before. */
-    pthread_mutex_t amu;
+    /* Audio (under amu). */
     mc_audio_rx *audio;
     int volume, mute;
     pthread_t audio_thread;

@@ -288,7 +288,7 @@ static void send_announce(mc_sender *s, uint32_t frame, int in_block, send_tally
         .tile = (uint16_t)s->grid.tile, .cols = (uint16_t)s->grid.cols,
         .rows = (uint16_t)s->grid.rows, .fps = (uint16_t)s->cfg.fps,
         .refresh_ms = (uint16_t)s->cfg.refresh_ms, .max_tile_bytes = (uint32_t)s->max_bytes,
-        .frame = frame, .ctrl_port = s->cfg.ctrl_port,
+        .frame = frame, .ctrl_port = s->cfg.ctrl_port, .mtu = (uint16_t)s->cfg.mtu,
     };
     uint8_t ids[MC_CODEC_COUNT];
     const uint8_t *params[MC_CODEC_COUNT];

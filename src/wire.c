@@ -188,7 +188,8 @@ static int announce_valid(const mc_announce *a)
         return 0;
     if (a->max_tile_bytes < 1 || a->max_tile_bytes > MC_MAX_TILE_BYTES)
         return 0;
-    if (a->ncodecs < 1 || a->ncodecs > MC_MAX_CODECS)
+    if (a->ncodecs < 1 || a->ncodecs > MC_MAX_CODECS || a->mtu < MC_MIN_INNER_MTU ||
+        a->mtu > MC_MAX_MTU)
         return 0;
     for (int i = 0; i < a->ncodecs; i++)
         for (int j = 0; j < i; j++)
@@ -224,9 +225,10 @@ int mc_wire_write_announce(uint8_t *buf, size_t cap, const mc_hdr *h, const mc_a
     put32(p + 14, a->max_tile_bytes);
     put32(p + 18, a->frame);
     put16(p + 22, a->ctrl_port);
-    put16(p + 24, a->flags);
-    p[26] = a->ncodecs;
-    p[27] = 0;
+    put16(p + 24, a->mtu);
+    put16(p + 26, a->flags);
+    p[28] = a->ncodecs;
+    p[29] = 0;
     p += MC_ANNOUNCE_FIXED_BYTES;
     for (int i = 0; i < a->ncodecs; i++) {
         p[0] = a->codecs[i].id;
@@ -252,8 +254,9 @@ int mc_wire_parse_announce(const uint8_t *buf, size_t len, mc_announce *a)
     a->max_tile_bytes = get32(p + 14);
     a->frame = get32(p + 18);
     a->ctrl_port = get16(p + 22);
-    a->flags = get16(p + 24);
-    a->ncodecs = p[26];
+    a->mtu = get16(p + 24);
+    a->flags = get16(p + 26);
+    a->ncodecs = p[28];
     if (a->ncodecs < 1 || a->ncodecs > MC_MAX_CODECS)
         return MC_EFIELD;
     p += MC_ANNOUNCE_FIXED_BYTES;

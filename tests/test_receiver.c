@@ -327,6 +327,83 @@ static void flood(int require_signed)
 static void test_receiver_flood_signed(void) { flood(1); }
 static void test_receiver_flood_unsigned(void) { flood(0); }
 
+/* mc_receiver_reset gives what a fresh receiver gives: the same stream fed
+ * to a fresh one and to one reset after another session (other picture
+ * size, sound, garbage) yields the same figures and the same picture. */
+static void test_receiver_reset_is_fresh(void)
+{
+    mc_receiver_config rc;
+    mc_receiver_config_default(&rc);
+    rc.group = NULL;
+    rc.threads = 0;
+    rc.audio = MC_AUDIO_OUT_APP;
+    mc_receiver *fresh, *used;
+    ASSERT_EQ_INT(mc_receiver_create(&rc, &fresh), 0);
+    ASSERT_EQ_INT(mc_receiver_create(&rc, &used), 0);
+    /* Something else first: a stream of another size, and noise. */
+    recorder other;
+    recorder_init(&other);
+    mc_sender_config sc;
+    mc_sender_config_default(&sc);
+    sc.width = 160;
+    sc.height = 96;
+    sc.max_bitrate_mbit = 10000;
+    sc.sink = recorder_sink;
+    sc.sink_ctx = &other;
+    mc_sender *s;
+    ASSERT_EQ_INT(mc_sender_create(&sc, &s), 0);
+    static uint8_t pic[160 * 96 * 4];
+    for (int f = 0; f < 5; f++) {
+        mc_testsrc_render(pic, 160 * 4, 160, 96, (uint32_t)f * 7);
+        ASSERT_EQ_INT(mc_sender_submit(s, pic, 160 * 4, mc_now_us()), 0);
+    }
+    mc_sender_flush(s);
+    mc_sender_destroy(s);
+    for (size_t i = 0; i < other.n; i++)
+        mc_receiver_feed(used, other.pkt[i], other.len[i], 1000 + i);
+    uint8_t junk[300];
+    for (int i = 0; i < 200; i++) {
+        for (size_t j = 0; j < sizeof(junk); j++)
+            junk[j] = (uint8_t)test_rand();
+        mc_receiver_feed(used, junk, sizeof(junk), 2000);
+    }
+    recorder_free(&other);
+    ASSERT_EQ_INT(mc_receiver_reset(used), 0);
+    mc_receiver_stats a, b;
+    mc_receiver_get_stats(used, &b);
+    ASSERT_TRUE(b.state == MC_RX_WAITING && b.packets == 0 && b.sessions == 0 && b.tiles == 0);
+    /* Then the same stream to both. */
+    recorder_init(&rec);
+    record(8, 3);
+    for (size_t i = 0; i < rec.n; i++) {
+        mc_receiver_feed(fresh, rec.pkt[i], rec.len[i], 5000 + i);
+        mc_receiver_feed(used, rec.pkt[i], rec.len[i], 5000 + i);
+    }
+    mc_receiver_get_stats(fresh, &a);
+    mc_receiver_get_stats(used, &b);
+    ASSERT_TRUE(a.tiles_held == a.tiles && a.tiles > 0);
+    ASSERT_TRUE(a.state == b.state && a.tiles == b.tiles && a.tiles_held == b.tiles_held &&
+                a.packets == b.packets && a.tiles_complete == b.tiles_complete &&
+                a.tiles_decoded == b.tiles_decoded && a.frames_complete == b.frames_complete &&
+                a.expected == b.expected && a.received == b.received &&
+                a.fec_recovered == b.fec_recovered && a.bad_field == b.bad_field);
+    mc_picture pa, pb;
+    mc_receiver_lock_picture(fresh, &pa);
+    mc_receiver_lock_picture(used, &pb);
+    ASSERT_TRUE(pa.width == pb.width && pa.height == pb.height &&
+                !memcmp(pa.pixels, pb.pixels, (size_t)pa.pitch * pa.height));
+    mc_receiver_unlock_picture(used);
+    mc_receiver_unlock_picture(fresh);
+    mc_receiver_destroy(fresh);
+    mc_receiver_destroy(used);
+    recorder_free(&rec);
+    /* A receiver with a socket or threads cannot be reset. */
+    rc.threads = 1;
+    ASSERT_EQ_INT(mc_receiver_create(&rc, &fresh), 0);
+    ASSERT_EQ_INT(mc_receiver_reset(fresh), MC_ESTATE);
+    mc_receiver_destroy(fresh);
+}
+
 /* A broadcast of another protocol version is named as such, not "waiting". */
 static void test_receiver_says_other_version(void)
 {
@@ -367,6 +444,7 @@ int main(void)
     test_seed_init();
     RUN(test_receiver_counts_each_bad_packet);
     RUN(test_receiver_says_other_version);
+    RUN(test_receiver_reset_is_fresh);
     RUN(test_receiver_follows_restarted_sender);
     RUN(test_receiver_ignores_second_sender_while_live);
     RUN(test_receiver_survives_garbage);

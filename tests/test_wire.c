@@ -13,7 +13,7 @@ static mc_announce good_announce(void)
 {
     mc_announce a = {.width = 1920, .height = 1080, .tile = 64, .cols = 30, .rows = 17,
                      .fps = 30, .refresh_ms = 5000, .max_tile_bytes = 30000, .frame = 77,
-                     .ctrl_port = 5005, .ncodecs = 2};
+                     .ctrl_port = 5005, .mtu = 1200, .ncodecs = 2};
     a.codecs[0].id = MC_CODEC_JPEG;
     a.codecs[0].len = sizeof(jparams);
     a.codecs[0].params = jparams;
@@ -219,7 +219,7 @@ static void test_wire_announce_roundtrip(void)
     ASSERT_EQ_INT(mc_wire_parse_announce(buf, (size_t)n, &g), 0);
     ASSERT_TRUE(g.width == 1920 && g.height == 1080 && g.tile == 64 && g.cols == 30 &&
                 g.rows == 17 && g.fps == 30 && g.refresh_ms == 5000 &&
-                g.max_tile_bytes == 30000 && g.frame == 77 && g.ctrl_port == 5005);
+                g.max_tile_bytes == 30000 && g.frame == 77 && g.ctrl_port == 5005 && g.mtu == 1200);
     ASSERT_EQ_INT(g.ncodecs, 2);
     ASSERT_EQ_INT(g.codecs[0].id, MC_CODEC_JPEG);
     ASSERT_EQ_INT(g.codecs[0].len, sizeof(jparams));
@@ -271,9 +271,11 @@ static void test_wire_announce_rejects(void)
     expect_announce_rejected(12, 2, 10, "a refresh period below 50 ms");
     expect_announce_rejected(14, 4, 0, "max_tile_bytes 0");
     expect_announce_rejected(14, 4, MC_MAX_TILE_BYTES + 1, "max_tile_bytes too large");
-    expect_announce_rejected(26, 1, 0, "no codec");
-    expect_announce_rejected(26, 1, 3, "more codec blocks than the packet holds");
-    expect_announce_rejected(26, 1, MC_MAX_CODECS + 1, "too many codecs");
+    expect_announce_rejected(24, 2, 100, "an mtu too small to be real");
+    expect_announce_rejected(24, 2, MC_MAX_MTU + 1, "an mtu above the maximum");
+    expect_announce_rejected(28, 1, 0, "no codec");
+    expect_announce_rejected(28, 1, 3, "more codec blocks than the packet holds");
+    expect_announce_rejected(28, 1, MC_MAX_CODECS + 1, "too many codecs");
     expect_announce_rejected(MC_ANNOUNCE_FIXED_BYTES + 1, 1, 200, "a block longer than the packet");
     expect_announce_rejected(MC_ANNOUNCE_FIXED_BYTES + 1, 1, 10, "a block shorter than its bytes");
 }

@@ -82,6 +82,8 @@ typedef struct {
 
 int mc_audio_rx_create(int target_ms, mc_audio_rx **out);
 void mc_audio_rx_destroy(mc_audio_rx *a);
+/* As just created, keeping its memory (for mc_receiver_reset). */
+void mc_audio_rx_reset(mc_audio_rx *a);
 
 /* Stores the frames of one parsed audio packet of session `session`. */
 void mc_audio_rx_push(mc_audio_rx *a, uint32_t session, const mc_hdr *h, const mc_audio *p,

@@ -110,6 +110,9 @@ typedef struct {
  * verifies (trust on first use) and only that key afterwards. */
 int mc_auth_rx_create(const uint8_t *fpr, mc_auth_rx **out);
 void mc_auth_rx_destroy(mc_auth_rx *a);
+/* Back to the state just after create (same pinned fingerprint, callbacks
+ * and memory): for fuzzers and tests that run many inputs. */
+void mc_auth_rx_reset(mc_auth_rx *a);
 /* Takes one datagram. Releases (through cb, in arrival order) every held
  * datagram that a manifest now vouches for, and this one if it is already
  * vouched for. Returns 0, or a negative MC_E* code for a datagram refused

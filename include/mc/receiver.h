@@ -188,6 +188,11 @@ int mc_receiver_audio_pull_at(mc_receiver *r, int16_t *out, int frames, uint32_t
 /* Volume 0..100 and mute, applied to the pulled sound. */
 void mc_receiver_set_volume(mc_receiver *r, int volume, int mute);
 
+/* For fuzzers and tests: back to the state just after create, keeping the
+ * memory it allocated, for a receiver without a socket, decode threads or
+ * a sound thread (MC_ESTATE otherwise). */
+int mc_receiver_reset(mc_receiver *r);
+
 /* Stops the threads and frees everything; NULL is a no-op. */
 void mc_receiver_destroy(mc_receiver *r);
 

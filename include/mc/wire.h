@@ -32,7 +32,7 @@ enum mc_ptype {
 #define MC_HDR_BYTES 20
 #define MC_VIDEO_HDR_BYTES 8  /* after the common header: frame, frame_tiles, count */
 #define MC_VIDEO_REC_BYTES 22  /* before each fragment's data */
-#define MC_ANNOUNCE_FIXED_BYTES 28 /* after the common header, before the codec parameters */
+#define MC_ANNOUNCE_FIXED_BYTES 30 /* after the common header, before the codec parameters */
 #define MC_MOVE_HDR_BYTES 20   /* after the common header, before the tile lists */
 #define MC_PARITY_HDR_BYTES 16 /* after the common header, before the parity symbol */
 #define MC_AUDIO_HDR_BYTES 8   /* after the common header, before the Opus frames */
@@ -49,7 +49,8 @@ enum mc_ptype {
 #define MC_MAX_TILE_BYTES (1u << 20) /* entropy-coded bytes of one tile */
 #define MC_MAX_CODECS 8           /* codec parameter blocks in one announce */
 #define MC_MOVE_MAX_SRC 4         /* source tiles one moved tile can read */
-#define MC_MIN_MTU 800            /* an announce must fit one datagram */
+#define MC_MIN_MTU 800            /* the smallest --mtu */
+#define MC_MIN_INNER_MTU 512      /* the smallest announced mtu (inside SEALED datagrams) */
 #define MC_MAX_MTU 9000
 #define MC_AUDIO_RATE 48000       /* the only audio sample rate of version 1 */
 #define MC_AUDIO_MAX_FRAMES 4     /* Opus frames in one audio packet */
@@ -86,7 +87,7 @@ typedef struct {
     size_t len;           /* bytes of data in this fragment */
 } mc_video;
 
-/* Announce, after the common header (28 bytes + codec parameters). */
+/* Announce, after the common header (30 bytes + codec parameters). */
 typedef struct {
     uint16_t width, height; /* picture size in pixels */
     uint16_t tile;          /* tile edge in pixels (square tiles) */
@@ -97,6 +98,8 @@ typedef struct {
     uint32_t max_tile_bytes; /* no tile's coded data is larger */
     uint32_t frame;         /* newest frame number at send time */
     uint16_t ctrl_port;     /* control channel UDP port, 0 = none */
+    uint16_t mtu;           /* no datagram of the stream is longer (inside SEALED ones):
+                               MC_MIN_INNER_MTU..MC_MAX_MTU; receivers size buffers by it */
     uint16_t flags;         /* reserved, 0 */
     uint8_t ncodecs;        /* parameter blocks that follow, 1..MC_MAX_CODECS */
     struct {

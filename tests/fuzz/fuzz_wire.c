@@ -31,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (h.type == MC_PT_ANNOUNCE && mc_wire_parse_announce(data, size, &a) == 0) {
         memcpy(in, data, size);
-        in[MC_HDR_BYTES + 27] = 0; /* reserved: ignored on input, written as 0 */
+        in[MC_HDR_BYTES + 29] = 0; /* reserved: ignored on input, written as 0 */
         int n = mc_wire_write_announce(out, sizeof(out), &h, &a);
         if (n != (int)size || memcmp(out, in, size) != 0)
             __builtin_trap();

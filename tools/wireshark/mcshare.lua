@@ -31,6 +31,7 @@ local f = {
   max_tile = ProtoField.uint32("mcshare.max_tile_bytes", "Largest tile (bytes)"),
   aframe = ProtoField.uint32("mcshare.announce_frame", "Newest frame"),
   ctrl_port = ProtoField.uint16("mcshare.ctrl_port", "Control port"),
+  mtu = ProtoField.uint16("mcshare.mtu", "Longest datagram"),
   flags = ProtoField.uint16("mcshare.flags", "Flags", base.HEX),
   ncodecs = ProtoField.uint8("mcshare.ncodecs", "Codecs"),
   codec_id = ProtoField.uint8("mcshare.codec_params_id", "Codec", base.DEC, codecs),
@@ -94,13 +95,14 @@ local e_field = ProtoExpert.new("mcshare.field", "Field out of range", expert.gr
 p.experts = { e_short, e_field }
 
 local function announce(buf, t)
-  if buf:len() < 48 then t:add_proto_expert_info(e_short); return end
+  if buf:len() < 50 then t:add_proto_expert_info(e_short); return end
   t:add(f.width, buf(20, 2)); t:add(f.height, buf(22, 2)); t:add(f.tile, buf(24, 2))
   t:add(f.cols, buf(26, 2)); t:add(f.rows, buf(28, 2)); t:add(f.fps, buf(30, 2))
   t:add(f.refresh, buf(32, 2)); t:add(f.max_tile, buf(34, 4)); t:add(f.aframe, buf(38, 4))
-  t:add(f.ctrl_port, buf(42, 2)); t:add(f.flags, buf(44, 2)); t:add(f.ncodecs, buf(46, 1))
-  local off, names = 48, {}
-  for _ = 1, buf(46, 1):uint() do
+  t:add(f.ctrl_port, buf(42, 2)); t:add(f.mtu, buf(44, 2)); t:add(f.flags, buf(46, 2))
+  t:add(f.ncodecs, buf(48, 1))
+  local off, names = 50, {}
+  for _ = 1, buf(48, 1):uint() do
     if off + 2 > buf:len() then t:add_proto_expert_info(e_short); return end
     local id, len = buf(off, 1):uint(), buf(off + 1, 1):uint()
     if off + 2 + len > buf:len() then t:add_proto_expert_info(e_short); return end
