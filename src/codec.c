@@ -2,6 +2,7 @@
  * receiver's set of decoders. The only file that lists the codecs. */
 #include "mc/codec.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,13 +35,12 @@ int mc_codec_mode_parse(const char *text, int *mode)
  * thousands) is also coded as JPEG when its lossless form is large, and
  * JPEG wins when it is more than LOSSLESS_RATIO times smaller: exact text
  * is worth some bytes, a photograph is not worth many. Tiles of more than
- * 256 colours try the lossless predictor only when it predicts well on a
- * sample (gradients, rendered UI), so photo-like video costs one JPEG
- * encode per tile as before. */
+ * 256 colours try the lossless predictor only when the entropy of its
+ * residuals on a sample says it may come within that ratio (gradients,
+ * rendered UI), so a photograph costs a JPEG encode and a cheap estimate. */
 #define FEW_COLOURS 32
 #define SMALL_LOSSLESS 768 /* bytes: below this, lossless without comparing */
 #define LOSSLESS_RATIO 3
-#define PREDICTS_WELL 0.5  /* share of sampled pixels the predictor gets exactly */
 
 struct mc_tile_coder {
     int mode;
@@ -125,23 +125,29 @@ static inline int paeth(int a, int b, int c)
     return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
 }
 
-/* Share of pixels on every fourth row that the Paeth predictor gets within
- * 2 in every channel: nearly all for gradients and rendered UI, few for
- * photographs and noise. Only a cheap filter: the sizes decide. */
-static double predicts(const uint8_t *bgrx, int pitch, int w, int h)
+/* What the predictor mode would cost, from every eighth row: the order-0
+ * entropy of the Paeth residuals, times the tile's samples. zstd does
+ * better than that on gradients and rendered UI (long runs of the same
+ * residual), so this errs towards JPEG; it only decides whether the real
+ * lossless coding is worth trying. */
+static double predicted_bytes(const uint8_t *bgrx, int pitch, int w, int h)
 {
-    int hit = 0, n = 0;
-    for (int y = 1; y < h; y += 4) {
+    uint32_t hist[256] = {0};
+    int n = 0;
+    for (int y = 1; y < h; y += 8) {
         const uint8_t *row = bgrx + (size_t)y * pitch, *up = row - pitch;
-        for (int x = 1; x < w; x++, n++) {
-            int ok = 1;
-            for (int ch = 0; ch < 3 && ok; ch++)
-                ok = abs(row[4 * x + ch] -
-                         paeth(row[4 * (x - 1) + ch], up[4 * x + ch], up[4 * (x - 1) + ch])) <= 2;
-            hit += ok;
-        }
+        for (int x = 1; x < w; x++)
+            for (int ch = 0; ch < 3; ch++, n++)
+                hist[(uint8_t)(row[4 * x + ch] -
+                               paeth(row[4 * (x - 1) + ch], up[4 * x + ch], up[4 * (x - 1) + ch]))]++;
     }
-    return n ? (double)hit / n : 1.0;
+    if (n == 0)
+        return 0;
+    double bits = 0;
+    for (int i = 0; i < 256; i++)
+        if (hist[i])
+            bits -= hist[i] * log2((double)hist[i] / n);
+    return bits / n * w * h * 3 / 8;
 }
 
 static int encode_with(mc_tile_coder *tc, unsigned id, const uint8_t *bgrx, int pitch, int w,
@@ -175,14 +181,11 @@ int mc_tile_coder_encode(mc_tile_coder *tc, const uint8_t *bgrx, int pitch, int 
     /* Solid, or few colours, or small anyway: lossless without comparing. */
     if (ll > 0 && (tc->scratch[0] == 0 || tc->scratch[1] < FEW_COLOURS || ll <= SMALL_LOSSLESS))
         return take(tc, ll, out, cap, codec, exact);
-    if (ll == 0) { /* more than 256 colours: the predictor, if it predicts */
-        if (predicts(bgrx, pitch, w, h) < PREDICTS_WELL)
-            ll = -1;
-        else if ((ll = mc_lossless_encode_predicted(ll_enc, bgrx, pitch, w, h, tc->scratch,
-                                                    tc->cap)) <= SMALL_LOSSLESS && ll > 0)
-            return take(tc, ll, out, cap, codec, exact);
-    }
     int jp = encode_with(tc, MC_CODEC_JPEG, bgrx, pitch, w, h, out, cap);
+    /* The estimate errs high (order-0 entropy; zstd finds runs): try the
+     * real thing when it is within twice the ratio. */
+    if (ll == 0 && (jp < 0 || predicted_bytes(bgrx, pitch, w, h) <= 2 * LOSSLESS_RATIO * (double)jp))
+        ll = mc_lossless_encode_predicted(ll_enc, bgrx, pitch, w, h, tc->scratch, tc->cap);
     if (ll > 0 && (jp < 0 || ll <= LOSSLESS_RATIO * jp))
         return take(tc, ll, out, cap, codec, exact);
     *codec = MC_CODEC_JPEG;

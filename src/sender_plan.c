@@ -190,8 +190,14 @@ static int find_changes(mc_sender *s, uint32_t n, const uint8_t *bgrx, int pitch
     int nchanged = mc_tiles_compare(&s->grid, bgrx, pitch, s->ref, s->ref_pitch, s->changed);
     /* usable() reads what the workers wrote; they are idle now and their
      * writes happened before wait_pipeline took mu, so no lock is needed
-     * (holding it would stall the send thread for the whole search). */
-    if (nchanged >= MOVE_MIN_CHANGED)
+     * (holding it would stall the send thread for the whole search).
+     * Moves read only lossless tiles, and what scrolls is mostly where it
+     * scrolls from: when few of the changed tiles were lossless (a video,
+     * a photograph), the search (a few ms at 1080p) is not worth it. */
+    int lossless = 0;
+    for (int t = 0; t < count && lossless < MOVE_MIN_CHANGED; t++)
+        lossless += s->changed[t] && usable(s, t);
+    if (lossless >= MOVE_MIN_CHANGED)
         *nmoved = mc_move_find(s->finder, bgrx, pitch, s->ref, s->ref_pitch, s->changed,
                                MOVE_MIN_CHANGED, usable, s, s->moved, s->mdx, s->mdy);
     mc_tiles_take(&s->grid, bgrx, pitch, s->ref, s->ref_pitch, s->changed);
