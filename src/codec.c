@@ -126,28 +126,29 @@ static inline int paeth(int a, int b, int c)
 }
 
 /* What the predictor mode would cost, from every eighth row: the order-0
- * entropy of the Paeth residuals, times the tile's samples. zstd does
+ * entropy of each channel's Paeth residuals, times the tile's pixels. zstd does
  * better than that on gradients and rendered UI (long runs of the same
  * residual), so this errs towards JPEG; it only decides whether the real
  * lossless coding is worth trying. */
 static double predicted_bytes(const uint8_t *bgrx, int pitch, int w, int h)
 {
-    uint32_t hist[256] = {0};
-    int n = 0;
+    uint32_t hist[3][256] = {{0}};
+    int n = 0; /* pixels sampled; each channel has its own statistics */
     for (int y = 1; y < h; y += 8) {
         const uint8_t *row = bgrx + (size_t)y * pitch, *up = row - pitch;
-        for (int x = 1; x < w; x++)
-            for (int ch = 0; ch < 3; ch++, n++)
-                hist[(uint8_t)(row[4 * x + ch] -
-                               paeth(row[4 * (x - 1) + ch], up[4 * x + ch], up[4 * (x - 1) + ch]))]++;
+        for (int x = 1; x < w; x++, n++)
+            for (int ch = 0; ch < 3; ch++)
+                hist[ch][(uint8_t)(row[4 * x + ch] - paeth(row[4 * (x - 1) + ch], up[4 * x + ch],
+                                                           up[4 * (x - 1) + ch]))]++;
     }
     if (n == 0)
         return 0;
     double bits = 0;
-    for (int i = 0; i < 256; i++)
-        if (hist[i])
-            bits -= hist[i] * log2((double)hist[i] / n);
-    return bits / n * w * h * 3 / 8;
+    for (int ch = 0; ch < 3; ch++)
+        for (int i = 0; i < 256; i++)
+            if (hist[ch][i])
+                bits -= hist[ch][i] * log2((double)hist[ch][i] / n);
+    return bits / n * w * h / 8;
 }
 
 static int encode_with(mc_tile_coder *tc, unsigned id, const uint8_t *bgrx, int pitch, int w,
