@@ -15,6 +15,7 @@
 
 #include "bytes.h"
 #include "mc/common.h"
+#include "mc/files.h"
 #include "mc/wire.h"
 
 
@@ -34,25 +35,6 @@ int mc_key_default_path(char *out, size_t cap, const char *file)
     else
         n = snprintf(out, cap, "%s/.config/mcshare/%s", home && *home ? home : ".", file);
     return n < 0 || (size_t)n >= cap ? MC_ETOOBIG : 0;
-}
-
-/* Creates the directories above `path` (mode 0700) that do not exist. */
-static int make_parents(const char *path)
-{
-    char dir[4096];
-    size_t n = strlen(path);
-    if (n >= sizeof(dir))
-        return MC_ETOOBIG;
-    memcpy(dir, path, n + 1);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir(dir, 0700) && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    return 0;
 }
 
 /* Key file: "mcshare-ed25519-v1\n" then the 32-byte seed in hex and "\n". */
@@ -105,7 +87,7 @@ int mc_key_load_or_create(const char *path, mc_signing_key *key, int *created)
     }
     if (errno != ENOENT)
         return -errno;
-    int err = make_parents(path);
+    int err = mc_mkdir_parents(path);
     if (err)
         return err;
     randombytes_buf(seed, sizeof(seed));
@@ -115,21 +97,14 @@ int mc_key_load_or_create(const char *path, mc_signing_key *key, int *created)
     sodium_memzero(seed, sizeof(seed));
     if (err)
         return err;
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -errno;
     char text[sizeof(KEY_MAGIC) + 66];
     int len = snprintf(text, sizeof(text), "%s%s\n", KEY_MAGIC, hex);
-    ssize_t w = write(fd, text, (size_t)len);
+    /* Whole or not at all: a half-written key would be refused next time. */
+    err = mc_write_file_atomic(path, text, (size_t)len, 0600, 1);
     sodium_memzero(hex, sizeof(hex));
     sodium_memzero(text, sizeof(text));
-    if (w != len || fsync(fd)) {
-        int e = w < 0 ? -errno : MC_ETRUNC;
-        close(fd);
-        unlink(path);
-        return e;
-    }
-    close(fd);
+    if (err)
+        return err;
     *created = 1;
     return 0;
 }
@@ -384,6 +359,8 @@ struct mc_auth_rx {
     /* Verification budget. */
     uint64_t budget_start_us;
     int budget_used;
+    uint64_t other_start_us;    /* the budget for manifests under another key */
+    int other_used;
     /* Held datagrams, a ring in arrival order. */
     held p[MC_AUTH_PENDING];
     int head, count;  /* slots in the ring, released ones included */
@@ -596,6 +573,19 @@ static void window_mark(mc_auth_rx *a, uint32_t n)
     }
 }
 
+/* One signature check from a budget of `per_s` a second: 1 if allowed. */
+static int take_budget(uint64_t *start_us, int *used, int per_s, uint64_t now)
+{
+    if (now - *start_us >= 1000000u) {
+        *start_us = now;
+        *used = 0;
+    }
+    if (*used >= per_s)
+        return 0;
+    (*used)++;
+    return 1;
+}
+
 static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t now,
                        mc_auth_release cb, void *ctx)
 {
@@ -607,6 +597,18 @@ static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t n
     uint8_t fpr[MC_FPR_BYTES];
     mc_key_fingerprint(m.pk, fpr);
     if ((a->pinned || a->have_key) && memcmp(fpr, a->fpr, MC_FPR_BYTES)) {
+        /* Another key. It raises the impersonation alarm only if it really
+         * signed this manifest: a bit-flipped copy of the teacher's names a
+         * key nobody holds. Checked on a budget of its own, so a flood of
+         * these cannot crowd out the teacher's manifests. */
+        if (!take_budget(&a->other_start_us, &a->other_used, MC_AUTH_OTHER_PER_S, now)) {
+            a->st.verify_skipped++;
+            return MC_EFIELD;
+        }
+        if (!sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
+            a->st.bad_manifest++;
+            return MC_EFIELD;
+        }
         a->st.wrong_key++;
         memcpy(a->st.wrong_fpr, fpr, MC_FPR_BYTES);
         return MC_EFIELD;
@@ -619,15 +621,10 @@ static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t n
         a->st.replayed++;
         return MC_EFIELD;
     }
-    if (now - a->budget_start_us >= 1000000u) {
-        a->budget_start_us = now;
-        a->budget_used = 0;
-    }
-    if (a->budget_used >= MC_AUTH_VERIFY_PER_S) {
+    if (!take_budget(&a->budget_start_us, &a->budget_used, MC_AUTH_VERIFY_PER_S, now)) {
         a->st.verify_skipped++;
         return MC_EFIELD;
     }
-    a->budget_used++;
     if (!sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
         a->st.bad_manifest++;
         return MC_EFIELD;
@@ -721,88 +718,6 @@ void mc_auth_rx_get_stats(const mc_auth_rx *a, mc_auth_rx_stats *st)
     memcpy(st->fpr, a->fpr, MC_FPR_BYTES);
     st->pending = a->live;
     st->pending_bytes = a->bytes;
-}
-
-/* ---- trust policy -------------------------------------------------------- */
-
-/* The last fingerprint listed for endpoint in file; 0 if found. */
-static int known_lookup(const char *file, const char *endpoint, uint8_t fpr[MC_FPR_BYTES])
-{
-    FILE *f = fopen(file, "r");
-    if (!f)
-        return MC_EINVAL;
-    char line[512];
-    int found = MC_EINVAL;
-    size_t el = strlen(endpoint);
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, endpoint, el) || (line[el] != ' ' && line[el] != '\t'))
-            continue;
-        line[strcspn(line, "\r\n#")] = 0;
-        if (!mc_fpr_parse(line + el + 1, fpr))
-            found = 0;
-    }
-    fclose(f);
-    return found;
-}
-
-int mc_trust_init(mc_trust *t, const char *group, uint16_t port, const char *trust_text,
-                  const char *file)
-{
-    memset(t, 0, sizeof(*t));
-    snprintf(t->endpoint, sizeof(t->endpoint), "%s:%u", group ? group : "?", (unsigned)port);
-    if (file) {
-        if (snprintf(t->file, sizeof(t->file), "%s", file) >= (int)sizeof(t->file))
-            return MC_EINVAL;
-    } else if (mc_key_default_path(t->file, sizeof(t->file), "known_senders")) {
-        return MC_EINVAL;
-    }
-    if (trust_text) {
-        if (mc_fpr_parse(trust_text, t->fpr))
-            return MC_EINVAL;
-        t->source = MC_TRUST_FLAG;
-    } else if (!known_lookup(t->file, t->endpoint, t->fpr)) {
-        t->source = MC_TRUST_FILE;
-    }
-    return 0;
-}
-
-const uint8_t *mc_trust_fpr(const mc_trust *t)
-{
-    return t->source == MC_TRUST_FIRST_USE ? NULL : t->fpr;
-}
-
-void mc_trust_update(mc_trust *t, const mc_auth_rx_stats *st, const char *prog)
-{
-    char text[MC_FPR_CHARS];
-    if (t->source == MC_TRUST_FIRST_USE && st->key_known && !t->saved) {
-        t->saved = 1;
-        memcpy(t->fpr, st->fpr, MC_FPR_BYTES);
-        mc_fpr_format(st->fpr, text);
-        FILE *f = make_parents(t->file) ? NULL : fopen(t->file, "a");
-        if (f) {
-            fprintf(f, "%s %s\n", t->endpoint, text);
-            fclose(f);
-        }
-        mc_log(0, "%s: trusting the sender of %s, key %s (first use%s%s)", prog, t->endpoint, text,
-               f ? "; remembered in " : "; could not write ", t->file);
-    }
-    uint64_t now = mc_now_us();
-    if (st->wrong_key > t->warned_wrong && now - t->warned_at_us > 5000000u) {
-        char other[MC_FPR_CHARS], want[MC_FPR_CHARS];
-        mc_fpr_format(st->wrong_fpr, other);
-        mc_fpr_format(t->fpr, want);
-        int known = t->source != MC_TRUST_FIRST_USE || st->key_known;
-        mc_log(0, "%s: WARNING: refused %llu packets on %s signed by key %s, which is not the "
-               "trusted %s%s%s.%s", prog, (unsigned long long)(st->wrong_key - t->warned_wrong),
-               t->endpoint, other, known ? want : "key",
-               t->source == MC_TRUST_FLAG ? " (--trust)" : t->source == MC_TRUST_FILE ? " from " : "",
-               t->source == MC_TRUST_FILE ? t->file : "",
-               t->source == MC_TRUST_FIRST_USE ? "" :
-               " Someone may be impersonating the teacher. If the teacher really has a new key, "
-               "check its fingerprint and run with --trust, or remove the line from the file.");
-        t->warned_wrong = st->wrong_key;
-        t->warned_at_us = now;
-    }
 }
 
 void mc_auth_rx_on_drop(mc_auth_rx *a, mc_auth_release cb, void *ctx)

@@ -308,6 +308,21 @@ static void test_attacks(void)
     ASSERT_TRUE(st.bad_manifest >= 1);   /* the tampered manifest */
     ASSERT_EQ_INT(st.key_known, 1);
     ASSERT_EQ_INT(st.pending, 30 + 40);  /* the student's and the modified copies wait ... */
+    /* A bit flipped in a manifest's public key: it names a key nobody
+     * holds and its signature cannot check out. Junk, not an impersonation:
+     * counted as bad, never as "signed by another key". */
+    uint64_t wrong_before = st.wrong_key, bad_before = st.bad_manifest;
+    for (int i = 0; i < real; i++)
+        if (is_manifest(net.pkt[i])) {
+            memcpy(bad, net.pkt[i], net.len[i]);
+            bad[MC_HDR_BYTES + 4 + 7] ^= 0x10;
+            bad[11] ^= 0x3c; /* a fresh number */
+            mc_auth_rx_push(rx, bad, net.len[i], 2000, log_emit, &out);
+            break;
+        }
+    mc_auth_rx_get_stats(rx, &st);
+    ASSERT_EQ_INT(st.wrong_key, wrong_before);
+    ASSERT_EQ_INT(st.bad_manifest, bad_before + 1);
     mc_auth_rx_push(rx, net.pkt[0], net.len[0], 2000 + MC_AUTH_HOLD_US + 1, log_emit, &out);
     mc_auth_rx_get_stats(rx, &st);
     ASSERT_EQ_INT(st.unverified, 30 + 40); /* ... and are dropped, never used */

@@ -13,6 +13,7 @@
 #include "mc/cli.h"
 #include "mc/common.h"
 #include "mc/status.h"
+#include "mc/trust.h"
 #include "plot.h"
 #include "mc/net.h"
 #include "mc/receiver.h"
@@ -492,10 +493,10 @@ int main(int argc, char **argv)
     rc_cfg.name = o.name;
     rc_cfg.audio = o.no_audio ? MC_AUDIO_OUT_NONE : MC_AUDIO_OUT_VIRTUAL;
     mc_trust trust;
-    if (mc_trust_init(&trust, o.group, o.port, o.trust, o.known)) {
-        fprintf(stderr, "mcprobe: invalid --trust '%s': expected a fingerprint like "
-                "0123-4567-89ab-cdef-0123 (mcshare prints it)\n", o.trust);
-        return 2;
+    int terr = mc_trust_init(&trust, o.group, o.port, o.trust, o.known);
+    if (terr) {
+        fprintf(stderr, "mcprobe: %s\n", trust.error);
+        return terr == MC_EINVAL ? 2 : 1;
     }
     rc_cfg.require_signed = !o.insecure;
     uint8_t seal_key[MC_SEAL_KEY];

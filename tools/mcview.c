@@ -12,6 +12,7 @@
 #include "mc/cli.h"
 #include "mc/common.h"
 #include "mc/status.h"
+#include "mc/trust.h"
 #include "mc/net.h"
 #include "mc/receiver.h"
 #include "mc/wire.h"
@@ -453,10 +454,10 @@ int main(int argc, char **argv)
     cfg.volume = v.o.volume;
     cfg.mute = v.o.mute;
     cfg.audio_target_ms = v.o.audio_ms;
-    if (mc_trust_init(&v.trust, v.o.group, v.o.port, v.o.trust, v.o.known)) {
-        fprintf(stderr, "mcview: invalid --trust '%s': expected a fingerprint like "
-                "0123-4567-89ab-cdef-0123 (mcshare prints it)\n", v.o.trust);
-        return 2;
+    int terr = mc_trust_init(&v.trust, v.o.group, v.o.port, v.o.trust, v.o.known);
+    if (terr) {
+        fprintf(stderr, "mcview: %s\n", v.trust.error);
+        return terr == MC_EINVAL ? 2 : 1;
     }
     cfg.require_signed = !v.o.insecure;
     uint8_t seal_key[MC_SEAL_KEY];

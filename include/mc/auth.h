@@ -33,6 +33,7 @@
 #define MC_AUTH_PENDING_BYTES (8u << 20)
 #define MC_AUTH_HOLD_US 1000000u      /* longest wait for a manifest */
 #define MC_AUTH_VERIFY_PER_S 3000     /* signature checks per second, at most */
+#define MC_AUTH_OTHER_PER_S 100       /* and apart: manifests under another key */
 
 typedef struct {
     uint8_t pk[MC_KEY_PUBLIC];
@@ -93,8 +94,8 @@ typedef void (*mc_auth_release)(void *ctx, const uint8_t *pkt, size_t len);
 typedef struct {
     uint64_t manifests;      /* manifests verified and used */
     uint64_t verified;       /* datagrams released */
-    uint64_t bad_manifest;   /* malformed manifests, or bad signatures */
-    uint64_t wrong_key;      /* valid layout, but signed by a key we do not trust */
+    uint64_t bad_manifest;   /* malformed manifests, or bad signatures (junk, damage) */
+    uint64_t wrong_key;      /* validly signed, but by a key we do not trust */
     uint64_t replayed;       /* manifests older than the window or of an old session */
     uint64_t unverified;     /* datagrams dropped: no manifest vouched for them in time */
     uint64_t evicted;        /* datagrams dropped because the holding area was full */
@@ -167,31 +168,5 @@ int mc_seal(const uint8_t key[MC_SEAL_KEY], const uint8_t *in, size_t len, uint8
  * is not one or was not sealed with this key (or was modified). */
 int mc_unseal(const uint8_t key[MC_SEAL_KEY], const uint8_t *in, size_t len, uint8_t *out,
               size_t cap);
-
-/* ---- the viewer's trust policy (mcview, mcprobe) ---- */
-
-/* Known senders: a text file of "GROUP:PORT FINGERPRINT" lines, like ssh's
- * known_hosts. Default $XDG_CONFIG_HOME/mcshare/known_senders. */
-typedef struct {
-    char endpoint[64];
-    char file[4096];
-    int source;                 /* MC_TRUST_FLAG, _FILE or _FIRST_USE */
-    uint8_t fpr[MC_FPR_BYTES];
-    int saved;
-    uint64_t warned_wrong, warned_at_us;
-} mc_trust;
-
-enum { MC_TRUST_FIRST_USE = 0, MC_TRUST_FLAG = 1, MC_TRUST_FILE = 2 };
-
-/* trust_text: --trust (or NULL); file: --known-senders (or NULL: default).
- * Returns 0, or MC_EINVAL when trust_text is not a fingerprint. */
-int mc_trust_init(mc_trust *t, const char *group, uint16_t port, const char *trust_text,
-                  const char *file);
-/* The fingerprint to pin, or NULL for trust on first use. */
-const uint8_t *mc_trust_fpr(const mc_trust *t);
-/* Called now and then with the receiver's figures: remembers a key trusted
- * on first use, and says loudly (at most every 5 s) when packets signed by
- * another key are refused. */
-void mc_trust_update(mc_trust *t, const mc_auth_rx_stats *st, const char *prog);
 
 #endif
