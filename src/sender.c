@@ -549,12 +549,19 @@ static int start_threads(mc_sender *s)
 }
 
 /* Audio packets skip the pacer and the FEC blocks: they are small, have
- * their own sequence numbers and repeat earlier frames instead. */
+ * their own sequence numbers and repeat earlier frames instead. Signed,
+ * every other one (20 ms of sound at the default frame) closes a manifest:
+ * one per 10 ms packet cost 115 kbit/s, half the sound's own bytes; a
+ * packet now waits at most one more packet interval for its manifest,
+ * inside the viewer's 30 ms jitter buffer. */
 static void audio_emit(void *ctx, const uint8_t *pkt, size_t len)
 {
     mc_sender *s = ctx;
     emit(s, pkt, len);
-    auth_flush(s, 0);
+    if (++s->audio_unsigned >= 2) {
+        s->audio_unsigned = 0;
+        auth_flush(s, 0);
+    }
 }
 
 int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)

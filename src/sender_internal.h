@@ -130,6 +130,7 @@ struct mc_sender {
     uint8_t pkt[MC_MAX_MTU];
 
     mc_audio_tx *audio;
+    int audio_unsigned;     /* audio packets since their last manifest (audio thread) */
     pthread_mutex_t sink_mu;
     pthread_mutex_t auth_mu;
     mc_auth_tx *auth;
