@@ -16,6 +16,7 @@
 
 #include "mc/audio.h"
 #include "mc/common.h"
+#include "mc/wav.h"
 
 enum { SRC_TONE, SRC_FILE, SRC_DEVICE };
 
@@ -25,7 +26,6 @@ enum { SRC_TONE, SRC_FILE, SRC_DEVICE };
 #define TONE_AMP 0.25          /* -12 dBFS */
 #define CLICK_MS 5             /* the marker: 5 ms of a loud 1 kHz burst */
 #define CAPTURE_RING (MC_AUDIO_RATE / 2) /* 500 ms of captured sound */
-#define MAX_WAV_BYTES (512u << 20)
 
 struct mc_audio_tx {
     mc_audio_config cfg;
@@ -92,88 +92,22 @@ int mc_audio_parse_bitrate(const char *text, mc_audio_config *cfg)
 
 /* ---- sources ----------------------------------------------------------- */
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return (uint32_t)le16(p) | (uint32_t)le16(p + 2) << 16; }
-
-/* Loads a 16-bit PCM WAV file as 48 kHz stereo (linear resampling and
- * channel mapping at load time; a file is small next to a lesson). */
+/* Loads a WAV file as 48 kHz stereo (mc/wav.h). */
 static int load_wav(mc_audio_tx *t, const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        mc_log(0, "mcshare: cannot open audio file %s", path);
-        return MC_EAUDIO;
+    char why[256];
+    mc_wav_info info;
+    int err = mc_wav_load(path, &t->wav, &t->wav_frames, &info, why, sizeof(why));
+    if (err) {
+        mc_log(0, "mcshare: cannot use the sound file %s: %s", path, why);
+        return err == MC_ENOMEM ? err : MC_EAUDIO;
     }
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    int err = MC_EAUDIO;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 1 << 16;
-            uint8_t *nb = cap <= MAX_WAV_BYTES ? realloc(buf, cap) : NULL;
-            if (!nb)
-                goto out;
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (len < 12 || memcmp(buf, "RIFF", 4) || memcmp(buf + 8, "WAVE", 4))
-        goto bad;
-    unsigned ch = 0, rate = 0, bits = 0, fmt = 0;
-    const uint8_t *pcm = NULL;
-    size_t pcm_len = 0;
-    for (size_t off = 12; off + 8 <= len;) {
-        uint32_t clen = le32(buf + off + 4);
-        if (clen > len - off - 8)
-            clen = (uint32_t)(len - off - 8); /* a truncated last chunk: use what is there */
-        if (!memcmp(buf + off, "fmt ", 4) && clen >= 16) {
-            fmt = le16(buf + off + 8);
-            ch = le16(buf + off + 10);
-            rate = le32(buf + off + 12);
-            bits = le16(buf + off + 22);
-        } else if (!memcmp(buf + off, "data", 4)) {
-            pcm = buf + off + 8;
-            pcm_len = clen;
-        }
-        off += 8 + (size_t)clen + (clen & 1);
-    }
-    if (fmt != 1 || bits != 16 || ch < 1 || ch > 8 || rate < 8000 || rate > 192000 || !pcm)
-        goto bad;
-    size_t in_frames = pcm_len / (2 * ch);
-    if (in_frames < 2)
-        goto bad;
-    t->wav_frames = (size_t)((double)in_frames * MC_AUDIO_RATE / rate);
-    t->wav = malloc(t->wav_frames * 2 * sizeof(int16_t));
-    if (!t->wav) {
-        err = MC_ENOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < t->wav_frames; i++) {
-        double x = (double)i * rate / MC_AUDIO_RATE;
-        size_t k = (size_t)x;
-        if (k + 1 >= in_frames)
-            k = in_frames - 2;
-        double fr = x - (double)k;
-        for (unsigned c = 0; c < 2; c++) {
-            unsigned sc = c < ch ? c : 0;
-            int16_t s0 = (int16_t)le16(pcm + 2 * (k * ch + sc));
-            int16_t s1 = (int16_t)le16(pcm + 2 * ((k + 1) * ch + sc));
-            t->wav[2 * i + c] = (int16_t)lrint(s0 + (s1 - s0) * fr);
-        }
-    }
-    snprintf(t->desc, sizeof(t->desc), "file %s (%u Hz, %u ch, %.1f s, looped)", path, rate, ch,
-             (double)in_frames / rate);
-    err = 0;
-    goto out;
-bad:
-    mc_log(0, "mcshare: %s is not a 16-bit PCM WAV file", path);
-out:
-    free(buf);
-    fclose(f);
-    return err;
+    if (info.truncated)
+        mc_log(0, "mcshare: the sound file %s is cut short: its %.1f s that are there will "
+               "loop", path, info.seconds);
+    snprintf(t->desc, sizeof(t->desc), "file %s (%u Hz, %u ch, %u-bit%s, %.1f s, looped)", path,
+             info.rate, info.channels, info.bits, info.is_float ? " float" : "", info.seconds);
+    return 0;
 }
 
 static void SDLCALL on_capture(void *ctx, Uint8 *stream, int len)

@@ -748,17 +748,20 @@ int mc_seal_derive(const char *pass, size_t pass_len, const char *group, uint16_
 
 int mc_seal_read_passphrase(const char *path, char *out, size_t cap, size_t *len)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -errno;
-    if (!fgets(out, (int)cap, f)) {
-        fclose(f);
-        return MC_EINVAL;
-    }
-    fclose(f);
-    out[strcspn(out, "\r\n")] = 0;
-    *len = strlen(out);
-    return *len >= 8 ? 0 : MC_EINVAL;
+    char *text = NULL;
+    size_t n = 0;
+    int err = mc_read_file(path, 1 << 16, &text, &n);
+    if (err)
+        return err;
+    size_t l = strcspn(text, "\r\n");
+    if (l >= cap)
+        l = cap - 1;
+    memcpy(out, text, l);
+    out[l] = 0;
+    sodium_memzero(text, n);
+    free(text);
+    *len = l;
+    return l >= 8 ? 0 : MC_EINVAL;
 }
 
 int mc_seal(const uint8_t key[MC_SEAL_KEY], const uint8_t *in, size_t len, uint8_t *out, size_t cap)
@@ -807,9 +810,16 @@ int mc_seal_key_from_file(const char *prog, const char *path, const char *group,
     size_t len = 0;
     int err = mc_seal_read_passphrase(path, pass, sizeof(pass), &len);
     if (err) {
-        fprintf(stderr, "%s: cannot use the passphrase file %s: %s\n", prog, path,
-                err == MC_EINVAL ? "its first line must hold a passphrase of 8 characters or more"
-                                 : mc_strerror(err));
+        char why[96];
+        if (err == MC_EINVAL)
+            snprintf(why, sizeof(why), "its first line holds %zu characters; a passphrase needs "
+                     "8 or more", len);
+        else
+            snprintf(why, sizeof(why), "%s", err == -EINVAL ? "not a regular file"
+                     : err == MC_ETOOBIG ? "larger than 64 KiB: not a passphrase file"
+                     : mc_strerror(err));
+        fprintf(stderr, "%s: cannot use the passphrase file %s: %s\n", prog, path, why);
+        sodium_memzero(pass, sizeof(pass));
         return 1;
     }
     err = mc_seal_derive(pass, len, group, port, key);

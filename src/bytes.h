@@ -29,5 +29,11 @@ static inline uint64_t mc__get64(const uint8_t *p)
 {
     return (uint64_t)mc__get32(p) << 32 | mc__get32(p + 4);
 }
+/* Little-endian, for file formats (WAV) rather than the wire. */
+static inline uint16_t mc__get16le(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline uint32_t mc__get32le(const uint8_t *p)
+{
+    return (uint32_t)mc__get16le(p) | (uint32_t)mc__get16le(p + 2) << 16;
+}
 
 #endif

@@ -86,6 +86,17 @@ static int create_plain_image(mc_capture *c, Visual *vis, int depth)
     return c->img ? 0 : MC_ENOMEM;
 }
 
+int mc_capture_display_size(const char *display, int *w, int *h)
+{
+    Display *d = XOpenDisplay(display);
+    if (!d)
+        return MC_EDISPLAY;
+    *w = DisplayWidth(d, DefaultScreen(d));
+    *h = DisplayHeight(d, DefaultScreen(d));
+    XCloseDisplay(d);
+    return 0;
+}
+
 int mc_capture_create(const mc_capture_config *cfg, mc_capture **out)
 {
     *out = NULL;

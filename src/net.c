@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -38,6 +39,64 @@ int mc_parse_endpoint(const char *text, char *group_out, size_t cap, uint16_t *p
         return MC_EINVAL;
     memcpy(group_out, buf, strlen(buf) + 1);
     return 0;
+}
+
+int mc_group_check(const char *group, char *why, size_t cap)
+{
+    struct in_addr a;
+    if (inet_pton(AF_INET, group, &a) != 1 || !is_multicast(a)) {
+        snprintf(why, cap, "%s is not a multicast group (224.0.0.0-239.255.255.255)", group);
+        return MC_EADDR;
+    }
+    uint32_t h = ntohl(a.s_addr);
+    if ((h >> 8) == (224u << 16)) {
+        snprintf(why, cap, "%s is a link-local control group (224.0.0.0/24: all-hosts, routers, "
+                 "mDNS ...) that every machine on the LAN receives; use a group in "
+                 "239.0.0.0/8, e.g. 239.1.1.1", group);
+        return MC_EADDR;
+    }
+    if ((h >> 24) != 239) {
+        snprintf(why, cap, "%s is outside 239.0.0.0/8, the range meant for one site: routers may "
+                 "carry it beyond the school and other software may use it; 239.x.y.z is "
+                 "safer", group);
+        return 1;
+    }
+    why[0] = 0;
+    return 0;
+}
+
+int mc_net_check_iface(const char *iface, char *why, size_t cap)
+{
+    if (!iface || !*iface)
+        return 0;
+    struct in_addr want;
+    int by_addr = inet_pton(AF_INET, iface, &want) == 1;
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list))
+        return 0; /* cannot list: let the socket calls say what is wrong */
+    int found = 0;
+    size_t used = 0;
+    char names[512] = "";
+    for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+        if (by_addr ? a.s_addr == want.s_addr : !strcmp(i->ifa_name, iface))
+            found = 1;
+        char ab[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &a, ab, sizeof(ab));
+        int n = snprintf(names + used, sizeof(names) - used, "%s%s (%s)", used ? ", " : "",
+                         i->ifa_name, ab);
+        if (n > 0 && used + (size_t)n < sizeof(names))
+            used += (size_t)n;
+    }
+    freeifaddrs(list);
+    if (found)
+        return 0;
+    snprintf(why, cap, "%s '%s' on this computer%s%s", by_addr ? "no interface has the address" :
+             "there is no network interface with an IPv4 address named", iface,
+             used ? "; there are: " : "", names);
+    return MC_EADDR;
 }
 
 /* Resolves an interface given as an IPv4 address or a name into an

@@ -618,7 +618,7 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
         err = start_threads(s);
     if (!err && cfg->audio && cfg->audio->source && strcmp(cfg->audio->source, "none")) {
         err = mc_audio_tx_create(cfg->audio, s->session, audio_emit, s, &s->audio);
-        if (err == MC_EAUDIO) { /* said why already; the picture matters more */
+        if (err == MC_EAUDIO && !cfg->audio->required) { /* said why; the picture matters more */
             mc_log(0, "mcshare: continuing without sound");
             err = 0;
         }

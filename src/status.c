@@ -50,7 +50,8 @@ const char *mc_status_text(const mc_status *s, const mc_receiver_stats *st, cons
     else if (!live && recent(s, MC_ST_WRONGKEY, now_us)) {
         mc_fpr_format(st->auth.wrong_fpr, fpr);
         snprintf(out, cap, "Refusing the broadcast on %s:%u: it is signed by key %s, not the "
-                 "teacher's key this computer trusts (see the terminal)", group, port, fpr);
+                 "teacher's key this computer trusts (a new key? check it with the teacher, "
+                 "then run mcview --trust %s)", group, port, fpr, fpr);
     } else if (!live && recent(s, MC_ST_UNSIGNED, now_us) && !st->auth.manifests)
         snprintf(out, cap, "The broadcast on %s:%u is not signed (--insecure shows it "
                  "anyway)", group, port);
@@ -63,5 +64,10 @@ const char *mc_status_text(const mc_status *s, const mc_receiver_stats *st, cons
     else if (recent(s, MC_ST_FOREIGN, now_us))
         snprintf(out, cap, "Another computer is also broadcasting on %s:%u; showing the first "
                  "one (session %08x)", group, port, st->session);
+    else if (recent(s, MC_ST_WRONGKEY, now_us)) {
+        mc_fpr_format(st->auth.wrong_fpr, fpr);
+        snprintf(out, cap, "Another computer is also broadcasting on %s:%u, signed by key %s: "
+                 "refused; showing the trusted teacher's broadcast", group, port, fpr);
+    }
     return out;
 }

@@ -53,9 +53,93 @@ check 2 "mcview bad volume" "$BIN/mcview" --volume 101
 check 2 "mcview bad audio buffer" "$BIN/mcview" --audio-buffer 5
 check 2 "mcshare --audio-frame 7" "$BIN/mcshare" --audio-frame 7
 check 2 "mcshare --audio file: without a path" "$BIN/mcshare" --audio file:
-out=$("$BIN/mcshare" --source test --audio file:/nonexistent.wav --iface lo --ttl 0 --duration 0.5 2>&1)
-echo "$out" | grep -q "cannot open audio file /nonexistent.wav" && echo "$out" | grep -q "continuing without sound" ||
-    { echo "FAIL: a missing audio file must be reported once, then video goes on: $out"; fails=$((fails+1)); }
+# Sound asked for that cannot be used stops mcshare with the reason (it is
+# never silently dropped); a usable file of another kind or rate is played.
+W=$(mktemp -d)
+python3 - "$W" <<'PY'
+import struct, sys, math
+d = sys.argv[1]
+def wav(name, fmt, ch, rate, bits, frames, cut=0, raw=None):
+    align = ch * bits // 8
+    data = raw if raw is not None else bytes(frames * align)
+    if fmt == 1 and bits == 8 and raw is None:
+        data = bytes(128 + int(60 * math.sin(i / 10)) for i in range(frames * ch))
+    body = b"WAVE" + b"fmt " + struct.pack("<IHHIIHH", 16, fmt, ch, rate, rate * align, align, bits)
+    body += b"data" + struct.pack("<I", len(data)) + data
+    out = b"RIFF" + struct.pack("<I", len(body)) + body
+    open(f"{d}/{name}.wav", "wb").write(out[:len(out) - cut] if cut else out)
+wav("ok8", 1, 1, 8000, 8, 8000)              # 8-bit mono: played
+wav("ok11k", 1, 2, 11025, 16, 11025)         # an unusual rate: resampled
+wav("float", 3, 2, 44100, 32, 4410)          # float: played
+wav("zero_ch", 1, 0, 48000, 16, 0, raw=b"\0" * 100)
+wav("adpcm", 2, 1, 8000, 4, 0, raw=b"\0" * 100)
+wav("rate500", 1, 1, 500, 16, 500)
+open(f"{d}/truncated.wav", "wb").write(open(f"{d}/ok11k.wav", "rb").read()[:30])
+open(f"{d}/garbage.wav", "wb").write(b"this is not a sound file at all" * 10)
+open(f"{d}/short.pass", "w").write("abc\n")
+PY
+sound() { # FILE: mcshare with it, on loopback with TTL 0, for 0.3 s
+    "$BIN/mcshare" --source test --audio "file:$1" --iface lo --ttl 0 --duration 0.3 2>&1
+}
+for bad in "zero_ch:0 channels" "adpcm:compressed" "rate500:500 Hz" "truncated:cut short" \
+           "garbage:not a WAV file" "/dev/zero:not a regular file" "/nonexistent.wav:No such file"; do
+    f=${bad%%:*} why=${bad#*:}
+    [ "${f#/}" = "$f" ] && f="$W/$f.wav"
+    out=$(sound "$f")
+    rc=$?
+    if [ $rc = 1 ] && echo "$out" | grep -q "cannot use the sound file $f: .*$why" &&
+        echo "$out" | grep -q "not broadcasting" && ! echo "$out" | grep -q "broadcasting [0-9]"; then
+        passes=$((passes + 1))
+    else
+        echo "FAIL: --audio file:$f must stop mcshare (exit 1, '$why'): exit $rc: $out"
+        fails=$((fails + 1))
+    fi
+done
+for good in "ok8:8000 Hz, 1 ch, 8-bit" "ok11k:11025 Hz, 2 ch, 16-bit" "float:44100 Hz, 2 ch, 32-bit float"; do
+    f="$W/${good%%:*}.wav" want=${good#*:}
+    out=$(sound "$f")
+    rc=$?
+    [ $rc = 0 ] && echo "$out" | grep -q "sound: file $f ($want" && passes=$((passes + 1)) ||
+        { echo "FAIL: --audio file:$f must be played ($want): exit $rc: $out"; fails=$((fails + 1)); }
+done
+# Other files given by name: a directory, a passphrase too short.
+out=$("$BIN/mcshare" --source test --passphrase-file "$W" --duration 0.3 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "cannot use the passphrase file $W: Is a directory" &&
+    passes=$((passes + 1)) || { echo "FAIL: a directory as passphrase file: $out"; fails=$((fails + 1)); }
+out=$("$BIN/mcview" --passphrase-file "$W/short.pass" 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "its first line holds 3 characters; a passphrase needs 8" &&
+    passes=$((passes + 1)) || { echo "FAIL: a short passphrase: $out"; fails=$((fails + 1)); }
+# Groups: the link-local control groups are refused, groups outside
+# 239.0.0.0/8 noted; a missing interface is named.
+for g in 224.0.0.1 224.0.0.251; do
+    out=$("$BIN/mcshare" --source test --group "$g" --duration 0.3 2>&1)
+    [ $? = 2 ] && echo "$out" | grep -q "link-local control group" && passes=$((passes + 1)) ||
+        { echo "FAIL: mcshare --group $g: $out"; fails=$((fails + 1)); }
+    check 2 "mcprobe $g" "$BIN/mcprobe" "$g" --duration 1
+    check 2 "mcview $g" "$BIN/mcview" "$g"
+done
+out=$("$BIN/mcshare" --source test --group 238.1.2.3 --iface lo --ttl 0 --duration 0.3 2>&1)
+[ $? = 0 ] && echo "$out" | grep -q "note: 238.1.2.3 is outside 239.0.0.0/8" && passes=$((passes + 1)) ||
+    { echo "FAIL: mcshare --group 238.1.2.3 must be noted, and run: $out"; fails=$((fails + 1)); }
+for t in mcshare mcprobe; do
+    out=$("$BIN/$t" --iface nosuchif0 --duration 0.3 2>&1)
+    [ $? = 1 ] && echo "$out" | grep -q "no network interface with an IPv4 address named 'nosuchif0' on this computer; there are: lo (127.0.0.1)" &&
+        ! echo "$out" | grep -q "busy" && passes=$((passes + 1)) ||
+        { echo "FAIL: $t --iface nosuchif0: $out"; fails=$((fails + 1)); }
+done
+# The known senders file: a damaged line is an error naming it (the old
+# append glued two entries together); a run does not start on it.
+printf '239.1.1.1:5004 0123-4567-89ab-cdef-0123\n239.1.1.2:5004 0123-4567-89ab-cdef-0123239.1.1.1:5004 aaaa-bbbb-cccc-dddd-eeee' >"$W/known"
+out=$("$BIN/mcprobe" --known-senders "$W/known" --duration 0.3 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "$W/known:2: damaged line" && passes=$((passes + 1)) ||
+    { echo "FAIL: a damaged known senders file: $out"; fails=$((fails + 1)); }
+# Output files that could not be written at the end are refused at the start.
+check 1 "mcprobe --snapshot into a missing directory" "$BIN/mcprobe" --snapshot /nonexistent/x.ppm --duration 5
+check 1 "mcprobe --plot onto a directory" "$BIN/mcprobe" --plot "$W" --duration 5
+out=$("$BIN/mcprobe" --duration 1e9 2>&1)
+[ $? = 2 ] && echo "$out" | grep -q "must be 0.1..10000000 seconds" && passes=$((passes + 1)) ||
+    { echo "FAIL: mcprobe --duration 1e9: $out"; fails=$((fails + 1)); }
+rm -rf "$W"
 check 2 "mcprobe bad port" "$BIN/mcprobe" 239.1.1.1:99999
 check 2 "mcprobe bad duration" "$BIN/mcprobe" --duration -1
 check 2 "mcprobe bad drop" "$BIN/mcprobe" --drop 150
@@ -116,7 +200,12 @@ cmp -s "$T/doc.md" "$T/before.md" && passes=$((passes + 1)) ||
     { echo "FAIL: docsplice changed the file despite the missing region"; fails=$((fails + 1)); }
 rm -rf "$T"
 out=$("$BIN/mcshare" --display :987 --duration 1 2>&1)
-echo "$out" | grep -q "cannot capture display ':987'" || { echo "FAIL: unclear display error: $out"; fails=$((fails+1)); }
+echo "$out" | grep -q "cannot capture the screen of display ':987'.*use --source test" ||
+    { echo "FAIL: unclear display error: $out"; fails=$((fails+1)); }
+# No display at all: an error, never the test pattern sent instead of the screen.
+out=$(env -u DISPLAY "$BIN/mcshare" --duration 1 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q '\$DISPLAY is unset' && ! echo "$out" | grep -q broadcasting &&
+    passes=$((passes + 1)) || { echo "FAIL: mcshare without a display: $out"; fails=$((fails+1)); }
 out=$(env -u DISPLAY "$BIN/mcview" 2>&1)
 [ $? = 1 ] && echo "$out" | grep -qi "cannot open a window" ||
     { echo "FAIL: mcview without a display: $out"; fails=$((fails+1)); }

@@ -2,6 +2,7 @@
  * The same receiver code as mcview, decoding included. */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +48,9 @@ static void usage(FILE *f)
 "jitter (RFC 3550 estimator over each frame's capture-to-complete time).\n\n"
 "  GROUP[:PORT]        multicast group and port (default 239.1.1.1:5004)\n"
 "  --iface ADDR|NAME   join on this interface (default: routing table)\n"
-"  --duration S        stop after S seconds (default: until Ctrl-C)\n"
+"  --duration S        stop after S seconds (default: until Ctrl-C, SIGTERM or\n"
+"                      SIGHUP, which all end the run normally: the summary and\n"
+"                      every file asked for are written)\n"
 "  --interval MS       report every MS milliseconds, 50..60000 (default 1000)\n"
 "  --json              one JSON object per line, then a summary object\n"
 "  --no-decode         reassemble and count, but do not decode tiles\n"
@@ -103,7 +106,8 @@ static int parse_args(int argc, char **argv, options *o)
         case 'i': o->iface = optarg; break;
         case 'd':
             if (mc_parse_double(optarg, 0.1, 1e7, &o->duration_s)) {
-                fprintf(stderr, "mcprobe: invalid --duration '%s': must be > 0 seconds\n", optarg);
+                fprintf(stderr, "mcprobe: invalid --duration '%s': must be 0.1..10000000 seconds "
+                        "(about 115 days)\n", optarg);
                 return 2;
             }
             break;
@@ -124,7 +128,7 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'S':
             if (mc_parse_long(optarg, 0, 2147483647L, &o->seed)) {
-                fprintf(stderr, "mcprobe: invalid --seed '%s'\n", optarg);
+                fprintf(stderr, "mcprobe: invalid --seed '%s': must be 0..2147483647\n", optarg);
                 return 2;
             }
             break;
@@ -347,7 +351,7 @@ static int write_ppm(mc_receiver *r, const char *path)
 {
     mc_picture pic;
     mc_receiver_lock_picture(r, &pic);
-    int err = 0;
+    int err = 0, e = 0;
     FILE *f = pic.pixels ? fopen(path, "wb") : NULL;
     if (f) {
         fprintf(f, "P6\n%d %d\n255\n", pic.width, pic.height);
@@ -357,13 +361,19 @@ static int write_ppm(mc_receiver *r, const char *path)
                 uint8_t rgb[3] = {p[2], p[1], p[0]};
                 fwrite(rgb, 1, 3, f);
             }
-        err = fclose(f) ? 1 : 0;
+        if (fclose(f)) {
+            err = 1;
+            e = errno;
+        }
     } else {
         err = 1;
+        e = errno;
     }
+    int had = pic.pixels != NULL;
     mc_receiver_unlock_picture(r);
     if (err)
-        fprintf(stderr, "mcprobe: cannot write snapshot '%s'\n", path);
+        fprintf(stderr, "mcprobe: cannot write --snapshot '%s': %s\n", path,
+                had ? strerror(e) : "no picture was received");
     return err;
 }
 
@@ -465,11 +475,17 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* the terminal closed: still write every file asked for */
+    signal(SIGPIPE, SIG_IGN);     /* and a closed pipe on stdout must not lose them either */
+    if (mc_cli_iface("mcprobe", o.iface) ||
+        (o.snapshot && mc_cli_output_path("mcprobe", "--snapshot", o.snapshot)) ||
+        (o.plot_path && mc_cli_output_path("mcprobe", "--plot", o.plot_path)))
+        return 1;
 
     if (o.csv_path) {
         o.csv = fopen(o.csv_path, "w");
         if (!o.csv) {
-            fprintf(stderr, "mcprobe: cannot write --csv '%s'\n", o.csv_path);
+            fprintf(stderr, "mcprobe: cannot write --csv '%s': %s\n", o.csv_path, strerror(errno));
             return 1;
         }
         fprintf(o.csv, "type,t_s,state,fps,mbit_s,expected,received,lost,loss_pct,fec_recovered,"

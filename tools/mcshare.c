@@ -12,6 +12,7 @@
 #include "mc/cli.h"
 #include "mc/codec.h"
 #include "mc/common.h"
+#include "mc/listen.h"
 #include "mc/net.h"
 #include "mc/scale.h"
 #include "mc/sender.h"
@@ -40,7 +41,7 @@ typedef struct {
     mc_audio_config audio;
     double duration_s;
     const char *key_file, *pass_file;
-    int no_sign;
+    int no_sign, force;
     uint8_t seal_key[MC_SEAL_KEY];
     mc_signing_key key;
 } options;
@@ -55,9 +56,9 @@ static void usage(FILE *f)
 "  --port N             UDP port (default 5004)\n"
 "  --display :N         X display to capture (default $DISPLAY)\n"
 "  --source x11|test|test-video\n"
-"                       screen capture, the built-in moving test pattern, or a\n"
-"                       photo-like pattern where every tile changes every frame\n"
-"                       (benchmarks); default: x11 when a display opens, else test\n"
+"                       screen capture (default), the built-in moving test\n"
+"                       pattern, or a photo-like pattern where every tile changes\n"
+"                       every frame (benchmarks)\n"
 "  --region WxH+X+Y     capture only this part of the screen (default: all)\n"
 "  --size WxH           send at this resolution, scaled (default: as captured;\n"
 "                       1280x720 for the test pattern)\n"
@@ -86,12 +87,14 @@ static void usage(FILE *f)
 "                         default    what this computer plays (the PulseAudio or\n"
 "                                    PipeWire monitor of the default output)\n"
 "                         mic        the default microphone\n"
-"                         file:F.wav a 16-bit PCM WAV file, looped\n"
+"                         file:F.wav a WAV file (PCM or float, any rate), looped\n"
 "                         tone       a 440 Hz test tone that clicks when the test\n"
 "                                    pattern flashes its marker (A/V sync checks)\n"
 "                         none       no sound\n"
 "                       default: 'default' for the screen, 'none' for test sources.\n"
-"                       Without a sound device mcshare says so and sends video only.\n"
+"                       Sound asked for with --audio that cannot be used stops\n"
+"                       mcshare with the reason; without --audio and without a\n"
+"                       sound device, mcshare says so and sends the picture alone.\n"
 "  --audio-bitrate B    low (24 kbit/s mono), medium (64 kbit/s stereo, default),\n"
 "                       high (128 kbit/s stereo), or bits/s 6000..510000\n"
 "  --audio-frame MS     Opus frame length 5|10|20 ms (default 10)\n"
@@ -107,6 +110,9 @@ static void usage(FILE *f)
 "  --threads N          JPEG encoder threads (default: one per CPU)\n"
 "  --frames N           stop after N frames (default: run until Ctrl-C)\n"
 "  --duration S         stop after S seconds\n"
+"  --force              broadcast even when another mcshare is live on the group\n"
+"                       or holds the control port (viewers would be split\n"
+"                       between the two)\n"
 "  --key FILE           the sender's signing key (Ed25519), created with mode\n"
 "                       0600 on first use (default ~/.config/mcshare/sender.key).\n"
 "                       Its fingerprint is printed at start: students can pin\n"
@@ -120,7 +126,9 @@ static void usage(FILE *f)
 "                       every 5 s in any case\n"
 "  -h, --help           this help\n"
 "  -V, --version        print the version\n\n"
-"Ctrl-C or SIGTERM stops the broadcast and tells the viewers it ended.\n",
+"Before it starts, mcshare listens for a second to make sure no other broadcast\n"
+"is live on the group. Ctrl-C, SIGTERM or SIGHUP (the terminal closed) stops the\n"
+"broadcast and tells the viewers it ended.\n",
             MC_MIN_MTU, MC_MAX_MTU);
 }
 
@@ -133,15 +141,18 @@ static int bad(const char *opt, const char *val, const char *why)
 enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY, O_CODEC,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
        O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_PASSFILE, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
-       O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED };
+       O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED, O_FORCE };
 
 static int parse_one(options *o, int c, const char *v)
 {
     long n;
+    char why[256];
     switch (c) {
     case O_GROUP:
         if (mc_parse_endpoint(v, o->group, sizeof(o->group), &o->s.port))
             return bad("--group", v, "not a multicast address (224.0.0.0-239.255.255.255)");
+        if (mc_group_check(o->group, why, sizeof(why)) < 0)
+            return bad("--group", v, why);
         return 0;
     case O_PORT:
         if (mc_parse_long(v, 1, 65534, &n))
@@ -227,6 +238,7 @@ static int parse_one(options *o, int c, const char *v)
             (strncmp(v, "file:", 5) || !v[5]))
             return bad("--audio", v, "must be default, mic, tone, none or file:PATH.wav");
         o->audio.source = v;
+        o->audio.required = 1; /* asked for: never dropped silently */
         return 0;
     case O_AUDIO_BITRATE:
         if (mc_audio_parse_bitrate(v, &o->audio))
@@ -250,7 +262,7 @@ static int parse_one(options *o, int c, const char *v)
         o->s.threads = (int)n;
         return 0;
     case O_FRAMES:
-        if (mc_parse_long(v, 1, 1000000000L, &o->frames)) return bad("--frames", v, "must be a positive number");
+        if (mc_parse_long(v, 1, 1000000000L, &o->frames)) return bad("--frames", v, "must be 1..1000000000");
         return 0;
     case O_KEY:
         o->key_file = v;
@@ -258,11 +270,15 @@ static int parse_one(options *o, int c, const char *v)
     case O_NO_SIGN:
         o->no_sign = 1;
         return 0;
+    case O_FORCE:
+        o->force = 1;
+        return 0;
     case O_PASSFILE:
         o->pass_file = v;
         return 0;
     case O_DURATION:
-        if (mc_parse_double(v, 0.1, 1e7, &o->duration_s)) return bad("--duration", v, "must be > 0 seconds");
+        if (mc_parse_double(v, 0.1, 1e7, &o->duration_s))
+            return bad("--duration", v, "must be 0.1..10000000 seconds (about 115 days)");
         return 0;
     }
     return 2;
@@ -282,7 +298,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"roster", 0, 0, O_ROSTER}, {"audio", 1, 0, O_AUDIO},
         {"audio-bitrate", 1, 0, O_AUDIO_BITRATE}, {"audio-frame", 1, 0, O_AUDIO_FRAME},
         {"audio-redundancy", 1, 0, O_AUDIO_RED}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
-        {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN},
+        {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN}, {"force", 0, 0, O_FORCE},
         {"passphrase-file", 1, 0, O_PASSFILE},
         {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
@@ -334,13 +350,18 @@ static int open_source(options *o, source *src)
             return 0;
         }
         const char *d = o->display ? o->display : getenv("DISPLAY");
-        if (o->source || o->display) { /* asked for explicitly: a real error */
-            fprintf(stderr, "mcshare: cannot capture display '%s': %s\n", d ? d : "(none: $DISPLAY unset)",
-                    mc_strerror(err));
+        if (err == MC_EINVAL) { /* the region */
+            int sw = 0, sh = 0;
+            mc_capture_display_size(o->display, &sw, &sh);
+            fprintf(stderr, "mcshare: --region %dx%d+%d+%d lies outside the screen of display "
+                    "'%s', which is %dx%d\n", o->rw, o->rh, o->rx, o->ry, d ? d : "", sw, sh);
             return 1;
         }
-        fprintf(stderr, "mcshare: no display to capture (%s); sending the test pattern instead\n",
-                d ? d : "$DISPLAY unset");
+        /* Never a silent test pattern instead of the teacher's screen. */
+        fprintf(stderr, "mcshare: cannot capture the screen of display '%s': %s%s\n",
+                d ? d : "(none: $DISPLAY is unset)", mc_strerror(err),
+                o->source ? "" : ". To send the built-in test pattern instead, use --source test");
+        return 1;
     }
     src->cw = o->ow ? o->ow : 1280;
     src->ch = o->oh ? o->oh : 720;
@@ -473,6 +494,32 @@ static int run(options *o, source *src, mc_sender *s)
     return 0;
 }
 
+/* Refuses (1) when another broadcast is live on the group, unless --force. */
+static int listen_first(const options *o)
+{
+    mc_other_broadcast other;
+    int r = mc_listen_for_broadcast(o->group, o->s.port, o->s.iface, 1000, &other);
+    if (r < 0) {
+        fprintf(stderr, "mcshare: cannot listen on %s:%u first: %s\n", o->group,
+                (unsigned)o->s.port, mc_strerror(r));
+        return 1;
+    }
+    if (!r)
+        return 0;
+    char desc[160];
+    mc_other_broadcast_describe(&other, desc, sizeof(desc));
+    if (o->force) {
+        fprintf(stderr, "mcshare: WARNING: another broadcast is live on %s:%u (%s); "
+                "broadcasting anyway (--force): viewers will be split between the two\n",
+                o->group, (unsigned)o->s.port, desc);
+        return 0;
+    }
+    fprintf(stderr, "mcshare: another broadcast is live on %s:%u (%s). Two on one group split "
+            "the room: stop that one first, or choose another --group or --port "
+            "(--force broadcasts anyway)\n", o->group, (unsigned)o->s.port, desc);
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     options o = {.cursor = 1, .damage = 1, .ctrl_port = -1};
@@ -484,6 +531,13 @@ int main(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     o.s.group = o.group;
+    char why[512];
+    if (mc_group_check(o.group, why, sizeof(why)) == 1)
+        fprintf(stderr, "mcshare: note: %s\n", why);
+    if (mc_net_check_iface(o.s.iface, why, sizeof(why))) {
+        fprintf(stderr, "mcshare: --iface: %s\n", why);
+        return 1;
+    }
     o.s.ctrl_port = (uint16_t)(o.ctrl_port < 0 ? (o.s.port + 1) % 65536 : o.ctrl_port);
 
     source src = {0};
@@ -502,6 +556,7 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* the terminal closed: end as cleanly as Ctrl-C */
     sigaction(SIGUSR1, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -536,15 +591,33 @@ int main(int argc, char **argv)
         o.s.seal_key = o.seal_key;
     }
 
+    if (listen_first(&o)) {
+        rc = 1;
+        goto cleanup;
+    }
+    if (g_stop)
+        goto cleanup;
     int err = mc_sender_create(&o.s, &s);
     if (err == MC_EADDR && o.s.ctrl_port) {
-        /* Watching needs no control channel: say so and go on without it. */
-        fprintf(stderr, "mcshare: control port %u is busy (another mcshare?); broadcasting "
-                "without repairs and reports (choose one with --ctrl-port)\n",
-                (unsigned)o.s.ctrl_port);
+        if (!o.force) {
+            fprintf(stderr, "mcshare: the control port %u is taken on this computer: another "
+                    "mcshare is probably broadcasting here already. Stop it first, or choose "
+                    "another --group/--port (or --ctrl-port); --force broadcasts anyway, "
+                    "without repairs and reports\n", (unsigned)o.s.ctrl_port);
+            rc = 1;
+            goto cleanup;
+        }
+        fprintf(stderr, "mcshare: control port %u is taken (--force): broadcasting without "
+                "repairs and reports\n", (unsigned)o.s.ctrl_port);
         o.s.ctrl_port = 0;
         o.s.fec_auto = 0;
         err = mc_sender_create(&o.s, &s);
+    }
+    if (err == MC_EAUDIO) {
+        fprintf(stderr, "mcshare: the sound asked for (--audio %s) cannot be used (see above); "
+                "not broadcasting. --audio none sends the picture alone\n", o.audio.source);
+        rc = 1;
+        goto cleanup;
     }
     if (err) {
         fprintf(stderr, "mcshare: cannot start the broadcast on %s:%u: %s\n", o.group,
@@ -573,8 +646,11 @@ int main(int argc, char **argv)
     if (!rc && !g_stop)
         mc_sender_flush(s); /* --frames/--duration: let the last frame out */
 cleanup:
+    if (!rc && g_stop && !s)
+        fprintf(stderr, "mcshare: stopped before broadcasting\n");
+    int told = s != NULL;
     mc_sender_destroy(s); /* sends BYE: viewers show "broadcast ended" */
-    if (!rc && g_stop)
+    if (!rc && g_stop && told)
         fprintf(stderr, "mcshare: stopped; viewers were told the broadcast ended\n");
     mc_capture_destroy(src.cap);
     free(src.test);

@@ -18,7 +18,7 @@
 #include "mc/wire.h"
 
 
-/* Ctrl-C / SIGTERM. Set explicitly: SDL leaves SIGINT alone when it was
+/* Ctrl-C / SIGTERM / SIGHUP. Set explicitly: SDL leaves SIGINT alone when it was
  * ignored at start, as it is for background jobs of scripts. */
 static volatile sig_atomic_t g_stop;
 static void on_signal(int sig)
@@ -52,7 +52,7 @@ typedef struct {
     mc_status status;
     char stats_text[320], rate_text[192]; /* rates once a second; the line 5 times a second */
     mc_receiver_stats prev;
-    uint64_t prev_us, stats_us;
+    uint64_t prev_us, stats_us, trust_failed_us;
 } viewer;
 
 static void usage(FILE *f)
@@ -174,7 +174,9 @@ static void draw_text(viewer *v, const char *text, int y)
     SDL_Texture *t = SDL_CreateTextureFromSurface(v->ren, s);
     int ow, oh;
     SDL_GetRendererOutputSize(v->ren, &ow, &oh);
-    SDL_Rect band = {0, y < 0 ? (oh - s->h) / 2 - 8 : y, ow, s->h + 16};
+    /* y: a pixel row, or -1 the middle, -2 the bottom. */
+    SDL_Rect band = {0, y == -1 ? (oh - s->h) / 2 - 8 : y == -2 ? oh - s->h - 16 : y, ow,
+                     s->h + 16};
     SDL_Rect dst = {(ow - s->w) / 2, band.y + 8, s->w, s->h};
     SDL_SetRenderDrawBlendMode(v->ren, SDL_BLENDMODE_BLEND);
     SDL_SetRenderDrawColor(v->ren, 0, 0, 0, 170);
@@ -229,8 +231,12 @@ static void update_stats(viewer *v, mc_receiver_stats *st)
         return;
     v->stats_us = now;
     mc_receiver_get_stats(v->r, st);
-    if (st->auth_on)
+    if (st->auth_on) {
+        int before = v->trust.saved;
         mc_trust_update(&v->trust, &st->auth, "mcview");
+        if (before == 0 && v->trust.saved < 0)
+            v->trust_failed_us = now; /* said on screen for a while, not only in the terminal */
+    }
     if (now - v->prev_us >= 1000000u) {
         double dt = (double)(now - v->prev_us) / 1e6;
         long long lost = (long long)st->expected - (long long)st->received;
@@ -275,6 +281,9 @@ static void render(viewer *v, int state, const mc_receiver_stats *st)
     mc_status_update(&v->status, st, mc_now_us());
     mc_status_text(&v->status, st, v->o.group, v->o.port, mc_now_us(), msg, sizeof(msg));
     draw_text(v, msg, -1);
+    if (v->trust.saved < 0 && mc_now_us() - v->trust_failed_us < 30000000u)
+        draw_text(v, "This computer could not remember the teacher's key: next time any key will "
+                  "be trusted as new (see the terminal)", -2);
     if (v->o.stats)
         draw_text(v, v->stats_text, 0);
     SDL_RenderPresent(v->ren);
@@ -454,6 +463,8 @@ int main(int argc, char **argv)
     cfg.volume = v.o.volume;
     cfg.mute = v.o.mute;
     cfg.audio_target_ms = v.o.audio_ms;
+    if (mc_cli_iface("mcview", v.o.iface))
+        return 1;
     int terr = mc_trust_init(&v.trust, v.o.group, v.o.port, v.o.trust, v.o.known);
     if (terr) {
         fprintf(stderr, "mcview: %s\n", v.trust.error);
@@ -482,6 +493,7 @@ int main(int argc, char **argv)
     struct sigaction sa = {.sa_handler = on_signal};
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     int last_state = -1;
     uint64_t last_draw = 0;
     mc_receiver_stats st = {0};

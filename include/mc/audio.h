@@ -22,6 +22,8 @@ typedef struct {
     int channels;       /* 1 or 2, default 2 */
     int frame_ms;       /* 5, 10 or 20; default 10 */
     int redundancy;     /* earlier frames repeated in each packet, 0..3; default 2 */
+    int required;       /* the user asked for this source: if it cannot be used the
+                           sender fails (MC_EAUDIO) instead of going on without sound */
 } mc_audio_config;
 
 void mc_audio_config_default(mc_audio_config *cfg);

@@ -20,6 +20,9 @@ typedef struct {
  * the region lies outside the screen. */
 int mc_capture_create(const mc_capture_config *cfg, mc_capture **out);
 
+/* The size of a display's screen (for error messages): 0, or
+ * MC_EDISPLAY when it cannot be opened. */
+int mc_capture_display_size(const char *display, int *w, int *h);
 /* Size of the captured region. */
 void mc_capture_size(const mc_capture *c, int *w, int *h);
 

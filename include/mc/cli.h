@@ -15,4 +15,12 @@ int mc_cli_unknown(const char *prog, const char *arg);
 int mc_cli_endpoint(const char *prog, int argc, char **argv, int first, char *group, size_t cap,
                     uint16_t *port);
 
+/* Checks --iface: returns 0, or prints which interfaces there are and
+ * returns 1. */
+int mc_cli_iface(const char *prog, const char *iface);
+/* Checks, before a long run, that an output file given with `opt` can be
+ * written at the end (its directory exists and is writable, it is not a
+ * directory). Returns 0, or prints why not and returns 1. */
+int mc_cli_output_path(const char *prog, const char *opt, const char *path);
+
 #endif

@@ -12,6 +12,16 @@
  * group_out receives the address text. Returns 0 or MC_EADDR/MC_EINVAL. */
 int mc_parse_endpoint(const char *text, char *group_out, size_t cap, uint16_t *port);
 
+/* How a group address is meant to be used. 0: an administratively scoped
+ * group (239.0.0.0/8, meant for one site); 1: another multicast range
+ * (allowed, but it may be routed beyond the school or used by other
+ * software: *why says so); MC_EADDR: a link-local control group
+ * (224.0.0.0/24: all-hosts, routers, mDNS ...) that every machine on the
+ * LAN receives, refused. */
+int mc_group_check(const char *group, char *why, size_t cap);
+/* Checks --iface (an address of this machine, or an interface name).
+ * Returns 0 or MC_EADDR with *why naming it and the interfaces there are. */
+int mc_net_check_iface(const char *iface, char *why, size_t cap);
 /* Opens a UDP socket that sends to group:port. iface (address or interface
  * name, or NULL for the routing table's choice) selects the outgoing
  * interface. Returns the fd or a negative error. */

@@ -15,7 +15,7 @@ echo "short" >"$TMPDIR_TEST/short"
 ip netns exec "mcsA$$" "$BIN/mcshare" --source test --size 640x360 --fps 30 --group "$GROUP" \
     --port "$PORT" --iface "$IF_A" --duration 40 --passphrase-file "$TMPDIR_TEST/short" \
     2>"$TMPDIR_TEST/short.log" && fail "a 5-character passphrase was accepted"
-grep -q "8 characters" "$TMPDIR_TEST/short.log" || fail "unclear error: $(cat "$TMPDIR_TEST/short.log")"
+grep -q "holds 5 characters; a passphrase needs 8 or more" "$TMPDIR_TEST/short.log" || fail "unclear error: $(cat "$TMPDIR_TEST/short.log")"
 start_bg ip netns exec "mcsA$$" "$BIN/mcshare" --source test --size 640x360 --fps 30 --group "$GROUP" \
     --port "$PORT" --iface "$IF_A" --duration 40 --passphrase-file "$TMPDIR_TEST/pass"
 SENDER=$LAST_PID

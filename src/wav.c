@@ -1,0 +1,178 @@
+/* WAV decoding for the sender's file source (mc/wav.h). */
+#include "mc/wav.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bytes.h"
+#include "mc/common.h"
+#include "mc/files.h"
+#include "mc/wire.h"
+
+#define le16 mc__get16le
+#define le32 mc__get32le
+
+/* One sample as a double in [-1, 1). */
+static double sample(const uint8_t *p, unsigned bits, int is_float)
+{
+    switch (bits) {
+    case 8: return ((int)p[0] - 128) / 128.0; /* 8-bit WAV is unsigned */
+    case 16: return (int16_t)le16(p) / 32768.0;
+    case 24: {
+        int32_t v = (int32_t)((uint32_t)p[0] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 24);
+        return (v >> 8) / 8388608.0;
+    }
+    default:
+        if (is_float) {
+            float f;
+            uint32_t u = le32(p);
+            memcpy(&f, &u, 4);
+            return isfinite(f) ? (double)f : 0.0;
+        }
+        return (int32_t)le32(p) / 2147483648.0;
+    }
+}
+
+int mc_wav_decode(const uint8_t *buf, size_t len, int16_t **out, size_t *frames,
+                  mc_wav_info *info, char *why, size_t cap)
+{
+    *out = NULL;
+    *frames = 0;
+    memset(info, 0, sizeof(*info));
+    if (len < 12 || memcmp(buf, "RIFF", 4) || memcmp(buf + 8, "WAVE", 4)) {
+        snprintf(why, cap, "not a WAV file (it does not begin with RIFF....WAVE)");
+        return MC_EINVAL;
+    }
+    unsigned fmt = 0, ch = 0, rate = 0, bits = 0, align = 0;
+    int have_fmt = 0;
+    const uint8_t *pcm = NULL;
+    size_t pcm_len = 0;
+    for (size_t off = 12; off + 8 <= len;) {
+        uint32_t clen = le32(buf + off + 4);
+        size_t avail = len - off - 8;
+        if (!memcmp(buf + off, "fmt ", 4)) {
+            if (avail < 16 || avail < clen) {
+                snprintf(why, cap, "the file is cut short (inside its format chunk)");
+                return MC_EINVAL;
+            }
+            if (clen < 16) {
+                snprintf(why, cap, "its format chunk is damaged (%u bytes)", (unsigned)clen);
+                return MC_EINVAL;
+            }
+            const uint8_t *f = buf + off + 8;
+            fmt = le16(f);
+            ch = le16(f + 2);
+            rate = le32(f + 4);
+            align = le16(f + 12);
+            bits = le16(f + 14);
+            if (fmt == 0xFFFE && clen >= 40 && avail >= 40)
+                fmt = le16(f + 24); /* WAVE_FORMAT_EXTENSIBLE: the sub-format's id */
+            have_fmt = 1;
+        } else if (!memcmp(buf + off, "data", 4)) {
+            pcm = buf + off + 8;
+            pcm_len = clen;
+            if (clen > avail) {
+                pcm_len = avail;
+                info->truncated = 1;
+            }
+            break;
+        }
+        if (clen > avail)
+            break;
+        off += 8 + (size_t)clen + (clen & 1);
+    }
+    if (!have_fmt) {
+        snprintf(why, cap, "no format chunk: the file is damaged or cut short");
+        return MC_EINVAL;
+    }
+    info->rate = rate;
+    info->channels = ch;
+    info->bits = bits;
+    info->is_float = fmt == 3;
+    if (fmt != 1 && fmt != 3) {
+        snprintf(why, cap, "its sound is compressed (WAV format %u); only PCM or float WAV can be "
+                 "used: convert it, e.g. ffmpeg -i IN -c:a pcm_s16le OUT.wav", fmt);
+        return MC_EINVAL;
+    }
+    if (fmt == 1 && bits != 8 && bits != 16 && bits != 24 && bits != 32) {
+        snprintf(why, cap, "%u-bit samples; 8, 16, 24 or 32-bit PCM can be used", bits);
+        return MC_EINVAL;
+    }
+    if (fmt == 3 && bits != 32) {
+        snprintf(why, cap, "%u-bit float samples; 32-bit float can be used", bits);
+        return MC_EINVAL;
+    }
+    if (ch < 1 || ch > 8) {
+        snprintf(why, cap, "%u channels; 1 to 8 can be used", ch);
+        return MC_EINVAL;
+    }
+    if (rate < 1000 || rate > 384000) {
+        snprintf(why, cap, "a sample rate of %u Hz; 1000 to 384000 Hz can be used", rate);
+        return MC_EINVAL;
+    }
+    unsigned bps = bits / 8, frame = bps * ch;
+    if (align && align != frame) {
+        snprintf(why, cap, "its block size (%u bytes) does not match %u channels of %u bits",
+                 align, ch, bits);
+        return MC_EINVAL;
+    }
+    if (!pcm) {
+        snprintf(why, cap, "no data chunk: the file is damaged or cut short");
+        return MC_EINVAL;
+    }
+    size_t in_frames = pcm_len / frame;
+    info->seconds = (double)in_frames / rate;
+    if (in_frames < 2 || info->seconds < 0.01) {
+        snprintf(why, cap, "it holds no sound (%.3f s)%s", info->seconds,
+                 info->truncated ? ": the file is cut short" : "");
+        return MC_EINVAL;
+    }
+    double out_frames_d = (double)in_frames * MC_AUDIO_RATE / rate;
+    if (out_frames_d > (double)(MC_WAV_MAX_BYTES / 4)) {
+        snprintf(why, cap, "too long (%.0f s at 48 kHz stereo needs more than 512 MiB)",
+                 info->seconds);
+        return MC_ETOOBIG;
+    }
+    size_t n = (size_t)out_frames_d;
+    int16_t *o = malloc(n * 2 * sizeof(int16_t));
+    if (!o) {
+        snprintf(why, cap, "out of memory");
+        return MC_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x = (double)i * rate / MC_AUDIO_RATE;
+        size_t k = (size_t)x;
+        if (k + 1 >= in_frames)
+            k = in_frames - 2;
+        double fr = x - (double)k;
+        for (unsigned c = 0; c < 2; c++) {
+            unsigned sc = c < ch ? c : 0;
+            double s0 = sample(pcm + (k * ch + sc) * bps, bits, info->is_float);
+            double s1 = sample(pcm + ((k + 1) * ch + sc) * bps, bits, info->is_float);
+            double v = (s0 + (s1 - s0) * fr) * 32768.0;
+            o[2 * i + c] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : lrint(v));
+        }
+    }
+    *out = o;
+    *frames = n;
+    return 0;
+}
+
+int mc_wav_load(const char *path, int16_t **out, size_t *frames, mc_wav_info *info, char *why,
+                size_t cap)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int err = mc_read_file(path, MC_WAV_MAX_BYTES, &buf, &len);
+    if (err) {
+        snprintf(why, cap, "%s", err == MC_ETOOBIG ? "larger than 512 MiB"
+                 : err == -EINVAL ? "not a regular file" : mc_strerror(err));
+        return err;
+    }
+    err = mc_wav_decode((const uint8_t *)buf, len, out, frames, info, why, cap);
+    free(buf);
+    return err;
+}
