@@ -22,6 +22,7 @@
 
 #include "mc/audio.h"
 #include "mc/common.h"
+#include "pixel_loop.h"
 
 #define SLOTS 64                  /* frames the jitter buffer can hold (>= 640 ms at 10 ms) */
 #define FIFO_CAP (4 * MC_AUDIO_MAX_SAMPLES) /* decoded stereo samples waiting for the resampler */
@@ -41,6 +42,9 @@ typedef struct {
 
 struct mc_audio_rx {
     OpusDecoder *dec;
+    /* Decoded with since its last reset. A reset is skipped otherwise: libopus
+     * re-detects the CPU on every reset (CPUID, which traps in a VM). */
+    int dec_used;
     int have_stream;
     uint32_t session;
     int frame_samples, channels;
@@ -100,9 +104,9 @@ void mc_audio_rx_reset(mc_audio_rx *a)
     slot *slots = a->slots;
     float *fifo = a->fifo;
     int target = a->base_target_ms;
-    if (dec)
+    if (dec && a->dec_used)
         opus_decoder_ctl(dec, OPUS_RESET_STATE);
-    memset(a, 0, sizeof(*a));
+    memset(a, 0, sizeof(*a)); /* dec_used = 0 */
     a->dec = dec;
     a->slots = slots;
     a->fifo = fifo;
@@ -125,8 +129,9 @@ static void reset_stream(mc_audio_rx *a)
     a->adj = 0;
     for (int i = 0; a->slots && i < SLOTS; i++)
         a->slots[i].valid = 0;
-    if (a->dec)
+    if (a->dec && a->dec_used)
         opus_decoder_ctl(a->dec, OPUS_RESET_STATE);
+    a->dec_used = 0;
 }
 
 static double frame_us(const mc_audio_rx *a) { return a->frame_samples * 1e6 / MC_AUDIO_RATE; }
@@ -207,6 +212,7 @@ static int decode_next(mc_audio_rx *a)
     slot *s = &a->slots[a->next_seq % SLOTS];
     int n;
     a->empty_run = 0;
+    a->dec_used = 1;
     if (s->valid && s->seq == a->next_seq) {
         n = opus_decode_float(a->dec, s->data, s->len, a->fifo + 2 * a->fifo_len,
                               a->frame_samples, 0);
@@ -236,6 +242,7 @@ static int conceal_empty(mc_audio_rx *a)
         a->fifo_len + a->frame_samples > FIFO_CAP)
         return -1;
     float *dst = a->fifo + 2 * a->fifo_len;
+    a->dec_used = 1;
     if (opus_decode_float(a->dec, NULL, 0, dst, a->frame_samples, 0) != a->frame_samples)
         memset(dst, 0, sizeof(float) * 2 * (size_t)a->frame_samples);
     a->fifo_len += a->frame_samples;
@@ -286,6 +293,27 @@ static void detect_clicks(mc_audio_rx *a, const int16_t *out, int frames, uint64
     }
 }
 
+/* Plays (interpolating at `step` stream samples per output sample) what
+ * the fifo holds, up to max samples: returns how many. */
+MC_PIXEL_LOOP
+static int play_from_fifo(mc_audio_rx *a, int16_t *out, int max, double step)
+{
+    int n = 0;
+    for (; n < max; n++) {
+        int i = (int)a->pos;
+        if (i + 1 >= a->fifo_len)
+            break;
+        double f = a->pos - i;
+        for (int c = 0; c < 2; c++) {
+            double v = a->fifo[2 * i + c] * (1 - f) + a->fifo[2 * i + 2 + c] * f;
+            v = v > 1 ? 1 : v < -1 ? -1 : v;
+            out[2 * n + c] = (int16_t)lrint(v * 32767);
+        }
+        a->pos += step;
+    }
+    return n;
+}
+
 int mc_audio_rx_pull(mc_audio_rx *a, int16_t *out, int frames, uint64_t now_us,
                      uint32_t latency_us)
 {
@@ -305,21 +333,14 @@ int mc_audio_rx_pull(mc_audio_rx *a, int16_t *out, int frames, uint64_t now_us,
     double step = 1.0 + a->adj; /* stream samples consumed per output sample */
     double start_pos = a->pos;
     int done = 0;
-    for (; done < frames; done++) {
-        int i = (int)a->pos;
-        while (i + 1 >= a->fifo_len && (decode_next(a) == 0 || conceal_empty(a) == 0)) {
-        }
-        if (i + 1 >= a->fifo_len) {
+    while (done < frames) {
+        done += play_from_fifo(a, out + 2 * done, frames - done, step);
+        if (done == frames)
+            break;
+        if (decode_next(a) && conceal_empty(a)) {
             underrun(a);
             break;
         }
-        double f = a->pos - i;
-        for (int c = 0; c < 2; c++) {
-            double v = a->fifo[2 * i + c] * (1 - f) + a->fifo[2 * i + 2 + c] * f;
-            v = v > 1 ? 1 : v < -1 ? -1 : v;
-            out[2 * done + c] = (int16_t)lrint(v * 32767);
-        }
-        a->pos += step;
     }
     /* Timestamp of the first sample played by this pull. */
     uint64_t ts0 = a->origin_ts +

@@ -9,6 +9,7 @@
 
 #include "mc/common.h"
 #include "mc/fec.h"
+#include "pixel_loop.h"
 
 
 typedef struct {
@@ -78,6 +79,7 @@ static void close_block(mc__fecrx *f, block *b, int complete)
     b->open = 0;
 }
 
+MC_PIXEL_LOOP
 void mc__fecrx_reset(mc__fecrx *f, size_t mtu)
 {
     f->slot_bytes = mtu + 2;

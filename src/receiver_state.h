@@ -102,6 +102,12 @@ struct mc_receiver {
     pthread_mutex_t mu;
     pthread_mutex_t amu; /* the sound's; taken after mu, never before */
     pthread_cond_t cv_dec, cv_pic, cv_idle;
+    /* Scratch and sample rings: written before they are read (each ring
+     * only up to its count, which is reset below), so a reset need not
+     * clear their 40 KB. */
+    uint8_t open_buf[MC_MAX_MTU]; /* the datagram inside a SEALED one */
+    float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
+    float av[LAT_SAMPLES], alat[LAT_SAMPLES];
 
     /* From here on: what mc_receiver_reset returns to its state at create
      * (keeping the sub-objects listed there). */
@@ -149,8 +155,6 @@ struct mc_receiver {
     uint64_t auth_now;      /* arrival time of the datagram being pushed */
     int has_seal;
     uint8_t seal_key[MC_SEAL_KEY];
-    uint8_t open_buf[MC_MAX_MTU]; /* the datagram inside a SEALED one */
-    float lat_c[LAT_SAMPLES], lat_d[LAT_SAMPLES];
     int lat_c_n, lat_d_n;
     uint32_t frame_first, frame_max; /* for frames_expected */
     double jit_prev_ms; /* the previous complete frame's transit, for jitter */
@@ -168,7 +172,6 @@ struct mc_receiver {
     int marker; /* the test marker's last state: 0 other, 1 dark, 2 white */
     uint64_t flashes[AV_EVENTS], clicks[AV_EVENTS];
     int nflash, nclick;
-    float av[LAT_SAMPLES], alat[LAT_SAMPLES];
     int av_n, alat_n;
 };
 

@@ -24,9 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mc_receiver_config_default(&cfg);
         cfg.group = NULL;
         cfg.threads = 0;
-        /* Sessions of up to about 100,000 pixels: the same code paths as a
-         * 1080p one, without paging in megabytes per input. */
-        cfg.max_memory = 1u << 20;
+        /* Sessions of up to about 20,000 pixels (the seeds are 96x64): the
+         * same code paths as a 1080p one, without blanking and paging in
+         * hundreds of kilobytes per input. */
+        cfg.max_memory = 1u << 18;
         cfg.audio = MC_AUDIO_OUT_APP;
         ready = 1;
     }
