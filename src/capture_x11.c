@@ -7,6 +7,8 @@
 #include <X11/extensions/XShm.h>
 #include <X11/extensions/Xdamage.h>
 #include <X11/extensions/Xfixes.h>
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -174,6 +176,33 @@ static int damage_pending(mc_capture *c)
             damaged = 1;
     }
     return damaged;
+}
+
+int mc_capture_wait(mc_capture *c, uint64_t timeout_us)
+{
+    if (c->damage_event < 0)
+        return 1;
+    uint64_t end = mc_now_us() + timeout_us;
+    for (;;) {
+        /* Events already read from the socket, or arriving now. */
+        while (XPending(c->dpy)) {
+            XEvent e;
+            XPeekEvent(c->dpy, &e);
+            if (e.type == c->damage_event || e.type == c->cursor_event)
+                return 1; /* left queued: the grab reads it */
+            XNextEvent(c->dpy, &e); /* something else: not a change */
+        }
+        uint64_t now = mc_now_us();
+        if (now >= end)
+            return 0;
+        struct pollfd p = {.fd = ConnectionNumber(c->dpy), .events = POLLIN};
+        int ms = (int)((end - now + 999) / 1000);
+        int r = poll(&p, 1, ms);
+        if (r < 0)
+            return errno == EINTR ? 0 : 1; /* a signal (Ctrl-C): let the caller look */
+        if (r == 0 && mc_now_us() >= end)
+            return 0;
+    }
 }
 
 /* 1 if the pointer moved or changed shape since the last grab. */

@@ -455,7 +455,7 @@ static void status_line(mc_sender *s, mc_sender_stats *prev, uint64_t dt_us)
 static int run(options *o, source *src, mc_sender *s)
 {
     uint64_t interval = 1000000u / (uint64_t)o->s.fps, start = mc_now_us(), next = start;
-    uint64_t last_status = start;
+    uint64_t last_status = start, last_change = 0;
     mc_sender_stats prev = {0};
     for (uint32_t n = 1; !g_stop; n++) {
         if (o->frames && n > (uint64_t)o->frames)
@@ -485,11 +485,26 @@ static int run(options *o, source *src, mc_sender *s)
             g_roster = 0;
             print_roster(s);
         }
+        if (px)
+            last_change = ts;
         /* Late (slow link or a slow capture): skip ahead, do not catch up. */
         next += interval;
         if (next + interval < now)
             next = now;
-        mc_sleep_until_us(next);
+        if (!src->cap || !mc_capture_uses_damage(src->cap)) {
+            mc_sleep_until_us(next); /* no damage reports: the clock alone */
+            continue;
+        }
+        /* Capture on change: a change the X server reports is grabbed at
+         * once, not at the next tick, but never sooner than one interval
+         * after the last changed frame (--fps is the highest rate). With
+         * no change the clock goes on (the pointer, the refresh). */
+        uint64_t earliest = last_change + interval;
+        if (earliest > mc_now_us())
+            mc_sleep_until_us(earliest < next ? earliest : next);
+        now = mc_now_us();
+        if (now < next && mc_capture_wait(src->cap, next - now) && !g_stop)
+            next = mc_now_us(); /* the following ticks count from this grab */
     }
     return 0;
 }

@@ -36,6 +36,11 @@ int mc_capture_uses_shm(const mc_capture *c);
  * screen costs next to nothing). Without the DAMAGE extension, always 1. */
 int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch, int *changed);
 
+/* Waits up to timeout_us for the screen to change: returns 1 as soon as
+ * the X server reports damage (or the cursor changed), 0 when the time ran
+ * out. Without DAMAGE it cannot know, and returns 1 at once: the caller
+ * keeps its clock. */
+int mc_capture_wait(mc_capture *c, uint64_t timeout_us);
 /* 1 if the DAMAGE extension is in use. */
 int mc_capture_uses_damage(const mc_capture *c);
 
