@@ -12,11 +12,11 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "ctrl_client.h"
 #include "ctrl_server.h"
 #include "mc/common.h"
 #include "mc/auth.h"
 #include "mc/ctrl.h"
-#include "receiver_internal.h"
 
 #define TICK_MS 20
 #define REPAIR_CHECK_US 100000u   /* look for lagging tiles this often */
@@ -25,7 +25,7 @@
 #define BACKOFF_MAX_US 8000000u
 
 struct mc__ctrl_client {
-    mc_receiver *r;
+    mc__ctrl_host h;
     pthread_t thread;
     int started, stop;
     pthread_mutex_t mu; /* guards stop; the counters are atomic */
@@ -75,13 +75,9 @@ static void disconnect(mc__ctrl_client *c)
 
 static void send_report(mc__ctrl_client *c)
 {
-    mc_receiver_stats st;
-    mc_receiver_get_stats(c->r, &st);
-    mc_ctrl_msg m = {.type = MC_CT_REPORT, .expected = (uint32_t)st.expected,
-                     .received = (uint32_t)st.received, .recovered = (uint32_t)st.fec_recovered,
-                     .tiles_held = (uint16_t)st.tiles_held, .tiles_total = (uint16_t)st.tiles,
-                     .lat_p50_us = (uint32_t)(st.lat_decoded_ms[0] * 1000),
-                     .lat_p95_us = (uint32_t)(st.lat_decoded_ms[1] * 1000)};
+    mc_ctrl_msg m = {.type = MC_CT_REPORT};
+    c->h.report(c->h.ctx, &m.expected, &m.received, &m.recovered, &m.tiles_held, &m.tiles_total,
+                &m.lat_p50_us, &m.lat_p95_us);
     send_msg(c, &m);
 }
 
@@ -90,7 +86,7 @@ static void send_report(mc__ctrl_client *c)
 static void check_tiles(mc__ctrl_client *c, uint64_t now)
 {
     int missing, total;
-    int n = mc__receiver_lagging(c->r, c->lag, c->lag_cap, &missing, &total);
+    int n = c->h.lagging(c->h.ctx, c->lag, c->lag_cap, &missing, &total);
     if (total != c->lag_cap) { /* a new geometry: size the tables, and go on */
         free(c->lag_age);
         free(c->lag_now);
@@ -102,7 +98,7 @@ static void check_tiles(mc__ctrl_client *c, uint64_t now)
         c->lag_cap = c->lag_age && c->lag_now && c->lag ? total : 0;
         if (c->lag_cap != total)
             return;
-        n = mc__receiver_lagging(c->r, c->lag, c->lag_cap, &missing, &total);
+        n = c->h.lagging(c->h.ctx, c->lag, c->lag_cap, &missing, &total);
         if (total != c->lag_cap)
             return; /* the geometry changed again meanwhile: next time */
     }
@@ -144,7 +140,7 @@ static void on_pong(mc__ctrl_client *c, const mc_ctrl_msg *m, uint64_t t4)
         return;
     c->best_rtt_us = (uint32_t)(rtt ? rtt : 1);
     int64_t offset = ((int64_t)(m->t2 - m->t1) + (int64_t)(m->t3 - t4)) / 2;
-    mc__receiver_set_clock_offset(c->r, offset, (uint32_t)rtt);
+    c->h.set_clock(c->h.ctx, offset, (uint32_t)rtt);
 }
 
 /* A signed stream's sender must prove on the control channel that it
@@ -153,7 +149,7 @@ static void on_pong(mc__ctrl_client *c, const mc_ctrl_msg *m, uint64_t t4)
 static void on_welcome(mc__ctrl_client *c, const mc_ctrl_msg *m)
 {
     uint8_t pk[32];
-    int need = mc__receiver_trusted_key(c->r, pk);
+    int need = c->h.trusted_key(c->h.ctx, pk);
     if (need == 0 || (need == 1 && !memcmp(m->key, pk, sizeof(pk)) &&
                       !mc_auth_verify_welcome(pk, m->session, c->nonce, m->sig))) {
         c->proven = 1;
@@ -209,7 +205,7 @@ static void manage_connection(mc__ctrl_client *c, uint64_t now)
 {
     uint32_t ip, session;
     uint16_t port;
-    int known = mc__receiver_ctrl_target(c->r, &ip, &port, &session);
+    int known = c->h.target(c->h.ctx, &ip, &port, &session);
     if (c->peer && (!known || ip != c->ip || port != c->port || session != c->session))
         disconnect(c);
     if (!known || c->peer || now < c->next_try_us)
@@ -271,7 +267,7 @@ static void *client_main(void *arg)
     return NULL;
 }
 
-int mc__ctrl_client_create(mc_receiver *r, const char *name, mc__ctrl_client **out)
+int mc__ctrl_client_create(const mc__ctrl_host *host, const char *name, mc__ctrl_client **out)
 {
     *out = NULL;
     if (mc__enet_init())
@@ -279,14 +275,14 @@ int mc__ctrl_client_create(mc_receiver *r, const char *name, mc__ctrl_client **o
     mc__ctrl_client *c = calloc(1, sizeof(*c));
     if (!c)
         return MC_ENOMEM;
-    c->r = r;
+    c->h = *host;
     c->backoff_us = BACKOFF_MIN_US;
     c->rng = (unsigned)mc_now_us() ^ (unsigned)getpid();
     pthread_mutex_init(&c->mu, NULL);
-    char host[256] = "viewer";
-    if (!name && gethostname(host, sizeof(host) - 1) == 0)
-        host[sizeof(host) - 1] = '\0';
-    snprintf(c->name, sizeof(c->name), "%.*s", MC_CTRL_MAX_NAME, name ? name : host);
+    char hostname[256] = "viewer";
+    if (!name && gethostname(hostname, sizeof(hostname) - 1) == 0)
+        hostname[sizeof(hostname) - 1] = '\0';
+    snprintf(c->name, sizeof(c->name), "%.*s", MC_CTRL_MAX_NAME, name ? name : hostname);
     for (char *p = c->name; *p; p++) /* the wire takes printable ASCII only */
         if (*p < 0x20 || *p > 0x7E)
             *p = '?';
@@ -322,10 +318,10 @@ void mc__ctrl_client_destroy(mc__ctrl_client *c)
     free(c);
 }
 
-void mc__ctrl_client_stats(mc__ctrl_client *c, mc_receiver_stats *st)
+void mc__ctrl_client_get_stats(mc__ctrl_client *c, mc__ctrl_client_stats *st)
 {
-    st->ctrl_connected = atomic_load(&c->connected);
-    st->ctrl_refused = atomic_load(&c->refused);
-    st->ctrl_keyframes_asked = atomic_load(&c->keyframes_asked);
-    st->ctrl_repairs_asked = atomic_load(&c->repairs_asked);
+    st->connected = atomic_load(&c->connected);
+    st->refused = atomic_load(&c->refused);
+    st->keyframes_asked = atomic_load(&c->keyframes_asked);
+    st->repairs_asked = atomic_load(&c->repairs_asked);
 }

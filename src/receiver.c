@@ -799,6 +799,39 @@ void mc__receiver_set_clock_offset(mc_receiver *r, int64_t offset_us, uint32_t r
     pthread_mutex_unlock(&r->mu);
 }
 
+/* The receiver as the control client's host (ctrl_client.h). */
+static int host_target(void *ctx, uint32_t *ip_be, uint16_t *port, uint32_t *session)
+{
+    return mc__receiver_ctrl_target(ctx, ip_be, port, session);
+}
+
+static int host_lagging(void *ctx, uint16_t *tiles, int max, int *missing, int *total)
+{
+    return mc__receiver_lagging(ctx, tiles, max, missing, total);
+}
+
+static void host_set_clock(void *ctx, int64_t offset_us, uint32_t rtt_us)
+{
+    mc__receiver_set_clock_offset(ctx, offset_us, rtt_us);
+}
+
+static int host_trusted_key(void *ctx, uint8_t pk[32]) { return mc__receiver_trusted_key(ctx, pk); }
+
+static void host_report(void *ctx, uint32_t *expected, uint32_t *received, uint32_t *recovered,
+                        uint16_t *tiles_held, uint16_t *tiles_total, uint32_t *lat_p50_us,
+                        uint32_t *lat_p95_us)
+{
+    mc_receiver_stats st;
+    mc_receiver_get_stats(ctx, &st);
+    *expected = (uint32_t)st.expected;
+    *received = (uint32_t)st.received;
+    *recovered = (uint32_t)st.fec_recovered;
+    *tiles_held = (uint16_t)st.tiles_held;
+    *tiles_total = (uint16_t)st.tiles;
+    *lat_p50_us = (uint32_t)(st.lat_decoded_ms[0] * 1000);
+    *lat_p95_us = (uint32_t)(st.lat_decoded_ms[1] * 1000);
+}
+
 void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
 {
     pthread_mutex_lock(&r->mu);
@@ -845,8 +878,14 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     mc__rx_av_stats(r, st);
     mc__ctrl_client *cl = r->client;
     pthread_mutex_unlock(&r->mu);
-    if (cl)
-        mc__ctrl_client_stats(cl, st); /* lives until the receiver is destroyed */
+    if (cl) { /* lives until the receiver is destroyed */
+        mc__ctrl_client_stats cs;
+        mc__ctrl_client_get_stats(cl, &cs);
+        st->ctrl_connected = cs.connected;
+        st->ctrl_refused = cs.refused;
+        st->ctrl_keyframes_asked = cs.keyframes_asked;
+        st->ctrl_repairs_asked = cs.repairs_asked;
+    }
 }
 
 int mc_receiver_latency_samples(mc_receiver *r, float *out, int max)
@@ -975,7 +1014,10 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
             /* Published under the lock: the client's thread already runs
              * and reads it through mc_receiver_get_stats. */
             mc__ctrl_client *cl = NULL;
-            err = mc__ctrl_client_create(r, cfg->name, &cl);
+            mc__ctrl_host host = {.ctx = r, .target = host_target, .lagging = host_lagging,
+                                  .set_clock = host_set_clock, .trusted_key = host_trusted_key,
+                                  .report = host_report};
+            err = mc__ctrl_client_create(&host, cfg->name, &cl);
             pthread_mutex_lock(&r->mu);
             r->client = cl;
             pthread_mutex_unlock(&r->mu);

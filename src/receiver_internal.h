@@ -1,4 +1,5 @@
-/* What the receiver shares with its control client (internal). */
+/* What the receiver offers its control client (internal); the client sees
+ * these only through the mc__ctrl_host callbacks (ctrl_client.h). */
 #ifndef MC_RECEIVER_INTERNAL_H
 #define MC_RECEIVER_INTERNAL_H
 
@@ -21,10 +22,5 @@ void mc__receiver_set_clock_offset(mc_receiver *r, int64_t offset_us, uint32_t r
  * when signatures are required and the key is known, 0 when they are not
  * required (--insecure), -1 when required but no manifest verified yet. */
 int mc__receiver_trusted_key(mc_receiver *r, uint8_t pk[32]);
-
-typedef struct mc__ctrl_client mc__ctrl_client;
-int mc__ctrl_client_create(mc_receiver *r, const char *name, mc__ctrl_client **out);
-void mc__ctrl_client_destroy(mc__ctrl_client *c);
-void mc__ctrl_client_stats(mc__ctrl_client *c, mc_receiver_stats *st);
 
 #endif

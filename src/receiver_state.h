@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "fecrx.h"
+#include "ctrl_client.h"
 #include "receiver_internal.h"
 #include "mc/audio.h"
 #include "mc/codec.h"
