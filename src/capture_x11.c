@@ -1,5 +1,9 @@
-/* X11 screen capture: XShm where possible, XGetSubImage as the fallback,
- * cursor drawn in from XFixes. */
+/* The X11 capture backend (mc/capture.h): XShm where possible,
+ * XGetSubImage as the fallback, the cursor drawn in from XFixes, DAMAGE
+ * to grab only when the screen changed and to wake on a change. */
+#include <stdio.h>
+
+#include "capture_internal.h"
 #include "mc/capture.h"
 
 #include <X11/Xlib.h>
@@ -16,7 +20,7 @@
 
 #include "mc/common.h"
 
-struct mc_capture {
+typedef struct {
     Display *dpy;
     Window root;
     int x, y, w, h;
@@ -30,7 +34,8 @@ struct mc_capture {
     XImage *img;
     XShmSegmentInfo shm;
     uint8_t *mem; /* XGetSubImage path: our own buffer */
-};
+    char name[64]; /* the display's name */
+} x11_cap;
 
 /* Set by the error handler: XShmAttach fails with an X error (not a return
  * value) when the server cannot reach our segment, e.g. over the network. */
@@ -44,7 +49,7 @@ static int on_x_error(Display *dpy, XErrorEvent *ev)
     return 0;
 }
 
-static int attach_shm(mc_capture *c, Visual *vis, int depth)
+static int attach_shm(x11_cap *c, Visual *vis, int depth)
 {
     if (!XShmQueryExtension(c->dpy))
         return 0;
@@ -78,7 +83,7 @@ fail:
     return 0;
 }
 
-static int create_plain_image(mc_capture *c, Visual *vis, int depth)
+static int create_plain_image(x11_cap *c, Visual *vis, int depth)
 {
     c->mem = malloc((size_t)c->w * c->h * 4);
     if (!c->mem)
@@ -88,42 +93,43 @@ static int create_plain_image(mc_capture *c, Visual *vis, int depth)
     return c->img ? 0 : MC_ENOMEM;
 }
 
-int mc_capture_display_size(const char *display, int *w, int *h)
-{
-    Display *d = XOpenDisplay(display);
-    if (!d)
-        return MC_EDISPLAY;
-    *w = DisplayWidth(d, DefaultScreen(d));
-    *h = DisplayHeight(d, DefaultScreen(d));
-    XCloseDisplay(d);
-    return 0;
-}
+static void x11_close(void *state);
 
-int mc_capture_create(const mc_capture_config *cfg, mc_capture **out)
+static int x11_open(const mc_capture_config *cfg, void **state, char *why, size_t cap)
 {
-    *out = NULL;
-    mc_capture *c = calloc(1, sizeof(*c));
+    *state = NULL;
+    x11_cap *c = calloc(1, sizeof(*c));
     if (!c)
         return MC_ENOMEM;
     int err = MC_EDISPLAY;
+    const char *d = cfg->display ? cfg->display : getenv("DISPLAY");
+    snprintf(c->name, sizeof(c->name), "%s", d ? d : "");
     c->dpy = XOpenDisplay(cfg->display);
-    if (!c->dpy)
+    if (!c->dpy) {
+        snprintf(why, cap, "cannot open the X display '%s'", d ? d : "(none: $DISPLAY is unset)");
         goto fail;
+    }
     int scr = DefaultScreen(c->dpy);
     c->root = RootWindow(c->dpy, scr);
     Visual *vis = DefaultVisual(c->dpy, scr);
     int depth = DefaultDepth(c->dpy, scr);
     int sw = DisplayWidth(c->dpy, scr), sh = DisplayHeight(c->dpy, scr);
     err = MC_ECAPTURE;
-    if ((depth != 24 && depth != 32) || vis->red_mask != 0xFF0000 || vis->blue_mask != 0xFF)
-        goto fail; /* only the common 32-bit BGRX layout is supported */
+    if ((depth != 24 && depth != 32) || vis->red_mask != 0xFF0000 || vis->blue_mask != 0xFF) {
+        snprintf(why, cap, "display '%s' has depth %d; only 24/32-bit BGRX screens can be "
+                 "captured", c->name, depth);
+        goto fail;
+    }
     c->x = cfg->x;
     c->y = cfg->y;
     c->w = cfg->w ? cfg->w : sw;
     c->h = cfg->h ? cfg->h : sh;
     err = MC_EINVAL;
-    if (c->x < 0 || c->y < 0 || c->x + c->w > sw || c->y + c->h > sh)
+    if (c->x < 0 || c->y < 0 || c->x + c->w > sw || c->y + c->h > sh) {
+        snprintf(why, cap, "--region %dx%d+%d+%d lies outside the screen of display '%s', which "
+                 "is %dx%d", c->w, c->h, c->x, c->y, c->name, sw, sh);
         goto fail;
+    }
     c->use_shm = !cfg->no_shm && attach_shm(c, vis, depth);
     err = c->use_shm ? 0 : create_plain_image(c, vis, depth);
     if (err)
@@ -147,26 +153,42 @@ int mc_capture_create(const mc_capture_config *cfg, mc_capture **out)
         c->scratch = XFixesCreateRegion(c->dpy, NULL, 0);
         c->damage_event = ev + XDamageNotify;
     }
-    *out = c;
+    *state = c;
     return 0;
 fail:
-    mc_capture_destroy(c);
+    x11_close(c);
     return err;
 }
 
-void mc_capture_size(const mc_capture *c, int *w, int *h)
+static void x11_size(void *state, int *w, int *h)
 {
+    const x11_cap *c = state;
     *w = c->w;
     *h = c->h;
 }
 
-int mc_capture_uses_shm(const mc_capture *c) { return c->use_shm; }
+int mc_capture_x11_uses_shm(const mc_capture *cap)
+{
+    const x11_cap *c = mc__capture_state(cap);
+    return c && c->use_shm;
+}
 
-int mc_capture_uses_damage(const mc_capture *c) { return c->damage_event >= 0; }
+int mc_capture_x11_uses_damage(const mc_capture *cap)
+{
+    const x11_cap *c = mc__capture_state(cap);
+    return c && c->damage_event >= 0;
+}
+
+static void x11_describe(void *state, char *out, size_t cap)
+{
+    const x11_cap *c = state;
+    snprintf(out, cap, "X11 %s, %s%s", c->name, c->use_shm ? "MIT-SHM" : "XGetImage",
+             c->damage_event >= 0 ? ", DAMAGE" : "");
+}
 
 /* Drains pending events; returns 1 if the screen was damaged since the
  * damage was last cleared. Reads only what the server already sent. */
-static int damage_pending(mc_capture *c)
+static int damage_pending(x11_cap *c)
 {
     int damaged = 0;
     while (XPending(c->dpy)) {
@@ -178,8 +200,9 @@ static int damage_pending(mc_capture *c)
     return damaged;
 }
 
-int mc_capture_wait(mc_capture *c, uint64_t timeout_us)
+static int x11_wait(void *state, uint64_t timeout_us)
 {
+    x11_cap *c = state;
     if (c->damage_event < 0)
         return 1;
     uint64_t end = mc_now_us() + timeout_us;
@@ -206,7 +229,7 @@ int mc_capture_wait(mc_capture *c, uint64_t timeout_us)
 }
 
 /* 1 if the pointer moved or changed shape since the last grab. */
-static int cursor_changed(mc_capture *c)
+static int cursor_changed(x11_cap *c)
 {
     Window rw, cw;
     int x, y, wx, wy;
@@ -220,7 +243,7 @@ static int cursor_changed(mc_capture *c)
 }
 
 /* Blends the ARGB cursor image (premultiplied alpha) into the picture. */
-static void draw_cursor(mc_capture *c)
+static void draw_cursor(x11_cap *c)
 {
     XFixesCursorImage *ci = XFixesGetCursorImage(c->dpy);
     if (!ci)
@@ -247,8 +270,11 @@ static void draw_cursor(mc_capture *c)
     XFree(ci);
 }
 
-int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch, int *changed)
+static int x11_grab(void *state, uint32_t frame, const uint8_t **pixels, int *pitch,
+                    int *changed)
 {
+    x11_cap *c = state;
+    (void)frame;
     *pixels = (const uint8_t *)c->img->data;
     *pitch = c->img->bytes_per_line;
     *changed = 1;
@@ -278,8 +304,9 @@ int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch, int *chan
     return 0;
 }
 
-void mc_capture_destroy(mc_capture *c)
+static void x11_close(void *state)
 {
+    x11_cap *c = state;
     if (!c)
         return;
     if (c->damage) {
@@ -300,3 +327,7 @@ void mc_capture_destroy(mc_capture *c)
         XCloseDisplay(c->dpy);
     free(c);
 }
+
+const mc_capture_backend mc_capture_x11 = {.name = "x11", .open = x11_open, .size = x11_size,
+                                           .grab = x11_grab, .wait = x11_wait,
+                                           .describe = x11_describe, .close = x11_close};

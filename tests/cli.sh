@@ -200,7 +200,7 @@ cmp -s "$T/doc.md" "$T/before.md" && passes=$((passes + 1)) ||
     { echo "FAIL: docsplice changed the file despite the missing region"; fails=$((fails + 1)); }
 rm -rf "$T"
 out=$("$BIN/mcshare" --display :987 --duration 1 2>&1)
-echo "$out" | grep -q "cannot capture the screen of display ':987'.*use --source test" ||
+echo "$out" | grep -q "cannot capture the screen: cannot open the X display ':987'.*use --source test" ||
     { echo "FAIL: unclear display error: $out"; fails=$((fails+1)); }
 # No display at all: an error, never the test pattern sent instead of the screen.
 out=$(env -u DISPLAY "$BIN/mcshare" --duration 1 2>&1)

@@ -320,58 +320,35 @@ static int parse_args(int argc, char **argv, options *o)
     return 0;
 }
 
-#define VIDEO_CYCLE 8 /* test-video frames rendered ahead and cycled */
-
 typedef struct {
-    mc_capture *cap;   /* NULL: test pattern */
+    mc_capture *cap;
     int cw, ch;        /* source size */
-    int video;         /* test-video: pre-rendered frames, so drawing costs nothing */
-    uint8_t *test;     /* test pattern picture(s) */
+    int screen;        /* a real screen (not a test pattern) */
     uint8_t *scaled;   /* --size output */
 } source;
 
 static int open_source(options *o, source *src)
 {
-    int want_x11 = o->source ? !strcmp(o->source, "x11") : 1;
-    if (o->source && !want_x11 && (o->rw || o->display))
+    const char *backend = o->source ? o->source : "x11";
+    src->screen = !strcmp(backend, "x11");
+    if (!src->screen && (o->rw || o->display))
         mc_log(0, "mcshare: --region/--display apply to screen capture only; ignored for --source %s",
                o->source);
-    if (want_x11) {
-        mc_capture_config cc = {.display = o->display, .x = o->rx, .y = o->ry, .w = o->rw,
-                                .h = o->rh, .cursor = o->cursor,
-                                .no_damage = !o->damage};
-        int err = mc_capture_create(&cc, &src->cap);
-        if (!err) {
-            mc_capture_size(src->cap, &src->cw, &src->ch);
-            mc_log(1, "mcshare: capturing %dx%d from %s (%s%s)", src->cw, src->ch,
-                   o->display ? o->display : getenv("DISPLAY"),
-                   mc_capture_uses_shm(src->cap) ? "MIT-SHM" : "XGetImage",
-                   mc_capture_uses_damage(src->cap) ? ", DAMAGE" : "");
-            return 0;
-        }
-        const char *d = o->display ? o->display : getenv("DISPLAY");
-        if (err == MC_EINVAL) { /* the region */
-            int sw = 0, sh = 0;
-            mc_capture_display_size(o->display, &sw, &sh);
-            fprintf(stderr, "mcshare: --region %dx%d+%d+%d lies outside the screen of display "
-                    "'%s', which is %dx%d\n", o->rw, o->rh, o->rx, o->ry, d ? d : "", sw, sh);
-            return 1;
-        }
+    mc_capture_config cc = {.backend = backend, .display = o->display, .x = o->rx, .y = o->ry,
+                            .w = o->rw, .h = o->rh, .width = o->ow, .height = o->oh,
+                            .cursor = o->cursor, .no_damage = !o->damage};
+    char why[512];
+    int err = mc_capture_create(&cc, &src->cap, why, sizeof(why));
+    if (err) {
         /* Never a silent test pattern instead of the teacher's screen. */
-        fprintf(stderr, "mcshare: cannot capture the screen of display '%s': %s%s\n",
-                d ? d : "(none: $DISPLAY is unset)", mc_strerror(err),
-                o->source ? "" : ". To send the built-in test pattern instead, use --source test");
+        fprintf(stderr, "mcshare: cannot capture the screen: %s%s\n", why,
+                err == MC_EDISPLAY && !o->source
+                    ? ". To send the built-in test pattern instead, use --source test" : "");
         return 1;
     }
-    src->cw = o->ow ? o->ow : 1280;
-    src->ch = o->oh ? o->oh : 720;
-    src->video = o->source && !strcmp(o->source, "test-video");
-    size_t frame = (size_t)src->cw * src->ch * 4;
-    src->test = malloc(frame * (src->video ? VIDEO_CYCLE : 1));
-    if (!src->test)
-        return 1;
-    for (int i = 0; src->video && i < VIDEO_CYCLE; i++)
-        mc_testsrc_render_video(src->test + frame * i, src->cw * 4, src->cw, src->ch, (uint32_t)i);
+    mc_capture_size(src->cap, &src->cw, &src->ch);
+    mc_capture_describe(src->cap, why, sizeof(why));
+    mc_log(1, "mcshare: capturing %dx%d: %s", src->cw, src->ch, why);
     return 0;
 }
 
@@ -380,18 +357,7 @@ static int open_source(options *o, source *src)
 static int grab(source *src, const options *o, uint32_t n, const uint8_t **px, int *pitch)
 {
     int changed = 1;
-    if (!src->cap && src->video) {
-        *px = src->test + (size_t)src->cw * src->ch * 4 * (n % VIDEO_CYCLE);
-        *pitch = src->cw * 4;
-        return 0;
-    }
-    if (!src->cap) {
-        mc_testsrc_render(src->test, src->cw * 4, src->cw, src->ch, n);
-        *px = src->test;
-        *pitch = src->cw * 4;
-        return 0;
-    }
-    int err = mc_capture_grab(src->cap, px, pitch, &changed);
+    int err = mc_capture_grab(src->cap, n, px, pitch, &changed);
     if (!err && !changed && n > 1) {
         *px = NULL;
         return 0;
@@ -470,7 +436,7 @@ static int run(options *o, source *src, mc_sender *s)
             fprintf(stderr, "mcshare: capture failed: %s\n", mc_strerror(err));
             return 1;
         }
-        if (!src->cap && !src->video && mc_testsrc_is_marker(n))
+        if (o->source && !strcmp(o->source, "test") && mc_testsrc_is_marker(n))
             mc_sender_audio_mark(s, ts); /* the tone clicks as the marker flashes */
         if (mc_sender_submit(s, px, pitch, ts))
             break;
@@ -491,7 +457,7 @@ static int run(options *o, source *src, mc_sender *s)
         next += interval;
         if (next + interval < now)
             next = now;
-        if (!src->cap || !mc_capture_uses_damage(src->cap)) {
+        if (!mc_capture_reports_changes(src->cap)) {
             mc_sleep_until_us(next); /* no damage reports: the clock alone */
             continue;
         }
@@ -559,11 +525,11 @@ int main(int argc, char **argv)
     if (open_source(&o, &src))
         return 1;
     if (!o.audio.source)
-        o.audio.source = src.cap ? "default" : "none";
+        o.audio.source = src.screen ? "default" : "none";
     o.s.audio = &o.audio;
-    o.s.width = src.cap && o.ow ? o.ow : src.cw;
-    o.s.height = src.cap && o.oh ? o.oh : src.ch;
-    if (src.cap && (o.s.width != src.cw || o.s.height != src.ch)) {
+    o.s.width = o.ow ? o.ow : src.cw;
+    o.s.height = o.oh ? o.oh : src.ch;
+    if (o.s.width != src.cw || o.s.height != src.ch) {
         src.scaled = malloc((size_t)o.s.width * o.s.height * 4);
         if (!src.scaled)
             return 1;
@@ -644,7 +610,7 @@ int main(int argc, char **argv)
     fprintf(stderr, "mcshare: broadcasting %dx%d (%s) to %s:%u — tile %d, %s (JPEG quality %d), %d fps, "
             "≤ %.0f Mbit/s, FEC %d %%%s, control port %u, session %08x. Viewers: mcview %s%s%u. "
             "Ctrl-C stops.\n",
-            o.s.width, o.s.height, src.cap ? "screen" : src.video ? "test-video" : "test pattern", o.group,
+            o.s.width, o.s.height, src.screen ? "screen" : mc_capture_backend_name(src.cap), o.group,
             (unsigned)o.s.port, o.s.tile, codec_names[o.s.codec], o.s.quality, o.s.fps, o.s.max_bitrate_mbit,
             o.s.fec_percent, o.s.fec_auto ? " (auto)" : "", (unsigned)o.s.ctrl_port,
             mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
@@ -668,7 +634,6 @@ cleanup:
     if (!rc && g_stop && told)
         fprintf(stderr, "mcshare: stopped; viewers were told the broadcast ended\n");
     mc_capture_destroy(src.cap);
-    free(src.test);
     free(src.scaled);
     return rc;
 }

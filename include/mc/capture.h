@@ -1,49 +1,67 @@
-/* Screen capture from an X11 display: MIT-SHM (XShmGetImage) where the
- * server offers it, XGetImage otherwise; the cursor is drawn in with
- * XFixes. Pixels come out as BGRX, 4 bytes per pixel. */
+/* Screen capture behind one interface. A backend per source, one file
+ * each: X11 (src/capture_x11.c: MIT-SHM or XGetImage, DAMAGE, the cursor
+ * from XFixes) and the built-in test patterns (src/capture_test.c); the
+ * Wayland and Windows backends join the table in src/capture.c. Pixels
+ * come out as BGRX, 4 bytes per pixel. */
 #ifndef MC_CAPTURE_H
 #define MC_CAPTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct mc_capture mc_capture;
 
 typedef struct {
-    const char *display; /* NULL = $DISPLAY */
-    int x, y, w, h;      /* region; w = 0 means the whole screen */
+    const char *backend; /* "x11", "test", "test-video"; NULL = "x11" */
+    const char *display; /* X11: NULL = $DISPLAY */
+    int x, y, w, h;      /* screens: the region; w = 0 means the whole screen */
+    int width, height;   /* test patterns: their size (0 = 1280x720) */
     int cursor;          /* draw the mouse pointer into the picture */
-    int no_shm;          /* force XGetImage (tests the fallback) */
-    int no_damage;       /* grab every frame even without DAMAGE events */
+    int no_shm;          /* X11: force XGetImage (tests the fallback) */
+    int no_damage;       /* X11: grab every frame even without DAMAGE events */
 } mc_capture_config;
 
-/* Returns 0, MC_EDISPLAY when the display cannot be opened, MC_EINVAL when
- * the region lies outside the screen. */
-int mc_capture_create(const mc_capture_config *cfg, mc_capture **out);
+/* One backend: its operations on its own state. */
+typedef struct {
+    const char *name;
+    /* Opens the source: 0, or MC_EDISPLAY (no display or session to
+     * capture), MC_EINVAL (a region outside the screen), MC_ECAPTURE, with
+     * *why saying it in words that name the cause. */
+    int (*open)(const mc_capture_config *cfg, void **state, char *why, size_t cap);
+    void (*size)(void *state, int *w, int *h);
+    /* The picture of frame number `frame` (test patterns draw from it);
+     * valid until the next grab. *changed = 0: the screen did not change
+     * since the last grab and the picture was not copied again. */
+    int (*grab)(void *state, uint32_t frame, const uint8_t **pixels, int *pitch, int *changed);
+    /* Waits up to timeout_us for a change: 1 as soon as one is reported,
+     * 0 when the time ran out. NULL: the source cannot tell (the caller
+     * keeps its clock). */
+    int (*wait)(void *state, uint64_t timeout_us);
+    /* A short description for the teacher: "X11 :0, MIT-SHM, DAMAGE". */
+    void (*describe)(void *state, char *out, size_t cap);
+    void (*close)(void *state);
+} mc_capture_backend;
 
-/* The size of a display's screen (for error messages): 0, or
- * MC_EDISPLAY when it cannot be opened. */
-int mc_capture_display_size(const char *display, int *w, int *h);
-/* Size of the captured region. */
+extern const mc_capture_backend mc_capture_x11, mc_capture_test, mc_capture_test_video;
+
+/* Opens cfg->backend. Returns 0 or an MC_E* code with *why filled. */
+int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why, size_t cap);
+/* Size of the captured picture. */
 void mc_capture_size(const mc_capture *c, int *w, int *h);
-
-/* 1 if MIT-SHM is in use. */
-int mc_capture_uses_shm(const mc_capture *c);
-
-/* Grabs the region. *pixels points to the capture buffer until the next
- * grab; *pitch is its row length in bytes. *changed is 0 when the X server
- * reported no damage and the pointer did not move since the last grab: the
- * picture is then the previous one and was not copied again (a static
- * screen costs next to nothing). Without the DAMAGE extension, always 1. */
-int mc_capture_grab(mc_capture *c, const uint8_t **pixels, int *pitch, int *changed);
-
-/* Waits up to timeout_us for the screen to change: returns 1 as soon as
- * the X server reports damage (or the cursor changed), 0 when the time ran
- * out. Without DAMAGE it cannot know, and returns 1 at once: the caller
- * keeps its clock. */
+int mc_capture_grab(mc_capture *c, uint32_t frame, const uint8_t **pixels, int *pitch,
+                    int *changed);
+/* Waits up to timeout_us for the source to change: 1 as soon as it
+ * reports one, 0 when the time ran out. A source that cannot report
+ * changes returns 1 at once: the caller keeps its clock. */
 int mc_capture_wait(mc_capture *c, uint64_t timeout_us);
-/* 1 if the DAMAGE extension is in use. */
-int mc_capture_uses_damage(const mc_capture *c);
-
+/* 1 if the source reports its changes (capture on change is possible). */
+int mc_capture_reports_changes(const mc_capture *c);
+const char *mc_capture_backend_name(const mc_capture *c);
+void mc_capture_describe(const mc_capture *c, char *out, size_t cap);
 void mc_capture_destroy(mc_capture *c);
+
+/* X11 only, for tests: 1 if MIT-SHM / DAMAGE are in use. */
+int mc_capture_x11_uses_shm(const mc_capture *c);
+int mc_capture_x11_uses_damage(const mc_capture *c);
 
 #endif

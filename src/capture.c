@@ -1,0 +1,83 @@
+/* The capture seam (mc/capture.h): picks a backend by name and forwards. */
+#include "mc/capture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture_internal.h"
+#include "mc/common.h"
+
+struct mc_capture {
+    const mc_capture_backend *b;
+    void *state;
+};
+
+static const mc_capture_backend *const backends[] = {&mc_capture_x11, &mc_capture_test,
+                                                     &mc_capture_test_video};
+
+int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why, size_t cap)
+{
+    *out = NULL;
+    const char *name = cfg->backend ? cfg->backend : "x11";
+    const mc_capture_backend *b = NULL;
+    for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+        if (!strcmp(backends[i]->name, name))
+            b = backends[i];
+    if (!b) {
+        snprintf(why, cap, "no capture backend '%s' (x11, test, test-video)", name);
+        return MC_EINVAL;
+    }
+    mc_capture *c = calloc(1, sizeof(*c));
+    if (!c) {
+        snprintf(why, cap, "out of memory");
+        return MC_ENOMEM;
+    }
+    c->b = b;
+    why[0] = 0;
+    int err = b->open(cfg, &c->state, why, cap);
+    if (err) {
+        if (!why[0])
+            snprintf(why, cap, "%s", mc_strerror(err));
+        free(c);
+        return err;
+    }
+    *out = c;
+    return 0;
+}
+
+void mc_capture_size(const mc_capture *c, int *w, int *h) { c->b->size(c->state, w, h); }
+
+int mc_capture_grab(mc_capture *c, uint32_t frame, const uint8_t **pixels, int *pitch,
+                    int *changed)
+{
+    return c->b->grab(c->state, frame, pixels, pitch, changed);
+}
+
+int mc_capture_wait(mc_capture *c, uint64_t timeout_us)
+{
+    return c->b->wait ? c->b->wait(c->state, timeout_us) : 1;
+}
+
+int mc_capture_reports_changes(const mc_capture *c)
+{
+    /* X11 without the DAMAGE extension cannot tell either. */
+    return c->b->wait && (c->b != &mc_capture_x11 || mc_capture_x11_uses_damage(c));
+}
+
+const char *mc_capture_backend_name(const mc_capture *c) { return c->b->name; }
+
+void mc_capture_describe(const mc_capture *c, char *out, size_t cap)
+{
+    c->b->describe(c->state, out, cap);
+}
+
+void mc_capture_destroy(mc_capture *c)
+{
+    if (!c)
+        return;
+    c->b->close(c->state);
+    free(c);
+}
+
+void *mc__capture_state(const mc_capture *c) { return c->b == &mc_capture_x11 ? c->state : NULL; }
