@@ -13,8 +13,21 @@ struct mc_capture {
     void *state;
 };
 
-static const mc_capture_backend *const backends[] = {&mc_capture_x11, &mc_capture_test,
-                                                     &mc_capture_test_video};
+static const mc_capture_backend *const backends[] = {
+    &mc_capture_x11,
+#ifdef MC_HAVE_WLR
+    &mc_capture_wlr,
+#endif
+    &mc_capture_test, &mc_capture_test_video};
+
+const char *mc_capture_backends(void)
+{
+#ifdef MC_HAVE_WLR
+    return "x11, wlr, test, test-video";
+#else
+    return "x11, test, test-video (built without Wayland)";
+#endif
+}
 
 int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why, size_t cap)
 {
@@ -25,7 +38,8 @@ int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why,
         if (!strcmp(backends[i]->name, name))
             b = backends[i];
     if (!b) {
-        snprintf(why, cap, "no capture backend '%s' (x11, test, test-video)", name);
+        snprintf(why, cap, "no capture backend '%s' in this build (it has: %s)", name,
+                 mc_capture_backends());
         return MC_EINVAL;
     }
     mc_capture *c = calloc(1, sizeof(*c));
@@ -70,6 +84,15 @@ const char *mc_capture_backend_name(const mc_capture *c) { return c->b->name; }
 void mc_capture_describe(const mc_capture *c, char *out, size_t cap)
 {
     c->b->describe(c->state, out, cap);
+}
+
+int mc_capture_stats(const mc_capture *c, uint64_t *frames, uint64_t *rects)
+{
+    *frames = *rects = 0;
+    if (!c->b->stats)
+        return 0;
+    c->b->stats(c->state, frames, rects);
+    return 1;
 }
 
 void mc_capture_destroy(mc_capture *c)

@@ -55,10 +55,12 @@ static void usage(FILE *f)
 "  --group ADDR         multicast group (default 239.1.1.1)\n"
 "  --port N             UDP port (default 5004)\n"
 "  --display :N         X display to capture (default $DISPLAY)\n"
-"  --source x11|test|test-video\n"
-"                       screen capture (default), the built-in moving test\n"
-"                       pattern, or a photo-like pattern where every tile changes\n"
-"                       every frame (benchmarks)\n"
+"  --source auto|x11|wlr|test|test-video\n"
+"                       the screen: auto (default) takes wlr in a Wayland\n"
+"                       session whose compositor offers wlr-screencopy (sway,\n"
+"                       Hyprland), x11 with an X display, and says which; or\n"
+"                       the built-in moving test pattern, or a photo-like\n"
+"                       pattern where every tile changes every frame (benchmarks)\n"
 "  --region WxH+X+Y     capture only this part of the screen (default: all)\n"
 "  --size WxH           send at this resolution, scaled (default: as captured;\n"
 "                       1280x720 for the test pattern)\n"
@@ -161,8 +163,9 @@ static int parse_one(options *o, int c, const char *v)
         return 0;
     case O_DISPLAY: o->display = v; return 0;
     case O_SOURCE:
-        if (strcmp(v, "x11") && strcmp(v, "test") && strcmp(v, "test-video"))
-            return bad("--source", v, "must be x11, test or test-video");
+        if (strcmp(v, "auto") && strcmp(v, "x11") && strcmp(v, "wlr") && strcmp(v, "test") &&
+            strcmp(v, "test-video"))
+            return bad("--source", v, "must be auto, x11, wlr, test or test-video");
         o->source = v;
         return 0;
     case O_REGION:
@@ -327,10 +330,31 @@ typedef struct {
     uint8_t *scaled;   /* --size output */
 } source;
 
+/* --source auto: the session decides. Returns the backend, and why. */
+static const char *pick_backend(char *why, size_t cap)
+{
+    const char *wl = getenv("WAYLAND_DISPLAY"), *x = getenv("DISPLAY");
+    const char *type = getenv("XDG_SESSION_TYPE");
+    if (wl && *wl) {
+        snprintf(why, cap, "auto: $WAYLAND_DISPLAY is %s%s%s", wl, type ? ", session type " : "",
+                 type ? type : "");
+        return "wlr";
+    }
+    if (x && *x) {
+        snprintf(why, cap, "auto: $DISPLAY is %s, no Wayland session", x);
+        return "x11";
+    }
+    snprintf(why, cap, "auto: neither $WAYLAND_DISPLAY nor $DISPLAY is set");
+    return "x11";
+}
+
 static int open_source(options *o, source *src)
 {
-    const char *backend = o->source ? o->source : "x11";
-    src->screen = !strcmp(backend, "x11");
+    char chose[160] = "";
+    const char *backend = o->source && strcmp(o->source, "auto") ? o->source : NULL;
+    if (!backend)
+        backend = o->display ? "x11" : pick_backend(chose, sizeof(chose));
+    src->screen = !strcmp(backend, "x11") || !strcmp(backend, "wlr");
     if (!src->screen && (o->rw || o->display))
         mc_log(0, "mcshare: --region/--display apply to screen capture only; ignored for --source %s",
                o->source);
@@ -340,15 +364,18 @@ static int open_source(options *o, source *src)
     char why[512];
     int err = mc_capture_create(&cc, &src->cap, why, sizeof(why));
     if (err) {
-        /* Never a silent test pattern instead of the teacher's screen. */
-        fprintf(stderr, "mcshare: cannot capture the screen: %s%s\n", why,
+        /* Never a silent test pattern, or X programs alone, instead of the
+         * teacher's screen. */
+        fprintf(stderr, "mcshare: cannot capture the screen: %s%s%s%s%s\n", why,
+                chose[0] ? " (" : "", chose, chose[0] ? ")" : "",
                 err == MC_EDISPLAY && !o->source
                     ? ". To send the built-in test pattern instead, use --source test" : "");
         return 1;
     }
     mc_capture_size(src->cap, &src->cw, &src->ch);
     mc_capture_describe(src->cap, why, sizeof(why));
-    mc_log(1, "mcshare: capturing %dx%d: %s", src->cw, src->ch, why);
+    fprintf(stderr, "mcshare: capturing %dx%d: %s%s%s%s\n", src->cw, src->ch, why,
+            chose[0] ? " (" : "", chose, chose[0] ? ")" : "");
     return 0;
 }
 
@@ -631,6 +658,11 @@ cleanup:
         fprintf(stderr, "mcshare: stopped before broadcasting\n");
     int told = s != NULL;
     mc_sender_destroy(s); /* sends BYE: viewers show "broadcast ended" */
+    uint64_t cap_frames, cap_rects;
+    if (src.cap && mc_capture_stats(src.cap, &cap_frames, &cap_rects))
+        fprintf(stderr, "mcshare: capture: %llu pictures copied; the compositor reported %llu "
+                "changed rectangles with them\n", (unsigned long long)cap_frames,
+                (unsigned long long)cap_rects);
     if (!rc && g_stop && told)
         fprintf(stderr, "mcshare: stopped; viewers were told the broadcast ended\n");
     mc_capture_destroy(src.cap);

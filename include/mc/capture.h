@@ -1,7 +1,8 @@
 /* Screen capture behind one interface. A backend per source, one file
  * each: X11 (src/capture_x11.c: MIT-SHM or XGetImage, DAMAGE, the cursor
- * from XFixes) and the built-in test patterns (src/capture_test.c); the
- * Wayland and Windows backends join the table in src/capture.c. Pixels
+ * from XFixes), wlroots compositors (src/capture_wlr.c: wlr-screencopy
+ * with damage) and the built-in test patterns (src/capture_test.c); the
+ * portal and Windows backends join the table in src/capture.c. Pixels
  * come out as BGRX, 4 bytes per pixel. */
 #ifndef MC_CAPTURE_H
 #define MC_CAPTURE_H
@@ -12,7 +13,7 @@
 typedef struct mc_capture mc_capture;
 
 typedef struct {
-    const char *backend; /* "x11", "test", "test-video"; NULL = "x11" */
+    const char *backend; /* "x11", "wlr", "test", "test-video"; NULL = "x11" */
     const char *display; /* X11: NULL = $DISPLAY */
     int x, y, w, h;      /* screens: the region; w = 0 means the whole screen */
     int width, height;   /* test patterns: their size (0 = 1280x720) */
@@ -39,10 +40,14 @@ typedef struct {
     int (*wait)(void *state, uint64_t timeout_us);
     /* A short description for the teacher: "X11 :0, MIT-SHM, DAMAGE". */
     void (*describe)(void *state, char *out, size_t cap);
+    /* Optional: pictures copied, and changed rectangles the source (the
+     * compositor) reported with them. NULL: not counted. */
+    void (*stats)(void *state, uint64_t *frames, uint64_t *rects);
     void (*close)(void *state);
 } mc_capture_backend;
 
-extern const mc_capture_backend mc_capture_x11, mc_capture_test, mc_capture_test_video;
+extern const mc_capture_backend mc_capture_x11, mc_capture_test, mc_capture_test_video,
+    mc_capture_wlr;
 
 /* Opens cfg->backend. Returns 0 or an MC_E* code with *why filled. */
 int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why, size_t cap);
@@ -58,6 +63,11 @@ int mc_capture_wait(mc_capture *c, uint64_t timeout_us);
 int mc_capture_reports_changes(const mc_capture *c);
 const char *mc_capture_backend_name(const mc_capture *c);
 void mc_capture_describe(const mc_capture *c, char *out, size_t cap);
+/* Pictures copied and changed rectangles reported by the source: 1, or 0
+ * when the backend does not count them. */
+int mc_capture_stats(const mc_capture *c, uint64_t *frames, uint64_t *rects);
+/* The backends this build has, as "x11, wlr, test, test-video". */
+const char *mc_capture_backends(void);
 void mc_capture_destroy(mc_capture *c);
 
 /* X11 only, for tests: 1 if MIT-SHM / DAMAGE are in use. */

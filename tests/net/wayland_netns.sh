@@ -1,0 +1,90 @@
+#!/bin/bash
+# A Wayland desktop end to end: sway runs headless (software rendering, as
+# an unprivileged user, as it insists) showing a known picture; mcshare
+# captures it with wlr-screencopy (--source auto must choose it) in the
+# teacher's namespace; mcprobe in the student's namespace must hold exactly
+# what grim sees. Then the picture changes: the student must have the new
+# one within a second, and the changed rectangles must have come from the
+# compositor (a still screen costs no copies: a few pictures in all, not
+# one per frame).
+TEST_NAME=wayland_netns
+BIN=${1:?usage: $0 BUILD_DIR}
+. "$(dirname "$0")/lib.sh"
+need_root_netns
+for c in sway swaymsg swaybg grim dbus-run-session setpriv convert compare python3; do
+    command -v $c >/dev/null || skip "$c missing (tools/install-deps installs it)"
+done
+"$BIN/mcshare" --source wlr --duration 0.1 2>&1 | grep -q "no capture backend 'wlr'" &&
+    skip "this build has no Wayland capture (libwayland-dev missing)"
+RT=$(mktemp -d /tmp/mcway.XXXXXX)
+chown 65534:65534 "$RT"
+chmod 755 "$RT"
+mkdir -m 700 "$RT/run" && chown 65534:65534 "$RT/run"
+SWAY_PID=
+stop_sway() {
+    [ -n "$SWAY_PID" ] && kill "$SWAY_PID" 2>/dev/null
+    pkill -u 65534 -f "sway -c $RT/sway.conf" 2>/dev/null
+    rm -rf "$RT"
+}
+trap 'stop_sway; cleanup' EXIT
+W=640 H=360
+convert -size ${W}x$H xc:'#1d3557' -fill '#f1faee' -draw "rectangle 40,40 600,90" \
+    -fill '#e63946' -draw "circle 320,220 320,300" -depth 8 "$RT/a.png"
+convert -size ${W}x$H xc:'#f1faee' -fill '#1d3557' -draw "rectangle 60,120 580,160" \
+    -depth 8 "$RT/b.png"
+chmod 644 "$RT"/*.png
+cat >"$RT/sway.conf" <<CONF
+output HEADLESS-1 resolution ${W}x$H bg $RT/a.png center #000000
+default_border none
+CONF
+chmod 644 "$RT/sway.conf"
+setpriv --reuid=65534 --regid=65534 --clear-groups env -i HOME="$RT" XDG_RUNTIME_DIR="$RT/run" \
+    WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1 PATH=/usr/bin:/bin \
+    dbus-run-session sway -c "$RT/sway.conf" >"$TMPDIR_TEST/sway.log" 2>&1 &
+SWAY_PID=$!
+for _ in $(seq 50); do ls "$RT/run"/wayland-* >/dev/null 2>&1 && ls "$RT/run"/sway-ipc.* >/dev/null 2>&1 && break; sleep 0.1; done
+WLD=$(basename "$(ls "$RT/run"/wayland-[0-9] | head -1)")
+[ -n "$WLD" ] || fail "sway did not start: $(cat "$TMPDIR_TEST/sway.log")"
+export XDG_RUNTIME_DIR="$RT/run" WAYLAND_DISPLAY="$WLD" SWAYSOCK
+SWAYSOCK=$(ls "$RT/run"/sway-ipc.* | head -1)
+sleep 1 # swaybg draws the picture
+grim -t ppm "$TMPDIR_TEST/ref-a.ppm" || fail "grim failed"
+
+make_pair "mcwA$$" "mcwB$$" 213
+GROUP=$(unique_group 15)
+PORT=$(( 20000 + ($$ + 41) % 20000 ))
+# The sway socket is a file: reachable from the teacher's namespace.
+start_bg ip netns exec "mcwA$$" env -u DISPLAY "$BIN/mcshare" --group "$GROUP" --port "$PORT" \
+    --iface "$IF_A" --cursor off --audio none --fps 30 2>"$TMPDIR_TEST/s.log"
+SENDER=$LAST_PID
+for _ in $(seq 50); do grep -q "key fingerprint" "$TMPDIR_TEST/s.log" && break; sleep 0.1; done
+grep -q "capturing ${W}x$H: Wayland $WLD, wlr-screencopy v3 with damage (auto: \$WAYLAND_DISPLAY is $WLD" \
+    "$TMPDIR_TEST/s.log" || fail "--source auto did not choose wlr-screencopy: $(cat "$TMPDIR_TEST/s.log")"
+ip netns exec "mcwB$$" "$BIN/mcprobe" "$GROUP:$PORT" --iface "$IF_B" --duration 3 --no-audio -q \
+    --snapshot "$TMPDIR_TEST/got-a.ppm" >/dev/null || fail "mcprobe received nothing"
+ae=$(compare -metric AE "$TMPDIR_TEST/got-a.ppm" "$TMPDIR_TEST/ref-a.ppm" null: 2>&1)
+[ "$ae" = 0 ] || fail "the student's picture differs from the Wayland screen in $ae pixels"
+log "picture A exact"
+
+# The change: another background.
+start_bg ip netns exec "mcwB$$" "$BIN/mcprobe" "$GROUP:$PORT" --iface "$IF_B" --duration 5 --no-audio -q \
+    --snapshot "$TMPDIR_TEST/got-b.ppm"
+PROBE=$LAST_PID
+sleep 1.5
+swaymsg -q "output HEADLESS-1 bg $RT/b.png center #000000" || fail "swaymsg failed"
+sleep 1
+grim -t ppm "$TMPDIR_TEST/ref-b.ppm"
+wait "$PROBE" || fail "mcprobe received nothing"
+ae=$(compare -metric AE "$TMPDIR_TEST/got-b.ppm" "$TMPDIR_TEST/ref-b.ppm" null: 2>&1)
+[ "$ae" = 0 ] || fail "after the change the student's picture differs in $ae pixels"
+stop_checked "$SENDER" mcshare
+line=$(grep "mcshare: capture:" "$TMPDIR_TEST/s.log")
+log "$line"
+python3 - "$line" <<'PY' || fail "the compositor's damage was not used"
+import re, sys
+m = re.search(r"(\d+) pictures copied; the compositor reported (\d+) changed", sys.argv[1])
+frames, rects = int(m.group(1)), int(m.group(2))
+# About 10 s at 30 fps would be 300 copies if every frame were copied.
+sys.exit(0 if 2 <= frames <= 60 and rects >= frames else 1)
+PY
+log "PASS"
