@@ -6,12 +6,14 @@
 # what grim sees. Then the picture changes: the student must have the new
 # one within a second, and the changed rectangles must have come from the
 # compositor (a still screen costs no copies: a few pictures in all, not
-# one per frame).
+# one per frame). Last, the other way round: mcview runs natively on the
+# Wayland desktop (SDL's Wayland driver), full screen, showing an X11
+# teacher's picture, and grim must see that picture exactly.
 TEST_NAME=wayland_netns
 BIN=${1:?usage: $0 BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
 need_root_netns
-for c in sway swaymsg swaybg grim dbus-run-session setpriv convert compare python3; do
+for c in sway swaymsg swaybg grim dbus-run-session setpriv convert compare python3 Xvfb xdpyinfo; do
     command -v $c >/dev/null || skip "$c missing (tools/install-deps installs it)"
 done
 "$BIN/mcshare" --source wlr --duration 0.1 2>&1 | grep -q "no capture backend 'wlr'" &&
@@ -87,4 +89,37 @@ frames, rects = int(m.group(1)), int(m.group(2))
 # About 10 s at 30 fps would be 300 copies if every frame were copied.
 sys.exit(0 if 2 <= frames <= 60 and rects >= frames else 1)
 PY
+
+# The viewer on Wayland: an X11 teacher shows picture A; mcview on sway.
+[ -x "$BIN/xshow" ] || skip "xshow not built"
+convert "$RT/a.png" "$TMPDIR_TEST/a.ppm"
+DS=$(pick_display); start_xvfb "mcwA$$" "$DS" "${W}x$H"
+mkfifo "$TMPDIR_TEST/show"
+exec 7<>"$TMPDIR_TEST/show"
+ip netns exec "mcwA$$" env DISPLAY=":$DS" "$BIN/xshow" <"$TMPDIR_TEST/show" >/dev/null &
+PIDS+=($!)
+echo "load 0 $TMPDIR_TEST/a.ppm" >&7
+echo "show 0" >&7
+start_bg ip netns exec "mcwA$$" "$BIN/mcshare" --display ":$DS" --group "$GROUP" --port "$PORT" \
+    --iface "$IF_A" --cursor off --audio none 2>"$TMPDIR_TEST/s2.log"
+SENDER=$LAST_PID
+swaymsg -q "output HEADLESS-1 bg #000000 solid_color"
+# Leak checking is off for mcview alone (see x11_e2e.sh).
+start_bg ip netns exec "mcwB$$" env -u DISPLAY SDL_VIDEODRIVER=wayland SDL_AUDIODRIVER=dummy \
+    ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+    "$BIN/mcview" "$GROUP:$PORT" --iface "$IF_B" --fullscreen --no-audio -v 2>"$TMPDIR_TEST/v.log"
+VIEW=$LAST_PID
+ae=?
+for _ in $(seq 60); do
+    sleep 0.25
+    kill -0 "$VIEW" 2>/dev/null || fail "mcview exited: $(cat "$TMPDIR_TEST/v.log")"
+    grim -t ppm "$TMPDIR_TEST/view.ppm" 2>/dev/null || continue
+    ae=$(compare -metric AE "$TMPDIR_TEST/view.ppm" "$TMPDIR_TEST/ref-a.ppm" null: 2>&1)
+    [ "$ae" = 0 ] && break
+done
+[ "$ae" = 0 ] || fail "mcview on Wayland does not show the picture exactly ($ae pixels differ): $(cat "$TMPDIR_TEST/v.log")"
+grep -q "SDL video driver wayland" "$TMPDIR_TEST/v.log" || fail "mcview did not use SDL's Wayland driver"
+stop_checked "$VIEW" mcview
+stop_checked "$SENDER" mcshare
+log "mcview on Wayland shows the picture exactly"
 log "PASS"
