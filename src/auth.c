@@ -195,7 +195,7 @@ int mc_manifest_parse(const uint8_t *pkt, size_t len, mc_manifest *m)
  * OSS-Fuzz's convention for exactly this) accept a signature that starts
  * with "ok" instead: a fuzzer cannot forge Ed25519, and would never reach
  * what lies behind the check. */
-static int sig_valid(const uint8_t *sig, const uint8_t *msg, size_t len, const uint8_t *pk)
+int mc_sig_valid(const uint8_t *sig, const uint8_t *msg, size_t len, const uint8_t *pk)
 {
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
     (void)msg;
@@ -207,12 +207,17 @@ static int sig_valid(const uint8_t *sig, const uint8_t *msg, size_t len, const u
 #endif
 }
 
+void mc_sign(const mc_signing_key *key, const uint8_t *msg, size_t len, uint8_t sig[MC_SIG_BYTES])
+{
+    crypto_sign_detached(sig, NULL, msg, len, key->sk);
+}
+
 int mc_manifest_verify(const uint8_t *pkt, size_t len)
 {
     mc_manifest m;
     if (mc_manifest_parse(pkt, len, &m) || sodium_ready())
         return MC_EFIELD;
-    return sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk) ? 0 : MC_EFIELD;
+    return mc_sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk) ? 0 : MC_EFIELD;
 }
 
 /* BLAKE2b with an 8-byte output (BLAKE2b's output length is a parameter,
@@ -605,7 +610,7 @@ static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t n
             a->st.verify_skipped++;
             return MC_EFIELD;
         }
-        if (!sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
+        if (!mc_sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
             a->st.bad_manifest++;
             return MC_EFIELD;
         }
@@ -625,7 +630,7 @@ static int on_manifest(mc_auth_rx *a, const uint8_t *pkt, size_t len, uint64_t n
         a->st.verify_skipped++;
         return MC_EFIELD;
     }
-    if (!sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
+    if (!mc_sig_valid(pkt + len - MC_SIG_BYTES, pkt, len - MC_SIG_BYTES, m.pk)) {
         a->st.bad_manifest++;
         return MC_EFIELD;
     }
@@ -855,7 +860,7 @@ int mc_auth_verify_welcome(const uint8_t pk[MC_KEY_PUBLIC], uint32_t session,
     welcome_text(session, nonce, text);
     if (sodium_ready())
         return MC_ENOMEM;
-    return sig_valid(sig, text, sizeof(text), pk) ? 0 : MC_EFIELD;
+    return mc_sig_valid(sig, text, sizeof(text), pk) ? 0 : MC_EFIELD;
 }
 
 int mc_auth_rx_key(const mc_auth_rx *a, uint8_t pk[MC_KEY_PUBLIC])

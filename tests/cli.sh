@@ -149,6 +149,11 @@ check 2 "mcprobe bad viewers" "$BIN/mcprobe" --viewers 0
 check 2 "mcbench bad size" "$BIN/mcbench" --size 10
 check 2 "mcprobe bad --trust" "$BIN/mcprobe" --trust not-a-fingerprint --duration 1
 check 2 "mcview bad --trust" "$BIN/mcview" --trust 0123-4567
+check 2 "mcview --json without --list" "$BIN/mcview" --json
+check 2 "mcview --list too short" "$BIN/mcview" --list=0.1
+check 2 "mcshare --name empty" "$BIN/mcshare" --name ""
+check 2 "mcshare --name with a control character" "$BIN/mcshare" --name "$(printf 'a\tb')"
+check 2 "mcshare --name too long" "$BIN/mcshare" --name "$(printf '%061d' 0)"
 check 1 "mcshare unusable --key" "$BIN/mcshare" --source test --duration 1 --key /proc/nonexistent/key
 printf 'mcshare-ed25519-v1\n%064d\n' 0 >"$CFG/open.key"
 chmod 644 "$CFG/open.key"

@@ -12,6 +12,7 @@
 #include "mc/cli.h"
 #include "mc/codec.h"
 #include "mc/common.h"
+#include "mc/discovery.h"
 #include "mc/listen.h"
 #include "mc/net.h"
 #include "mc/scale.h"
@@ -41,7 +42,8 @@ typedef struct {
     mc_audio_config audio;
     double duration_s;
     const char *key_file, *pass_file;
-    int no_sign, force;
+    int no_sign, force, no_announce;
+    const char *name;
     uint8_t seal_key[MC_SEAL_KEY];
     mc_signing_key key;
 } options;
@@ -112,6 +114,11 @@ static void usage(FILE *f)
 "  --threads N          JPEG encoder threads (default: one per CPU)\n"
 "  --frames N           stop after N frames (default: run until Ctrl-C)\n"
 "  --duration S         stop after S seconds\n"
+"  --name NAME          the broadcast's name in the students' list, e.g.\n"
+"                       \"Physics 2B\" (default: this computer's name)\n"
+"  --no-announce        do not announce the broadcast on the LAN (SAP on\n"
+"                       239.255.255.255:9875, signed; mcview without a GROUP\n"
+"                       lists what is announced)\n"
 "  --force              broadcast even when another mcshare is live on the group\n"
 "                       or holds the control port (viewers would be split\n"
 "                       between the two)\n"
@@ -143,7 +150,8 @@ static int bad(const char *opt, const char *val, const char *why)
 enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QUALITY, O_CODEC,
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
        O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_PASSFILE, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
-       O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED, O_FORCE };
+       O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED, O_FORCE, O_NAME,
+       O_NO_ANNOUNCE };
 
 static int parse_one(options *o, int c, const char *v)
 {
@@ -276,6 +284,19 @@ static int parse_one(options *o, int c, const char *v)
     case O_FORCE:
         o->force = 1;
         return 0;
+    case O_NAME: {
+        size_t l = strlen(v);
+        if (!l || l > 60)
+            return bad("--name", v, "must be 1 to 60 characters");
+        for (const char *p = v; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7F)
+                return bad("--name", v, "must not hold control characters");
+        o->name = v;
+        return 0;
+    }
+    case O_NO_ANNOUNCE:
+        o->no_announce = 1;
+        return 0;
     case O_PASSFILE:
         o->pass_file = v;
         return 0;
@@ -302,6 +323,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"audio-bitrate", 1, 0, O_AUDIO_BITRATE}, {"audio-frame", 1, 0, O_AUDIO_FRAME},
         {"audio-redundancy", 1, 0, O_AUDIO_RED}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
         {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN}, {"force", 0, 0, O_FORCE},
+        {"name", 1, 0, O_NAME}, {"no-announce", 0, 0, O_NO_ANNOUNCE},
         {"passphrase-file", 1, 0, O_PASSFILE},
         {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
@@ -445,6 +467,8 @@ static void status_line(mc_sender *s, mc_sender_stats *prev, uint64_t dt_us)
     *prev = st;
 }
 
+static mc_disco_announcer *g_announcer;
+
 static int run(options *o, source *src, mc_sender *s)
 {
     uint64_t interval = 1000000u / (uint64_t)o->s.fps, start = mc_now_us(), next = start;
@@ -468,6 +492,7 @@ static int run(options *o, source *src, mc_sender *s)
         if (mc_sender_submit(s, px, pitch, ts))
             break;
         uint64_t now = mc_now_us();
+        mc_disco_announcer_tick(g_announcer, now);
         if (now - last_status >= 5000000u) { /* the teacher's one-line summary */
             status_line(s, &prev, now - last_status);
             if (o->roster)
@@ -642,6 +667,27 @@ int main(int argc, char **argv)
             o.s.fec_percent, o.s.fec_auto ? " (auto)" : "", (unsigned)o.s.ctrl_port,
             mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
     fprintf(stderr, "mcshare: sound: %s\n", mc_sender_audio_describe(s));
+    if (!o.no_announce && !o.no_sign) {
+        mc_disco_entry de = {.port = o.s.port, .ctrl_port = o.s.ctrl_port,
+                             .session = mc_sender_session(s), .sealed = o.pass_file != NULL};
+        char host[64] = "mcshare";
+        if (!o.name && gethostname(host, sizeof(host) - 1))
+            snprintf(host, sizeof(host), "mcshare");
+        host[sizeof(host) - 1] = 0;
+        snprintf(de.name, sizeof(de.name), "%s", o.name ? o.name : host);
+        snprintf(de.group, sizeof(de.group), "%.15s", o.group); /* a dotted quad */
+        int aerr = mc_disco_announcer_create(&de, &o.key, o.s.iface, o.s.ttl, o.s.loop,
+                                             &g_announcer);
+        if (aerr)
+            fprintf(stderr, "mcshare: cannot announce the broadcast (%s); students must type "
+                    "its address\n", mc_strerror(aerr));
+        else
+            fprintf(stderr, "mcshare: announced on the LAN as '%s' (students: mcview, with no "
+                    "address, lists it)\n", de.name);
+    } else if (!o.no_announce) {
+        fprintf(stderr, "mcshare: not announced on the LAN: announcements are signed, and "
+                "--no-sign has no key\n");
+    }
     if (fpr_text[0])
         fprintf(stderr, "mcshare: signed; key fingerprint %s (write it on the board: "
                 "mcview %s:%u --trust %s)\n", fpr_text, o.group, (unsigned)o.s.port, fpr_text);
@@ -656,6 +702,8 @@ int main(int argc, char **argv)
 cleanup:
     if (!rc && g_stop && !s)
         fprintf(stderr, "mcshare: stopped before broadcasting\n");
+    mc_disco_announcer_destroy(g_announcer); /* the deletion: gone from the lists */
+    g_announcer = NULL;
     int told = s != NULL;
     mc_sender_destroy(s); /* sends BYE: viewers show "broadcast ended" */
     uint64_t cap_frames, cap_rects;

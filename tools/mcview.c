@@ -13,6 +13,7 @@
 #include "mc/common.h"
 #include "mc/status.h"
 #include "mc/trust.h"
+#include "picker.h"
 #include "mc/net.h"
 #include "mc/receiver.h"
 #include "mc/wire.h"
@@ -35,6 +36,8 @@ typedef struct {
     const char *name;
     int no_audio, volume, mute, audio_ms, insecure;
     const char *trust, *known, *pass_file;
+    int group_given, list, json;
+    double list_s;
 } options;
 
 typedef struct {
@@ -59,7 +62,11 @@ static void usage(FILE *f)
 {
     fprintf(f,
 "Usage: mcview [OPTIONS] [GROUP[:PORT]]\n"
-"Watch an mcshare broadcast (default group 239.1.1.1, port 5004).\n\n"
+"Watch an mcshare broadcast. Without GROUP, mcview lists the broadcasts\n"
+"announced on this network (SAP) and joins the one chosen, or the only one.\n\n"
+"  --list[=S]          print the broadcasts announced on this network, heard\n"
+"                      in S seconds (default 2.5; they announce every 2 s)\n"
+"  --json              with --list: one JSON object per broadcast\n"
 "  --fullscreen        start full screen\n"
 "  --window WxH        window size (default 1280x720)\n"
 "  --iface ADDR|NAME   join on this interface (default: routing table)\n"
@@ -93,6 +100,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"volume", 1, 0, 'o'}, {"mute", 0, 0, 'm'},
         {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"trust", 1, 0, 'T'},
         {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"passphrase-file", 1, 0, 'F'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+        {"list", 2, 0, 'L'}, {"json", 0, 0, 'J'},
         {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
     int c;
     opterr = 0;
@@ -113,6 +121,15 @@ static int parse_args(int argc, char **argv, options *o)
         case 'K': o->known = optarg; break;
         case 'U': o->insecure = 1; break;
         case 'F': o->pass_file = optarg; break;
+        case 'L':
+            o->list = 1;
+            o->list_s = 2.5;
+            if (optarg && mc_parse_double(optarg, 0.5, 3600, &o->list_s)) {
+                fprintf(stderr, "mcview: invalid --list '%s': must be 0.5..3600 seconds\n", optarg);
+                return 2;
+            }
+            break;
+        case 'J': o->json = 1; break;
         case 'o': {
             long n;
             if (mc_parse_long(optarg, 0, 100, &n)) {
@@ -143,6 +160,11 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (mc_cli_endpoint("mcview", argc, argv, optind, o->group, sizeof(o->group), &o->port))
         return 2;
+    o->group_given = optind < argc;
+    if (o->json && !o->list) {
+        fprintf(stderr, "mcview: --json goes with --list\nTry 'mcview --help'.\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -412,6 +434,24 @@ static int open_window(viewer *v)
     return 0;
 }
 
+static void close_window(viewer *v)
+{
+    if (v->tex)
+        SDL_DestroyTexture(v->tex);
+    if (v->font)
+        TTF_CloseFont(v->font);
+    if (v->ren)
+        SDL_DestroyRenderer(v->ren);
+    if (v->win)
+        SDL_DestroyWindow(v->win);
+    v->tex = NULL;
+    v->font = NULL;
+    v->ren = NULL;
+    v->win = NULL;
+    TTF_Quit();
+    SDL_Quit();
+}
+
 static void SDLCALL on_audio(void *ctx, Uint8 *stream, int len)
 {
     viewer *v = ctx;
@@ -453,6 +493,31 @@ int main(int argc, char **argv)
     int rc = parse_args(argc, argv, &v.o);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (v.o.list)
+        return mc_pick_list(v.o.iface, v.o.known, v.o.json, v.o.list_s);
+    if (mc_cli_iface("mcview", v.o.iface))
+        return 1;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    rc = open_window(&v);
+    char typed[256] = "";
+    if (!rc && !v.o.group_given) {
+        mc_disco_entry pick;
+        int r = mc_pick(v.win, v.ren, v.font, v.o.iface, v.o.known, &g_stop, &pick, typed,
+                        sizeof(typed));
+        if (r <= 0) {
+            close_window(&v);
+            return r < 0 ? 1 : 0;
+        }
+        snprintf(v.o.group, sizeof(v.o.group), "%s", pick.group);
+        v.o.port = pick.port;
+        char f[MC_FPR_CHARS];
+        mc_fpr_format(pick.fpr, f);
+        fprintf(stderr, "mcview: joining '%s' on %s:%u (announced by key %s)\n", pick.name,
+                v.o.group, (unsigned)v.o.port, f);
+    }
     mc_receiver_config cfg;
     mc_receiver_config_default(&cfg);
     cfg.group = v.o.group;
@@ -463,22 +528,31 @@ int main(int argc, char **argv)
     cfg.volume = v.o.volume;
     cfg.mute = v.o.mute;
     cfg.audio_target_ms = v.o.audio_ms;
-    if (mc_cli_iface("mcview", v.o.iface))
-        return 1;
     int terr = mc_trust_init(&v.trust, v.o.group, v.o.port, v.o.trust, v.o.known);
     if (terr) {
         fprintf(stderr, "mcview: %s\n", v.trust.error);
+        close_window(&v);
         return terr == MC_EINVAL ? 2 : 1;
     }
     cfg.require_signed = !v.o.insecure;
     uint8_t seal_key[MC_SEAL_KEY];
     if (v.o.pass_file) {
-        if (mc_seal_key_from_file("mcview", v.o.pass_file, v.o.group, v.o.port, seal_key))
+        if (mc_seal_key_from_file("mcview", v.o.pass_file, v.o.group, v.o.port, seal_key)) {
+            close_window(&v);
             return 1;
+        }
+        cfg.seal_key = seal_key;
+    } else if (typed[0]) {
+        int err = mc_seal_derive(typed, strlen(typed), v.o.group, v.o.port, seal_key);
+        memset(typed, 0, sizeof(typed));
+        if (err) {
+            fprintf(stderr, "mcview: cannot derive a key from the passphrase: %s\n", mc_strerror(err));
+            close_window(&v);
+            return 1;
+        }
         cfg.seal_key = seal_key;
     }
     cfg.trust_fpr = mc_trust_fpr(&v.trust);
-    rc = open_window(&v);
     if (!rc)
         open_audio(&v);
     cfg.audio = v.audio ? MC_AUDIO_OUT_APP : MC_AUDIO_OUT_NONE;
@@ -490,10 +564,6 @@ int main(int argc, char **argv)
     }
     if (v.audio)
         SDL_PauseAudioDevice(v.audio, 0);
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
     int last_state = -1;
     uint64_t last_draw = 0;
     mc_receiver_stats st = {0};
@@ -515,15 +585,6 @@ int main(int argc, char **argv)
     if (v.audio)
         SDL_CloseAudioDevice(v.audio); /* no callback into the receiver after this */
     mc_receiver_destroy(v.r);
-    if (v.tex)
-        SDL_DestroyTexture(v.tex);
-    if (v.font)
-        TTF_CloseFont(v.font);
-    if (v.ren)
-        SDL_DestroyRenderer(v.ren);
-    if (v.win)
-        SDL_DestroyWindow(v.win);
-    TTF_Quit();
-    SDL_Quit();
+    close_window(&v);
     return rc;
 }

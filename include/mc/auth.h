@@ -55,6 +55,11 @@ int mc_key_default_path(char *out, size_t cap, const char *file);
 /* The 80-bit fingerprint (BLAKE2b of the public key) and its text form
  * "xxxx-xxxx-xxxx-xxxx-xxxx" (lower-case hex). */
 void mc_key_fingerprint(const uint8_t pk[MC_KEY_PUBLIC], uint8_t fpr[MC_FPR_BYTES]);
+/* Ed25519 over msg. Fuzz builds (FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+ * check a stand-in instead: a signature starting "ok" is valid, so the
+ * fuzzer reaches what follows the check. */
+void mc_sign(const mc_signing_key *key, const uint8_t *msg, size_t len, uint8_t sig[MC_SIG_BYTES]);
+int mc_sig_valid(const uint8_t *sig, const uint8_t *msg, size_t len, const uint8_t *pk);
 void mc_fpr_format(const uint8_t fpr[MC_FPR_BYTES], char out[MC_FPR_CHARS]);
 /* Parses the text form; dashes, spaces and case do not matter. */
 int mc_fpr_parse(const char *text, uint8_t fpr[MC_FPR_BYTES]);
