@@ -310,8 +310,8 @@ static void render(viewer *v, int state, const mc_receiver_stats *st)
         draw_text(v, v->stats_text, 0);
     SDL_RenderPresent(v->ren);
 
-    static char title[320];
-    char want[320];
+    static char title[400];
+    char want[400];
     snprintf(want, sizeof(want), "mcview %s:%u — %s", v->o.group, (unsigned)v->o.port,
              msg[0] ? msg : "live");
     if (strcmp(want, title)) {
