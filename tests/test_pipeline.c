@@ -178,10 +178,12 @@ static void test_pipeline_loss_dup_reorder(void)
     mc_receiver *r = make_receiver(&v);
     int dropped = 0, duped = 0;
     for (size_t i = 0; i < rec.n; i++) {
+        /* Random, plus one of each for certain: a short recording may
+         * otherwise draw no drop or no duplicate at all. */
         uint32_t dice = test_rand_below(100);
-        if (i < lossy && dice < 10) { dropped++; continue; }
+        if (i < lossy && (dice < 10 || i == lossy / 2)) { dropped++; continue; }
         mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
-        if (i < lossy && dice >= 95) { /* duplicate */
+        if (i < lossy && (dice >= 95 || i == lossy / 3)) { /* duplicate */
             mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
             duped++;
         }
@@ -293,8 +295,8 @@ static void test_pipeline_signed_against_forgery(void)
     for (size_t i = 0; i < rec.n; i++) {
         for (int k = 0; k < 2 && e < evil.n; k++, e++) /* the forgery goes first */
             mc_receiver_feed(r, evil.pkt[e], evil.len[e], mc_now_us());
-        if (i < rec.n * 3 / 4 && test_rand_below(100) < 5) {
-            dropped++;
+        if (i < rec.n * 3 / 4 && (test_rand_below(100) < 5 || i == rec.n / 2)) {
+            dropped++; /* random, and one for certain */
             continue;
         }
         mc_receiver_feed(r, rec.pkt[i], rec.len[i], mc_now_us());
@@ -638,8 +640,18 @@ static void test_pipeline_moves_under_loss(void)
     g_fec_percent = 0; /* so a loss stays a loss */
     record_stream(&rec, 120, 75, 64, 1200);
     g_fec_percent = 20;
-    /* Drop every packet of one tile's versions during the scroll (tile 7:
-     * a source of the tiles below it), and 3 % of the rest. */
+    /* Drop every VIDEO fragment of one tile's versions during the scroll
+     * (tile 7, a source of the tiles below it), and every MOVE packet of
+     * one scroll frame (the second that has moves): the tiles moved then
+     * never get that version, so the next frame's moves, which read it,
+     * cannot be applied. Then 3 % of the rest at random. */
+    uint32_t first_move = 0;
+    for (size_t i = 0; i < rec.n && !first_move; i++) {
+        mc_move mv;
+        if (rec.pkt[i][3] == MC_PT_MOVE && !mc_wire_parse_move(rec.pkt[i], rec.len[i], &mv))
+            first_move = mv.version;
+    }
+    ASSERT_TRUE(first_move > 0);
     uint8_t *drop = calloc(rec.n, 1);
     size_t first_announce = rec.n;
     for (size_t i = 0; i < rec.n; i++) {
@@ -654,6 +666,10 @@ static void test_pipeline_moves_under_loss(void)
                 if (vv.tile == 7 && vv.version >= 5 && vv.version <= SCROLL_END &&
                     vv.frame <= SCROLL_END + 2)
                     drop[i] = 1;
+        mc_move mv;
+        if (rec.pkt[i][3] == MC_PT_MOVE && !mc_wire_parse_move(rec.pkt[i], rec.len[i], &mv) &&
+            mv.version == first_move + 1)
+            drop[i] = 1;
         if (!drop[i] && i != first_announce && test_rand_below(100) < 3)
             drop[i] = 1;
     }
