@@ -2,8 +2,9 @@
 # Sound across two hosts with 5 % random loss (nftables on the viewer):
 #  1. mcprobe plays the sound on a 10 ms device clock: the test pattern's
 #     marker flash and the test tone's click must be within ±20 ms of each
-#     other (median and 5th/95th percentiles), and almost no frame may need
-#     concealment (each packet repeats the last two frames).
+#     other (median and 5th/95th percentiles), and few frames may need
+#     concealment (each packet repeats the last two frames: loss alone
+#     would leave ~0.01 %, no repeats ~5 %).
 #  2. mcview plays it into a file (SDL_AUDIODRIVER=disk) with no window
 #     system (SDL_VIDEODRIVER=dummy): what it played must be the 440 Hz tone
 #     at -12 dBFS, with no silence longer than one 10 ms frame once started.
@@ -37,7 +38,10 @@ print(f"audio_netns: loss {s['loss_pct']:.2f} %, A/V offset p5/p50/p95 {av[0]:+.
 ok = 2.5 <= s["loss_pct"] <= 8.0             # the firewall really dropped ~5 %
 ok = ok and n >= 6                           # a marker every second, most paired
 ok = ok and all(abs(x) <= 20 for x in av)
-ok = ok and frames >= 800 and s["audio_recovered"] > 0 and conc <= 0.005 * frames
+# Loss alone would conceal ~0.01 % (3 packets in a row); without the repeats
+# it would be ~5 %. Late packets on a loaded or sanitizer build add some
+# (seen: 0.9 % under ASan), so the bound sits at 2 %, well below 5.
+ok = ok and frames >= 800 and s["audio_recovered"] > 0 and conc <= 0.02 * frames
 ok = ok and 0 < s["audio_lat_ms"][0] < 100
 sys.exit(0 if ok else 1)
 PY
