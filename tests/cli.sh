@@ -139,6 +139,42 @@ check 1 "mcprobe --plot onto a directory" "$BIN/mcprobe" --plot "$W" --duration 
 out=$("$BIN/mcprobe" --duration 1e9 2>&1)
 [ $? = 2 ] && echo "$out" | grep -q "must be 0.1..10000000 seconds" && passes=$((passes + 1)) ||
     { echo "FAIL: mcprobe --duration 1e9: $out"; fails=$((fails + 1)); }
+# Configuration files: /etc/mcshare (here MC_SYSCONFDIR), then the user's,
+# then the command line; a bad line names its file and line.
+mkdir -p "$W/etc" "$CFG/mcshare"
+export MC_SYSCONFDIR=$W/etc
+started_on() { "$BIN/mcshare" --source test --size 160x96 --iface lo --ttl 0 --duration 0.3 --audio none "$@" 2>&1 |
+    sed -n 's/.*broadcasting 160x96 (test) to \([0-9.:]*\) .*/\1/p'; }
+printf '# the school default\ngroup = 239.5.5.5\nport = 7000\n' >"$W/etc/mcshare.conf"
+got=$(started_on)
+[ "$got" = "239.5.5.5:7000" ] && passes=$((passes + 1)) || { echo "FAIL: system config not used: '$got'"; fails=$((fails + 1)); }
+printf 'port = 7002\n' >"$CFG/mcshare/mcshare.conf"
+got=$(started_on)
+[ "$got" = "239.5.5.5:7002" ] && passes=$((passes + 1)) || { echo "FAIL: user config must override the system's: '$got'"; fails=$((fails + 1)); }
+got=$(started_on --port 7004)
+[ "$got" = "239.5.5.5:7004" ] && passes=$((passes + 1)) || { echo "FAIL: the command line must win: '$got'"; fails=$((fails + 1)); }
+printf 'group = 239.5.5.9\n' >"$W/only.conf"
+got=$(started_on --config "$W/only.conf")
+[ "$got" = "239.5.5.9:5004" ] && passes=$((passes + 1)) || { echo "FAIL: --config FILE alone: '$got'"; fails=$((fails + 1)); }
+conf_error() { # CONTENT EXPECTED-MESSAGE
+    printf "$1" >"$W/bad.conf"
+    local out rc
+    out=$("$BIN/mcshare" --config "$W/bad.conf" --source test --duration 0.3 2>&1)
+    rc=$?
+    if [ $rc = 2 ] && echo "$out" | grep -qF "$2"; then passes=$((passes + 1))
+    else echo "FAIL: config '$1': exit $rc, expected '$2': $out"; fails=$((fails + 1)); fi
+}
+conf_error 'port = 7000\nthis is not a setting\n' "$W/bad.conf:2: expected 'key = value'"
+conf_error '\n\nfrobnicate = 3\n' "$W/bad.conf:3: unknown key 'frobnicate'"
+conf_error 'loop = maybe\n' "$W/bad.conf:1: 'loop' takes yes or no, not 'maybe'"
+conf_error 'fps = 0\n' "(that setting is in $W/bad.conf:1)"
+check 2 "--config of a missing file" "$BIN/mcview" --config /nonexistent.conf --list
+printf 'duration = 1e9\n' >"$CFG/mcshare/mcprobe.conf"
+out=$("$BIN/mcprobe" 2>&1)
+echo "$out" | grep -qF "(that setting is in $CFG/mcshare/mcprobe.conf:1)" && passes=$((passes + 1)) ||
+    { echo "FAIL: mcprobe must name the config line: $out"; fails=$((fails + 1)); }
+rm -f "$CFG/mcshare/mcprobe.conf" "$CFG/mcshare/mcshare.conf"
+unset MC_SYSCONFDIR
 rm -rf "$W"
 check 2 "mcprobe bad port" "$BIN/mcprobe" 239.1.1.1:99999
 check 2 "mcprobe bad duration" "$BIN/mcprobe" --duration -1

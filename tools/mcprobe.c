@@ -13,6 +13,7 @@
 
 #include "mc/cli.h"
 #include "mc/common.h"
+#include "mc/config.h"
 #include "mc/status.h"
 #include "mc/trust.h"
 #include "plot.h"
@@ -79,6 +80,10 @@ static void usage(FILE *f)
 "                      control connections, named NAME-i), for scale tests; the\n"
 "                      reports follow viewer 0, then one line per viewer and an\n"
 "                      aggregate line (default 1)\n"
+"  --group GROUP[:PORT] the same as the argument (for configuration files)\n"
+"  --config FILE        settings from FILE instead of /etc/mcshare/mcprobe.conf and\n"
+"                       ~/.config/mcshare/mcprobe.conf (\"key = value\" lines; the\n"
+"                       keys are these long options; the command line wins)\n"
 "  -q, --quiet         only the summary\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
 "  -h, --help, -V, --version\n\n"
@@ -91,19 +96,29 @@ static void usage(FILE *f)
 "Exit status: 0 ok, 1 nothing received, 3 --verify-pattern found wrong tiles.\n");
 }
 
+static const struct option LONGS[] = {
+    {"group", 1, 0, 'G'}, {"config", 1, 0, 'X'},
+    {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
+    {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
+    {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"plot", 1, 0, 'P'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
+    {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"no-audio", 0, 0, 'A'}, {"trust", 1, 0, 'T'}, {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"passphrase-file", 1, 0, 'F'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+    {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+
 static int parse_args(int argc, char **argv, options *o)
 {
-    static const struct option longs[] = {
-        {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
-        {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
-        {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"plot", 1, 0, 'P'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
-        {"viewers", 1, 0, 'W'}, {"name", 1, 0, 'N'}, {"no-control", 0, 0, 'C'}, {"no-audio", 0, 0, 'A'}, {"trust", 1, 0, 'T'}, {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"passphrase-file", 1, 0, 'F'}, {"quiet", 0, 0, 'q'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
-        {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "qvhV", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "qvhV", LONGS, NULL)) != -1) {
         switch (c) {
         case 'i': o->iface = optarg; break;
+        case 'G':
+            if (mc_parse_endpoint(optarg, o->group, sizeof(o->group), &o->port)) {
+                fprintf(stderr, "mcprobe: invalid --group '%s': not a multicast GROUP[:PORT]\n", optarg);
+                return 2;
+            }
+            break;
+        case 'X': break; /* --config: read before parsing (mc/config.h) */
         case 'd':
             if (mc_parse_double(optarg, 0.1, 1e7, &o->duration_s)) {
                 fprintf(stderr, "mcprobe: invalid --duration '%s': must be 0.1..10000000 seconds "
@@ -469,7 +484,16 @@ int main(int argc, char **argv)
 {
     options o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .interval_ms = 1000,
                  .seed = 1, .drop_burst = 1, .viewers = 1};
-    int rc = parse_args(argc, argv, &o);
+    /* The admins' files first, then the command line (which wins). The
+     * settings live as long as the program: options point into them. */
+    static mc_config cf;
+    if (mc_config_load(&cf, "mcprobe", LONGS, argc, argv)) {
+        fprintf(stderr, "mcprobe: %s\n", cf.error);
+        return 2;
+    }
+    int rc = parse_args(cf.argc, cf.argv, &o);
+    if (rc > 0 && mc_config_origin(&cf, optind - 1))
+        fprintf(stderr, "mcprobe: (that setting is in %s)\n", mc_config_origin(&cf, optind - 1));
     if (rc)
         return rc < 0 ? 0 : rc;
     struct sigaction sa = {.sa_handler = on_signal};

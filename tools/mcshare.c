@@ -12,6 +12,7 @@
 #include "mc/cli.h"
 #include "mc/codec.h"
 #include "mc/common.h"
+#include "mc/config.h"
 #include "mc/discovery.h"
 #include "mc/listen.h"
 #include "mc/net.h"
@@ -131,6 +132,9 @@ static void usage(FILE *f)
 "                       Without it anyone on the LAN can watch\n"
 "  --no-sign            send an unsigned stream (only viewers run with\n"
 "                       --insecure accept it; for measurements)\n"
+"  --config FILE        settings from FILE instead of /etc/mcshare/mcshare.conf and\n"
+"                       ~/.config/mcshare/mcshare.conf (\"key = value\" lines; the\n"
+"                       keys are these long options; the command line wins)\n"
 "  -v, --verbose        more messages (-vv: debug); a status line is printed\n"
 "                       every 5 s in any case\n"
 "  -h, --help           this help\n"
@@ -151,7 +155,7 @@ enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QU
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
        O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_PASSFILE, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
        O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED, O_FORCE, O_NAME,
-       O_NO_ANNOUNCE };
+       O_NO_ANNOUNCE, O_CONFIG };
 
 static int parse_one(options *o, int c, const char *v)
 {
@@ -297,6 +301,8 @@ static int parse_one(options *o, int c, const char *v)
     case O_NO_ANNOUNCE:
         o->no_announce = 1;
         return 0;
+    case O_CONFIG:
+        return 0; /* read before parsing (mc/config.h) */
     case O_PASSFILE:
         o->pass_file = v;
         return 0;
@@ -308,27 +314,30 @@ static int parse_one(options *o, int c, const char *v)
     return 2;
 }
 
+static const struct option LONGS[] = {
+    {"config", 1, 0, O_CONFIG},
+    {"group", 1, 0, O_GROUP}, {"port", 1, 0, O_PORT}, {"display", 1, 0, O_DISPLAY},
+    {"source", 1, 0, O_SOURCE}, {"region", 1, 0, O_REGION}, {"size", 1, 0, O_SIZE},
+    {"fps", 1, 0, O_FPS}, {"quality", 1, 0, O_QUALITY}, {"codec", 1, 0, O_CODEC}, {"subsampling", 1, 0, O_SUBSAMP},
+    {"tile", 1, 0, O_TILE}, {"refresh", 1, 0, O_REFRESH}, {"max-bitrate", 1, 0, O_BITRATE},
+    {"mtu", 1, 0, O_MTU}, {"ttl", 1, 0, O_TTL}, {"iface", 1, 0, O_IFACE},
+    {"loop", 0, 0, O_LOOP}, {"cursor", 1, 0, O_CURSOR}, {"threads", 1, 0, O_THREADS},
+    {"frames", 1, 0, O_FRAMES}, {"damage", 1, 0, O_DAMAGE}, {"fec", 1, 0, O_FEC},
+    {"ctrl-port", 1, 0, O_CTRL_PORT}, {"max-viewers", 1, 0, O_MAX_VIEWERS},
+    {"roster", 0, 0, O_ROSTER}, {"audio", 1, 0, O_AUDIO},
+    {"audio-bitrate", 1, 0, O_AUDIO_BITRATE}, {"audio-frame", 1, 0, O_AUDIO_FRAME},
+    {"audio-redundancy", 1, 0, O_AUDIO_RED}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
+    {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN}, {"force", 0, 0, O_FORCE},
+    {"name", 1, 0, O_NAME}, {"no-announce", 0, 0, O_NO_ANNOUNCE},
+    {"passphrase-file", 1, 0, O_PASSFILE},
+    {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+
 static int parse_args(int argc, char **argv, options *o)
 {
-    static const struct option longs[] = {
-        {"group", 1, 0, O_GROUP}, {"port", 1, 0, O_PORT}, {"display", 1, 0, O_DISPLAY},
-        {"source", 1, 0, O_SOURCE}, {"region", 1, 0, O_REGION}, {"size", 1, 0, O_SIZE},
-        {"fps", 1, 0, O_FPS}, {"quality", 1, 0, O_QUALITY}, {"codec", 1, 0, O_CODEC}, {"subsampling", 1, 0, O_SUBSAMP},
-        {"tile", 1, 0, O_TILE}, {"refresh", 1, 0, O_REFRESH}, {"max-bitrate", 1, 0, O_BITRATE},
-        {"mtu", 1, 0, O_MTU}, {"ttl", 1, 0, O_TTL}, {"iface", 1, 0, O_IFACE},
-        {"loop", 0, 0, O_LOOP}, {"cursor", 1, 0, O_CURSOR}, {"threads", 1, 0, O_THREADS},
-        {"frames", 1, 0, O_FRAMES}, {"damage", 1, 0, O_DAMAGE}, {"fec", 1, 0, O_FEC},
-        {"ctrl-port", 1, 0, O_CTRL_PORT}, {"max-viewers", 1, 0, O_MAX_VIEWERS},
-        {"roster", 0, 0, O_ROSTER}, {"audio", 1, 0, O_AUDIO},
-        {"audio-bitrate", 1, 0, O_AUDIO_BITRATE}, {"audio-frame", 1, 0, O_AUDIO_FRAME},
-        {"audio-redundancy", 1, 0, O_AUDIO_RED}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
-        {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN}, {"force", 0, 0, O_FORCE},
-        {"name", 1, 0, O_NAME}, {"no-announce", 0, 0, O_NO_ANNOUNCE},
-        {"passphrase-file", 1, 0, O_PASSFILE},
-        {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "vhV", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vhV", LONGS, NULL)) != -1) {
         if (c == 'h') { usage(stdout); return -1; }
         if (c == 'V') { printf("mcshare %s (wire version %d)\n", MC_VERSION_STRING, MC_WIRE_VERSION); return -1; }
         if (c == 'v') { mc_log_level++; continue; }
@@ -560,7 +569,16 @@ int main(int argc, char **argv)
     mc_audio_config_default(&o.audio);
     o.audio.source = NULL;
     snprintf(o.group, sizeof(o.group), "%s", MC_DEFAULT_GROUP);
-    int rc = parse_args(argc, argv, &o);
+    /* The admins' files first, then the command line (which wins). The
+     * settings live as long as the program: options point into them. */
+    static mc_config cf;
+    if (mc_config_load(&cf, "mcshare", LONGS, argc, argv)) {
+        fprintf(stderr, "mcshare: %s\n", cf.error);
+        return 2;
+    }
+    int rc = parse_args(cf.argc, cf.argv, &o);
+    if (rc > 0 && mc_config_origin(&cf, optind - 1))
+        fprintf(stderr, "mcshare: (that setting is in %s)\n", mc_config_origin(&cf, optind - 1));
     if (rc)
         return rc < 0 ? 0 : rc;
     o.s.group = o.group;

@@ -11,6 +11,7 @@
 
 #include "mc/cli.h"
 #include "mc/common.h"
+#include "mc/config.h"
 #include "mc/status.h"
 #include "mc/trust.h"
 #include "picker.h"
@@ -87,24 +88,31 @@ static void usage(FILE *f)
 "  --passphrase-file F open a broadcast encrypted with the passphrase in F\n"
 "  --no-control        do not use the sender's control channel (no repairs,\n"
 "                      reports or clock sync; the picture still converges)\n"
+"  --group GROUP[:PORT] the same as the argument (for configuration files)\n"
+"  --config FILE        settings from FILE instead of /etc/mcshare/mcview.conf and\n"
+"                       ~/.config/mcshare/mcview.conf (\"key = value\" lines; the\n"
+"                       keys are these long options; the command line wins)\n"
 "  -v, --verbose       more messages (-vv: debug)\n"
 "  -h, --help, -V, --version\n\n"
 "Keys: F full screen on/off, S statistics line on/off, + and - volume,\n"
 "M mute, Q or Esc quits.\n", MC_AUDIO_MIN_MS, MC_AUDIO_MAX_MS, MC_AUDIO_TARGET_MS);
 }
 
+static const struct option LONGS[] = {
+    {"group", 1, 0, 'G'}, {"config", 1, 0, 'c'},
+    {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
+    {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"volume", 1, 0, 'o'}, {"mute", 0, 0, 'm'},
+    {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"trust", 1, 0, 'T'},
+    {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"passphrase-file", 1, 0, 'F'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
+    {"list", 2, 0, 'L'}, {"json", 0, 0, 'J'},
+    {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+
 static int parse_args(int argc, char **argv, options *o)
 {
-    static const struct option longs[] = {
-        {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
-        {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"volume", 1, 0, 'o'}, {"mute", 0, 0, 'm'},
-        {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"trust", 1, 0, 'T'},
-        {"known-senders", 1, 0, 'K'}, {"insecure", 0, 0, 'U'}, {"passphrase-file", 1, 0, 'F'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'},
-        {"list", 2, 0, 'L'}, {"json", 0, 0, 'J'},
-        {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+
     int c;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "vhV", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "vhV", LONGS, NULL)) != -1) {
         switch (c) {
         case 'f': o->fullscreen = 1; break;
         case 'w':
@@ -121,6 +129,14 @@ static int parse_args(int argc, char **argv, options *o)
         case 'K': o->known = optarg; break;
         case 'U': o->insecure = 1; break;
         case 'F': o->pass_file = optarg; break;
+        case 'G':
+            if (mc_parse_endpoint(optarg, o->group, sizeof(o->group), &o->port)) {
+                fprintf(stderr, "mcview: invalid --group '%s': not a multicast GROUP[:PORT]\n", optarg);
+                return 2;
+            }
+            o->group_given = 1;
+            break;
+        case 'c': break; /* --config: read before parsing (mc/config.h) */
         case 'L':
             o->list = 1;
             o->list_s = 2.5;
@@ -160,7 +176,7 @@ static int parse_args(int argc, char **argv, options *o)
     }
     if (mc_cli_endpoint("mcview", argc, argv, optind, o->group, sizeof(o->group), &o->port))
         return 2;
-    o->group_given = optind < argc;
+    o->group_given |= optind < argc;
     if (o->json && !o->list) {
         fprintf(stderr, "mcview: --json goes with --list\nTry 'mcview --help'.\n");
         return 2;
@@ -490,7 +506,16 @@ int main(int argc, char **argv)
 {
     viewer v = {.o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .win_w = 1280,
                       .win_h = 720, .volume = 100}};
-    int rc = parse_args(argc, argv, &v.o);
+    /* The admins' files first, then the command line (which wins). The
+     * settings live as long as the program: options point into them. */
+    static mc_config cf;
+    if (mc_config_load(&cf, "mcview", LONGS, argc, argv)) {
+        fprintf(stderr, "mcview: %s\n", cf.error);
+        return 2;
+    }
+    int rc = parse_args(cf.argc, cf.argv, &v.o);
+    if (rc > 0 && mc_config_origin(&cf, optind - 1))
+        fprintf(stderr, "mcview: (that setting is in %s)\n", mc_config_origin(&cf, optind - 1));
     if (rc)
         return rc < 0 ? 0 : rc;
     if (v.o.list)
