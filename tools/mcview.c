@@ -23,6 +23,7 @@
 /* Ctrl-C / SIGTERM / SIGHUP. Set explicitly: SDL leaves SIGINT alone when it was
  * ignored at start, as it is for background jobs of scripts. */
 static volatile sig_atomic_t g_stop;
+#define KIOSK_SILENT_US 10000000u /* --kiosk: no packet for this long closes the window */
 static void on_signal(int sig)
 {
     (void)sig;
@@ -37,7 +38,7 @@ typedef struct {
     const char *name;
     int no_audio, volume, mute, audio_ms, insecure;
     const char *trust, *known, *pass_file;
-    int group_given, list, json;
+    int group_given, list, json, kiosk, kiosk_lock;
     double list_s;
 } options;
 
@@ -86,6 +87,11 @@ static void usage(FILE *f)
 "  --known-senders F   that memory (default ~/.config/mcshare/known_senders)\n"
 "  --insecure          also show unsigned broadcasts (mcshare --no-sign)\n"
 "  --passphrase-file F open a broadcast encrypted with the passphrase in F\n"
+"  --kiosk             for a student PC's autostart: no window until the teacher\n"
+"                      broadcasts on GROUP, then full screen; closed again when\n"
+"                      the broadcast ends (or is silent for 10 s)\n"
+"  --kiosk-lock        with --kiosk: Q, Esc and closing the window do nothing\n"
+"                      while the picture shows (exams; see mcview(1) for limits)\n"
 "  --no-control        do not use the sender's control channel (no repairs,\n"
 "                      reports or clock sync; the picture still converges)\n"
 "  --group GROUP[:PORT] the same as the argument (for configuration files)\n"
@@ -99,7 +105,7 @@ static void usage(FILE *f)
 }
 
 static const struct option LONGS[] = {
-    {"group", 1, 0, 'G'}, {"config", 1, 0, 'c'},
+    {"group", 1, 0, 'G'}, {"config", 1, 0, 'c'}, {"kiosk", 0, 0, 'k'}, {"kiosk-lock", 0, 0, 'l'},
     {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
     {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"volume", 1, 0, 'o'}, {"mute", 0, 0, 'm'},
     {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"trust", 1, 0, 'T'},
@@ -137,6 +143,8 @@ static int parse_args(int argc, char **argv, options *o)
             o->group_given = 1;
             break;
         case 'c': break; /* --config: read before parsing (mc/config.h) */
+        case 'k': o->kiosk = 1; o->fullscreen = 1; break;
+        case 'l': o->kiosk_lock = 1; break;
         case 'L':
             o->list = 1;
             o->list_s = 2.5;
@@ -177,6 +185,15 @@ static int parse_args(int argc, char **argv, options *o)
     if (mc_cli_endpoint("mcview", argc, argv, optind, o->group, sizeof(o->group), &o->port))
         return 2;
     o->group_given |= optind < argc;
+    if (o->kiosk_lock && !o->kiosk) {
+        fprintf(stderr, "mcview: --kiosk-lock goes with --kiosk\nTry 'mcview --help'.\n");
+        return 2;
+    }
+    if (o->kiosk && !o->group_given) {
+        fprintf(stderr, "mcview: --kiosk needs the teacher's group: mcview --kiosk GROUP, or "
+                "'group = GROUP' in /etc/mcshare/mcview.conf\n");
+        return 2;
+    }
     if (o->json && !o->list) {
         fprintf(stderr, "mcview: --json goes with --list\nTry 'mcview --help'.\n");
         return 2;
@@ -340,8 +357,11 @@ static void render(viewer *v, int state, const mc_receiver_stats *st)
 static int handle_events(viewer *v, int *redraw)
 {
     SDL_Event e;
+    /* --kiosk-lock: a student cannot close the picture from its window
+     * (the limits are in mcview(1)). */
+    int locked = v->o.kiosk_lock && v->win;
     while (SDL_PollEvent(&e)) {
-        if (e.type == SDL_QUIT)
+        if (e.type == SDL_QUIT && !locked)
             return 0;
         if (e.type == SDL_WINDOWEVENT)
             *redraw = 1;
@@ -350,8 +370,12 @@ static int handle_events(viewer *v, int *redraw)
         switch (e.key.keysym.sym) {
         case SDLK_q:
         case SDLK_ESCAPE:
+            if (locked)
+                break;
             return 0;
         case SDLK_f:
+            if (v->o.kiosk)
+                break; /* a kiosk stays full screen */
             v->o.fullscreen = !v->o.fullscreen;
             SDL_SetWindowFullscreen(v->win, v->o.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
             *redraw = 1;
@@ -396,6 +420,8 @@ static int has_render_node(void)
     return 0;
 }
 
+static int create_window(viewer *v);
+
 static int open_window(viewer *v)
 {
     if (SDL_Init(SDL_INIT_VIDEO) != 0) {
@@ -417,6 +443,19 @@ static int open_window(viewer *v)
     if (TTF_Init() == 0 && !(v->font = open_font(22)))
         mc_log(0, "mcview: no DejaVuSans font found; status messages go to the window title");
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    /* Without a GPU (no DRM render node), SDL's OpenGL renderer runs on
+     * Mesa's software rasterizer: 60 MB of LLVM in memory and more CPU
+     * than SDL's own software renderer, which only copies the changed
+     * tiles and scales. SDL_RENDER_DRIVER in the environment still wins. */
+    if (!getenv("SDL_RENDER_DRIVER") && !has_render_node()) {
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0"); /* the window surface too */
+    }
+    return v->o.kiosk ? 0 : create_window(v); /* a kiosk shows its window only when live */
+}
+
+static int create_window(viewer *v)
+{
     Uint32 flags = SDL_WINDOW_RESIZABLE | (v->o.fullscreen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
     int x = SDL_WINDOWPOS_CENTERED, y = SDL_WINDOWPOS_CENTERED;
     SDL_Rect desk;
@@ -428,14 +467,6 @@ static int open_window(viewer *v)
         y = desk.y;
         v->o.win_w = desk.w;
         v->o.win_h = desk.h;
-    }
-    /* Without a GPU (no DRM render node), SDL's OpenGL renderer runs on
-     * Mesa's software rasterizer: 60 MB of LLVM in memory and more CPU
-     * than SDL's own software renderer, which only copies the changed
-     * tiles and scales. SDL_RENDER_DRIVER in the environment still wins. */
-    if (!getenv("SDL_RENDER_DRIVER") && !has_render_node()) {
-        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
-        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0"); /* the window surface too */
     }
     v->win = SDL_CreateWindow("mcview", x, y, v->o.win_w, v->o.win_h, flags);
     if (v->win)
@@ -450,20 +481,27 @@ static int open_window(viewer *v)
     return 0;
 }
 
-static void close_window(viewer *v)
+/* The window goes; the picture stays with the receiver (the next window
+ * gets all of it: a new texture marks every tile to upload). */
+static void destroy_window(viewer *v)
 {
     if (v->tex)
         SDL_DestroyTexture(v->tex);
-    if (v->font)
-        TTF_CloseFont(v->font);
     if (v->ren)
         SDL_DestroyRenderer(v->ren);
     if (v->win)
         SDL_DestroyWindow(v->win);
     v->tex = NULL;
-    v->font = NULL;
     v->ren = NULL;
     v->win = NULL;
+}
+
+static void close_window(viewer *v)
+{
+    destroy_window(v);
+    if (v->font)
+        TTF_CloseFont(v->font);
+    v->font = NULL;
     TTF_Quit();
     SDL_Quit();
 }
@@ -598,6 +636,23 @@ int main(int argc, char **argv)
             break;
         mc_receiver_wait(v.r, 10); /* wakes as soon as a frame is decoded */
         update_stats(&v, &st);
+        if (v.o.kiosk) { /* the window only while the teacher broadcasts */
+            int show = st.state == MC_RX_LIVE && mc_now_us() - st.last_packet_us < KIOSK_SILENT_US;
+            if (show && !v.win) {
+                if (create_window(&v)) {
+                    rc = 1;
+                    break;
+                }
+                mc_log(0, "mcview: the broadcast started: showing it");
+                last_state = -1;
+            } else if (!show && v.win) {
+                destroy_window(&v);
+                mc_log(0, "mcview: the broadcast %s: window closed until it comes back",
+                       st.state == MC_RX_ENDED ? "ended" : "stopped without a word");
+            }
+            if (!v.win)
+                continue;
+        }
         redraw |= upload(&v, &state);
         uint64_t now = mc_now_us();
         /* Redraw on change, and at least twice a second for the overlays. */
