@@ -249,12 +249,18 @@ int mc_disco_announcer_create(const mc_disco_entry *e, const mc_signing_key *key
     }
     a->e = *e;
     a->key = *key;
-    /* The origin: the address this socket sends from. */
-    struct sockaddr_in sa;
+    /* The origin (what SSM viewers join): the chosen interface's address,
+     * else the address this socket sends from by the routing table. */
+    struct sockaddr_in sa = {0};
     socklen_t sl = sizeof(sa);
-    if (!getsockname(a->fd, (struct sockaddr *)&sa, &sl))
-        a->origin_be = sa.sin_addr.s_addr;
-    snprintf(a->e.origin, sizeof(a->e.origin), "%s", inet_ntoa(sa.sin_addr));
+    char addr[INET_ADDRSTRLEN] = "";
+    if (iface && *iface && !mc_net_iface_address(iface, addr, sizeof(addr)) &&
+        strcmp(addr, "0.0.0.0"))
+        inet_pton(AF_INET, addr, &sa.sin_addr);
+    else if (getsockname(a->fd, (struct sockaddr *)&sa, &sl))
+        sa.sin_addr.s_addr = 0;
+    a->origin_be = sa.sin_addr.s_addr;
+    inet_ntop(AF_INET, &sa.sin_addr, a->e.origin, sizeof(a->e.origin));
     *out = a;
     return 0;
 }

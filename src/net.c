@@ -159,10 +159,48 @@ fail:
     return err;
 }
 
+/* The IPv4 address of an interface given by address or name (0.0.0.0 for
+ * none): what ip_mreq_source wants, which takes no interface index. */
+static int iface_address(const char *iface, struct in_addr *out)
+{
+    out->s_addr = htonl(INADDR_ANY);
+    if (!iface || !*iface || inet_pton(AF_INET, iface, out) == 1)
+        return 0;
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list))
+        return -errno;
+    int found = 0;
+    for (struct ifaddrs *i = list; i && !found; i = i->ifa_next)
+        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !strcmp(i->ifa_name, iface)) {
+            *out = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+            found = 1;
+        }
+    freeifaddrs(list);
+    return found ? 0 : MC_EADDR;
+}
+
+int mc_net_iface_address(const char *iface, char *out, size_t cap)
+{
+    struct in_addr a;
+    int err = iface_address(iface, &a);
+    if (!err && !inet_ntop(AF_INET, &a, out, (socklen_t)cap))
+        err = MC_EINVAL;
+    return err;
+}
+
 int mc_net_open_receiver(const char *group, uint16_t port, const char *iface, int rcvbuf_bytes)
+{
+    return mc_net_open_receiver_from(group, port, iface, NULL, rcvbuf_bytes);
+}
+
+int mc_net_open_receiver_from(const char *group, uint16_t port, const char *iface,
+                              const char *source, int rcvbuf_bytes)
 {
     struct sockaddr_in sa;
     struct ip_mreqn mr;
+    struct in_addr src;
+    if (source && inet_pton(AF_INET, source, &src) != 1)
+        return MC_EADDR;
     int err, fd = open_socket(group, port, iface, &sa, &mr);
     if (fd < 0)
         return fd;
@@ -175,8 +213,21 @@ int mc_net_open_receiver(const char *group, uint16_t port, const char *iface, in
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof(rcvbuf_bytes));
     /* Binding to the group address (not INADDR_ANY) keeps other groups'
      * traffic on the same port out of this socket. */
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-        setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)))
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+        goto fail;
+    if (source) {
+        /* Source-specific (IGMPv3): only this sender's datagrams. */
+        struct ip_mreq_source ms = {.imr_multiaddr = sa.sin_addr, .imr_sourceaddr = src};
+        err = iface_address(iface, &ms.imr_interface);
+        if (err) {
+            close(fd);
+            return err;
+        }
+        if (setsockopt(fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)))
+            goto fail;
+        return fd;
+    }
+    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)))
         goto fail;
     return fd;
 fail:

@@ -1002,7 +1002,8 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         r->audio_started = !err;
     }
     if (!err && cfg->group) {
-        r->fd = mc_net_open_receiver(cfg->group, cfg->port, cfg->iface, cfg->rcvbuf_bytes);
+        r->fd = mc_net_open_receiver_from(cfg->group, cfg->port, cfg->iface, cfg->source,
+                                          cfg->rcvbuf_bytes);
         err = r->fd < 0 ? r->fd : 0;
         if (!err && !(r->rxbufs = malloc(RX_BATCH * sizeof(*r->rxbufs))))
             err = MC_ENOMEM;

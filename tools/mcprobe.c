@@ -2,6 +2,7 @@
  * The same receiver code as mcview, decoding included. */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,6 +37,7 @@ typedef struct {
     long interval_ms;
     int json, verify, no_decode, quiet, no_control, no_audio, insecure;
     const char *name, *trust, *known, *pass_file;
+    const char *source; /* SSM: the sender's address */
 } options;
 
 static void usage(FILE *f)
@@ -49,6 +51,8 @@ static void usage(FILE *f)
 "jitter (RFC 3550 estimator over each frame's capture-to-complete time).\n\n"
 "  GROUP[:PORT]        multicast group and port (default 239.1.1.1:5004)\n"
 "  --iface ADDR|NAME   join on this interface (default: routing table)\n"
+"  --source ADDR       join only the datagrams of the sender at ADDR (source-\n"
+"                      specific multicast, IGMPv3; for 232.0.0.0/8 SSM groups)\n"
 "  --duration S        stop after S seconds (default: until Ctrl-C, SIGTERM or\n"
 "                      SIGHUP, which all end the run normally: the summary and\n"
 "                      every file asked for are written)\n"
@@ -97,7 +101,7 @@ static void usage(FILE *f)
 }
 
 static const struct option LONGS[] = {
-    {"group", 1, 0, 'G'}, {"config", 1, 0, 'X'},
+    {"group", 1, 0, 'G'}, {"config", 1, 0, 'X'}, {"source", 1, 0, 'R'},
     {"iface", 1, 0, 'i'}, {"duration", 1, 0, 'd'}, {"json", 0, 0, 'j'},
     {"no-decode", 0, 0, 'n'}, {"verify-pattern", 0, 0, 'p'}, {"snapshot", 1, 0, 's'},
     {"interval", 1, 0, 'I'}, {"csv", 1, 0, 'c'}, {"plot", 1, 0, 'P'}, {"drop", 1, 0, 'D'}, {"seed", 1, 0, 'S'},
@@ -119,6 +123,15 @@ static int parse_args(int argc, char **argv, options *o)
             }
             break;
         case 'X': break; /* --config: read before parsing (mc/config.h) */
+        case 'R': {
+            struct in_addr a;
+            if (inet_pton(AF_INET, optarg, &a) != 1) {
+                fprintf(stderr, "mcprobe: invalid --source '%s': the sender's IPv4 address\n", optarg);
+                return 2;
+            }
+            o->source = optarg;
+            break;
+        }
         case 'd':
             if (mc_parse_double(optarg, 0.1, 1e7, &o->duration_s)) {
                 fprintf(stderr, "mcprobe: invalid --duration '%s': must be 0.1..10000000 seconds "
@@ -525,6 +538,7 @@ int main(int argc, char **argv)
     rc_cfg.group = o.group;
     rc_cfg.port = o.port;
     rc_cfg.iface = o.iface;
+    rc_cfg.source = o.source;
     rc_cfg.no_decode = o.no_decode;
     rc_cfg.ctrl = !o.no_control;
     rc_cfg.drop_pct = o.drop_pct;

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <SDL.h>
 #include <SDL_ttf.h>
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ typedef struct {
     int no_audio, volume, mute, audio_ms, insecure;
     const char *trust, *known, *pass_file;
     int group_given, list, json, kiosk, kiosk_lock;
+    const char *source; /* SSM: the sender's address */
     double list_s;
 } options;
 
@@ -106,6 +108,7 @@ static void usage(FILE *f)
 
 static const struct option LONGS[] = {
     {"group", 1, 0, 'G'}, {"config", 1, 0, 'c'}, {"kiosk", 0, 0, 'k'}, {"kiosk-lock", 0, 0, 'l'},
+    {"source", 1, 0, 'S'},
     {"fullscreen", 0, 0, 'f'}, {"window", 1, 0, 'w'}, {"iface", 1, 0, 'i'},
     {"stats", 0, 0, 's'}, {"name", 1, 0, 'N'}, {"volume", 1, 0, 'o'}, {"mute", 0, 0, 'm'},
     {"no-audio", 0, 0, 'A'}, {"audio-buffer", 1, 0, 'B'}, {"no-control", 0, 0, 'C'}, {"trust", 1, 0, 'T'},
@@ -144,6 +147,15 @@ static int parse_args(int argc, char **argv, options *o)
             break;
         case 'c': break; /* --config: read before parsing (mc/config.h) */
         case 'k': o->kiosk = 1; o->fullscreen = 1; break;
+        case 'S': {
+            struct in_addr a;
+            if (inet_pton(AF_INET, optarg, &a) != 1) {
+                fprintf(stderr, "mcview: invalid --source '%s': the sender's IPv4 address\n", optarg);
+                return 2;
+            }
+            o->source = optarg;
+            break;
+        }
         case 'l': o->kiosk_lock = 1; break;
         case 'L':
             o->list = 1;
@@ -576,6 +588,11 @@ int main(int argc, char **argv)
         }
         snprintf(v.o.group, sizeof(v.o.group), "%s", pick.group);
         v.o.port = pick.port;
+        static char origin[16];
+        if (!v.o.source && (ntohl(inet_addr(pick.group)) >> 24) == 232) {
+            snprintf(origin, sizeof(origin), "%s", pick.origin); /* SSM: join its source */
+            v.o.source = origin;
+        }
         char f[MC_FPR_CHARS];
         mc_fpr_format(pick.fpr, f);
         fprintf(stderr, "mcview: joining '%s' on %s:%u (announced by key %s)\n", pick.name,
@@ -586,6 +603,7 @@ int main(int argc, char **argv)
     cfg.group = v.o.group;
     cfg.port = v.o.port;
     cfg.iface = v.o.iface;
+    cfg.source = v.o.source;
     cfg.ctrl = !v.o.no_control;
     cfg.name = v.o.name;
     cfg.volume = v.o.volume;

@@ -32,6 +32,14 @@ int mc_net_open_sender(const char *group, uint16_t port, const char *iface, int 
  * running as root). Returns the fd or a negative error. */
 int mc_net_open_receiver(const char *group, uint16_t port, const char *iface, int rcvbuf_bytes);
 
+/* The same, joined source-specifically (IGMPv3, for 232.0.0.0/8 SSM
+ * groups and routers that forward only wanted sources): only datagrams
+ * from `source` (an IPv4 address) arrive. source NULL: any source. */
+int mc_net_open_receiver_from(const char *group, uint16_t port, const char *iface,
+                              const char *source, int rcvbuf_bytes);
+/* The IPv4 address of an interface given by address or name ("0.0.0.0"
+ * for none). Returns 0 or MC_EADDR. */
+int mc_net_iface_address(const char *iface, char *out, size_t cap);
 /* Sends one datagram on a socket made by mc_net_open_sender. */
 int mc_net_send(int fd, const uint8_t *buf, size_t len);
 

@@ -45,6 +45,7 @@ typedef struct {
     const char *group;  /* NULL: no socket, packets come from mc_receiver_feed */
     uint16_t port;
     const char *iface;  /* interface to join on (address or name), NULL = default */
+    const char *source; /* join only this sender's datagrams (SSM, IGMPv3); NULL = any */
     int rcvbuf_bytes;   /* socket receive buffer, default 8 MiB */
     int threads;        /* decode workers; 0 = decode inline in mc_receiver_feed */
     int no_decode;      /* reassemble and count only */
