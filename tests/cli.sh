@@ -186,6 +186,10 @@ check 2 "mcbench bad size" "$BIN/mcbench" --size 10
 check 2 "mcprobe bad --trust" "$BIN/mcprobe" --trust not-a-fingerprint --duration 1
 check 2 "mcview bad --trust" "$BIN/mcview" --trust 0123-4567
 check 2 "mcview --json without --list" "$BIN/mcview" --json
+check 2 "mcview --source not an address" "$BIN/mcview" --source teacher-pc 232.1.1.1
+check 2 "mcprobe --source not an address" "$BIN/mcprobe" --source 10.1.1 232.1.1.1
+check 2 "mcview --kiosk without a group" "$BIN/mcview" --kiosk
+check 2 "mcview --kiosk-lock without --kiosk" "$BIN/mcview" --kiosk-lock 239.1.1.1
 check 2 "mcview --list too short" "$BIN/mcview" --list=0.1
 check 2 "mcshare --name empty" "$BIN/mcshare" --name ""
 check 2 "mcshare --name with a control character" "$BIN/mcshare" --name "$(printf 'a\tb')"
