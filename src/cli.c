@@ -1,12 +1,14 @@
 /* Shared command-line messages of the tools. */
 #include "mc/cli.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "mc/common.h"
 #include "mc/net.h"
 
 int mc_cli_unknown(const char *prog, const char *arg)
@@ -15,13 +17,40 @@ int mc_cli_unknown(const char *prog, const char *arg)
     return 2;
 }
 
+/* A unicast HOST[:PORT]: an IPv4 address that is not multicast, or a name. */
+static int is_relay(const char *text)
+{
+    char host[256];
+    const char *colon = strrchr(text, ':');
+    size_t hl = colon ? (size_t)(colon - text) : strlen(text);
+    long port;
+    if (!hl || hl >= sizeof(host) || (colon && mc_parse_long(colon + 1, 1, 65535, &port)))
+        return 0;
+    memcpy(host, text, hl);
+    host[hl] = 0;
+    struct in_addr a;
+    if (inet_pton(AF_INET, host, &a) == 1)
+        return (ntohl(a.s_addr) >> 28) != 14;
+    for (const char *p = host; *p; p++) /* a host name */
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '.'))
+            return 0;
+    return host[0] != '-' && strchr(host, '.') != NULL; /* dotted: "relay.school.org" */
+}
+
 int mc_cli_endpoint(const char *prog, int argc, char **argv, int first, char *group, size_t cap,
-                    uint16_t *port)
+                    uint16_t *port, char *relay, size_t relay_cap)
 {
     if (first < argc - 1) {
         fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help'.\n", prog, argv[first + 1],
                 prog);
         return 2;
+    }
+    if (first == argc - 1 && relay && is_relay(argv[first])) {
+        if (strlen(argv[first]) >= relay_cap)
+            return 2;
+        memcpy(relay, argv[first], strlen(argv[first]) + 1);
+        return 0;
     }
     if (first == argc - 1 && mc_parse_endpoint(argv[first], group, cap, port)) {
         fprintf(stderr, "%s: '%s' is not a multicast GROUP[:PORT] (e.g. 239.1.1.1:5004)\n", prog,

@@ -14,6 +14,7 @@
  * session and bounded by MC_RX_MAX_MEMORY whatever the announce says.
  */
 #include "mc/receiver.h"
+#include "mc/relay.h"
 
 #include <errno.h>
 #include <math.h>
@@ -1001,9 +1002,17 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         err = pthread_create(&r->audio_thread, NULL, mc__rx_audio_virtual_main, r) ? MC_ENOMEM : 0;
         r->audio_started = !err;
     }
-    if (!err && cfg->group) {
-        r->fd = mc_net_open_receiver_from(cfg->group, cfg->port, cfg->iface, cfg->source,
-                                          cfg->rcvbuf_bytes);
+    if (!err && cfg->relay) {
+        char why[300];
+        err = mc_relay_sub_open(cfg->relay, &r->relay, &r->fd, why, sizeof(why));
+        if (err)
+            mc_log(0, "mcview: %s", why);
+        r->cfg.ctrl = 0; /* the teacher's control port is not reachable through a relay */
+    }
+    if (!err && (cfg->group || cfg->relay)) {
+        if (!cfg->relay)
+            r->fd = mc_net_open_receiver_from(cfg->group, cfg->port, cfg->iface, cfg->source,
+                                              cfg->rcvbuf_bytes);
         err = r->fd < 0 ? r->fd : 0;
         if (!err && !(r->rxbufs = malloc(RX_BATCH * sizeof(*r->rxbufs))))
             err = MC_ENOMEM;
@@ -1011,7 +1020,7 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
             err = pthread_create(&r->rx_thread, NULL, mc__rx_main, r) ? MC_ENOMEM : 0;
             r->rx_started = !err;
         }
-        if (!err && cfg->ctrl) {
+        if (!err && r->cfg.ctrl) {
             /* Published under the lock: the client's thread already runs
              * and reads it through mc_receiver_get_stats. */
             mc__ctrl_client *cl = NULL;
@@ -1089,7 +1098,9 @@ void mc_receiver_destroy(mc_receiver *r)
         pthread_join(r->rx_thread, NULL);
     for (int i = 0; r->threads && i < r->nworkers; i++)
         pthread_join(r->threads[i], NULL);
-    if (r->fd >= 0)
+    if (r->relay)
+        mc_relay_sub_close(r->relay); /* says BYE; closes r->fd */
+    else if (r->fd >= 0)
         close(r->fd);
     if (r->w) {
         free_session(r);

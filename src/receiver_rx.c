@@ -12,6 +12,7 @@
 
 #include "receiver_state.h"
 #include "receiver_internal.h"
+#include "mc/relay.h"
 #include "mc/common.h"
 #include "mc/wire.h"
 
@@ -126,8 +127,9 @@ void *mc__rx_main(void *arg)
         pthread_mutex_unlock(&r->mu);
         if (stop)
             break;
+        mc_relay_sub_tick(r->relay, mc_now_us()); /* a relay's subscription, renewed */
         struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
-        if (poll(&pfd, 1, 100) <= 0)
+        if (poll(&pfd, 1, r->relay ? 50 : 100) <= 0)
             continue;
         for (int i = 0; i < RX_BATCH; i++)
             msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
@@ -135,6 +137,8 @@ void *mc__rx_main(void *arg)
         uint64_t now = mc_now_us();
         pthread_mutex_lock(&r->mu); /* once per batch, not per datagram */
         for (int i = 0; i < n; i++) {
+            if (r->relay && mc_relay_sub_take(r->relay, bufs[i], msgs[i].msg_len, now))
+                continue; /* the relay's own message */
             if (drop_this(r)) {
                 r->st.dropped_on_purpose++;
                 continue;

@@ -142,6 +142,7 @@ struct mc_receiver {
     int rx_started;
     uint8_t (*rxbufs)[RX_BUF_BYTES]; /* RX_BATCH datagrams for recvmmsg */
 
+    struct mc_relay_sub *relay; /* fed by a relay instead of the group */
     mc__fecrx *fec;
     uint32_t rx_src;        /* source address of the datagram being fed (network order) */
     uint32_t ctrl_ip;       /* the followed sender's address, 0 = unknown */

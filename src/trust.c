@@ -44,7 +44,9 @@ static int parse_line(const char *p, const char *end, char *ep, size_t ep_cap,
     a[l1] = 0;
     memcpy(b, t2, l2);
     b[l2] = 0;
-    if (!strchr(a, ':') || mc_parse_endpoint(a, group, sizeof(group), &port) ||
+    /* GROUP:PORT, or relay:HOST:PORT for a broadcast seen through mcrelay. */
+    int relay_ok = !strncmp(a, "relay:", 6) && strchr(a + 6, ':') && a[6] != ':';
+    if ((!relay_ok && (!strchr(a, ':') || mc_parse_endpoint(a, group, sizeof(group), &port))) ||
         mc_fpr_parse(b, fpr) || l1 >= ep_cap)
         return -1;
     memcpy(ep, a, l1 + 1);
@@ -117,7 +119,10 @@ int mc_trust_init(mc_trust *t, const char *group, uint16_t port, const char *tru
                   const char *file)
 {
     memset(t, 0, sizeof(*t));
-    snprintf(t->endpoint, sizeof(t->endpoint), "%s:%u", group ? group : "?", (unsigned)port);
+    if (group && !strncmp(group, "relay:", 6)) /* relay:HOST:PORT, as it is */
+        snprintf(t->endpoint, sizeof(t->endpoint), "%.63s", group);
+    else
+        snprintf(t->endpoint, sizeof(t->endpoint), "%s:%u", group ? group : "?", (unsigned)port);
     if (trust_text && mc_fpr_parse(trust_text, t->fpr)) {
         snprintf(t->error, sizeof(t->error), "invalid --trust '%s': expected a fingerprint like "
                  "0123-4567-89ab-cdef-0123 (mcshare prints it)", trust_text);

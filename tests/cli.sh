@@ -29,7 +29,7 @@ stdout_has() { # PATTERN DESCRIPTION CMD...
         passes=$((passes + 1))
     fi
 }
-for t in mcshare mcview mcprobe mcbench; do
+for t in mcshare mcview mcprobe mcbench mcrelay; do
     check 0 "$t --help" "$BIN/$t" --help
     stdout_has "Usage: $t" "$t --help" "$BIN/$t" --help
     stdout_has "$t 0\." "$t --version" "$BIN/$t" --version
@@ -47,7 +47,7 @@ check 2 "mcshare --group unicast" "$BIN/mcshare" --group 10.1.2.3
 check 2 "mcshare stray argument" "$BIN/mcshare" extra
 check 2 "mcshare missing value" "$BIN/mcshare" --fps
 check 1 "mcshare on a display that does not exist" "$BIN/mcshare" --display :987 --duration 1
-check 2 "mcview unicast group" "$BIN/mcview" 10.0.0.1
+check 2 "mcview neither a group nor a relay" "$BIN/mcview" nonsense
 check 2 "mcview bad window" "$BIN/mcview" --window 0x0
 check 2 "mcview bad volume" "$BIN/mcview" --volume 101
 check 2 "mcview bad audio buffer" "$BIN/mcview" --audio-buffer 5
@@ -186,6 +186,11 @@ check 2 "mcbench bad size" "$BIN/mcbench" --size 10
 check 2 "mcprobe bad --trust" "$BIN/mcprobe" --trust not-a-fingerprint --duration 1
 check 2 "mcview bad --trust" "$BIN/mcview" --trust 0123-4567
 check 2 "mcview --json without --list" "$BIN/mcview" --json
+check 2 "mcrelay a group and --from" "$BIN/mcrelay" --from relay.example.org 239.1.1.1
+check 2 "mcrelay bad --listen-port" "$BIN/mcrelay" --listen-port 0
+check 2 "mcrelay bad --max-viewers" "$BIN/mcrelay" --max-viewers 0
+check 2 "mcrelay a unicast group" "$BIN/mcrelay" 10.1.2.3
+check 1 "mcrelay --from a name that does not resolve" "$BIN/mcrelay" --from no-such-host.invalid
 check 2 "mcview --source not an address" "$BIN/mcview" --source teacher-pc 232.1.1.1
 check 2 "mcprobe --source not an address" "$BIN/mcprobe" --source 10.1.1 232.1.1.1
 check 2 "mcview --kiosk without a group" "$BIN/mcview" --kiosk

@@ -38,6 +38,7 @@ typedef struct {
     int json, verify, no_decode, quiet, no_control, no_audio, insecure;
     const char *name, *trust, *known, *pass_file;
     const char *source; /* SSM: the sender's address */
+    char relay[300];    /* fed by an mcrelay at HOST[:PORT] instead of the group */
 } options;
 
 static void usage(FILE *f)
@@ -193,7 +194,8 @@ static int parse_args(int argc, char **argv, options *o)
             return mc_cli_unknown("mcprobe", argv[optind - 1]);
         }
     }
-    if (mc_cli_endpoint("mcprobe", argc, argv, optind, o->group, sizeof(o->group), &o->port))
+    if (mc_cli_endpoint("mcprobe", argc, argv, optind, o->group, sizeof(o->group), &o->port,
+                        o->relay, sizeof(o->relay)))
         return 2;
     if (o->verify && o->no_decode) {
         fprintf(stderr, "mcprobe: --verify-pattern needs decoding; drop --no-decode\n");
@@ -539,6 +541,10 @@ int main(int argc, char **argv)
     rc_cfg.port = o.port;
     rc_cfg.iface = o.iface;
     rc_cfg.source = o.source;
+    if (o.relay[0]) {
+        rc_cfg.relay = o.relay;
+        rc_cfg.ctrl = 0;
+    }
     rc_cfg.no_decode = o.no_decode;
     rc_cfg.ctrl = !o.no_control;
     rc_cfg.drop_pct = o.drop_pct;
@@ -547,7 +553,10 @@ int main(int argc, char **argv)
     rc_cfg.name = o.name;
     rc_cfg.audio = o.no_audio ? MC_AUDIO_OUT_NONE : MC_AUDIO_OUT_VIRTUAL;
     mc_trust trust;
-    int terr = mc_trust_init(&trust, o.group, o.port, o.trust, o.known);
+    char tgroup[320]; /* through a relay, the teacher's key is remembered under its name */
+    snprintf(tgroup, sizeof(tgroup), "%s%s%s", o.relay[0] ? "relay:" : "", o.relay[0] ? o.relay : o.group,
+             o.relay[0] && !strchr(o.relay, ':') ? ":5006" : "");
+    int terr = mc_trust_init(&trust, tgroup, o.port, o.trust, o.known);
     if (terr) {
         fprintf(stderr, "mcprobe: %s\n", trust.error);
         return terr == MC_EINVAL ? 2 : 1;

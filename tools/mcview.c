@@ -41,6 +41,7 @@ typedef struct {
     const char *trust, *known, *pass_file;
     int group_given, list, json, kiosk, kiosk_lock;
     const char *source; /* SSM: the sender's address */
+    char relay[300];    /* fed by an mcrelay at HOST[:PORT] instead of the group */
     double list_s;
 } options;
 
@@ -194,7 +195,8 @@ static int parse_args(int argc, char **argv, options *o)
             return mc_cli_unknown("mcview", argv[optind - 1]);
         }
     }
-    if (mc_cli_endpoint("mcview", argc, argv, optind, o->group, sizeof(o->group), &o->port))
+    if (mc_cli_endpoint("mcview", argc, argv, optind, o->group, sizeof(o->group), &o->port,
+                        o->relay, sizeof(o->relay)))
         return 2;
     o->group_given |= optind < argc;
     if (o->kiosk_lock && !o->kiosk) {
@@ -604,12 +606,20 @@ int main(int argc, char **argv)
     cfg.port = v.o.port;
     cfg.iface = v.o.iface;
     cfg.source = v.o.source;
+    if (v.o.relay[0]) {
+        cfg.relay = v.o.relay;
+        cfg.ctrl = 0;
+        snprintf(v.o.group, sizeof(v.o.group), "%.63s", v.o.relay); /* names it on screen */
+    }
     cfg.ctrl = !v.o.no_control;
     cfg.name = v.o.name;
     cfg.volume = v.o.volume;
     cfg.mute = v.o.mute;
     cfg.audio_target_ms = v.o.audio_ms;
-    int terr = mc_trust_init(&v.trust, v.o.group, v.o.port, v.o.trust, v.o.known);
+    char tgroup[320]; /* through a relay, the teacher's key is remembered under its name */
+    snprintf(tgroup, sizeof(tgroup), "%s%s%s", v.o.relay[0] ? "relay:" : "", v.o.relay[0] ? v.o.relay : v.o.group,
+             v.o.relay[0] && !strchr(v.o.relay, ':') ? ":5006" : "");
+    int terr = mc_trust_init(&v.trust, tgroup, v.o.port, v.o.trust, v.o.known);
     if (terr) {
         fprintf(stderr, "mcview: %s\n", v.trust.error);
         close_window(&v);

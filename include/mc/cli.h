@@ -12,8 +12,11 @@ int mc_cli_unknown(const char *prog, const char *arg);
 /* Parses the optional positional GROUP[:PORT] of a viewer tool from
  * argv[first..argc-1] into group/port (left as they are when absent).
  * Returns 0, or prints the problem and returns 2. */
+/* With relay (not NULL), a unicast HOST[:PORT] (an address that is not
+ * multicast, or a dotted host name) is taken as an mcrelay to subscribe
+ * to and copied there instead. */
 int mc_cli_endpoint(const char *prog, int argc, char **argv, int first, char *group, size_t cap,
-                    uint16_t *port);
+                    uint16_t *port, char *relay, size_t relay_cap);
 
 /* Checks --iface: returns 0, or prints which interfaces there are and
  * returns 1. */

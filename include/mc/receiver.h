@@ -46,6 +46,8 @@ typedef struct {
     uint16_t port;
     const char *iface;  /* interface to join on (address or name), NULL = default */
     const char *source; /* join only this sender's datagrams (SSM, IGMPv3); NULL = any */
+    const char *relay;  /* instead of the group: subscribe to this mcrelay, HOST[:PORT]
+                           (mc/relay.h); the control channel is not used then */
     int rcvbuf_bytes;   /* socket receive buffer, default 8 MiB */
     int threads;        /* decode workers; 0 = decode inline in mc_receiver_feed */
     int no_decode;      /* reassemble and count only */

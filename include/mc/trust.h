@@ -30,7 +30,9 @@ typedef struct {
 
 enum { MC_TRUST_FIRST_USE = 0, MC_TRUST_FLAG = 1, MC_TRUST_FILE = 2 };
 
-/* trust_text: --trust (or NULL); file: --known-senders (or NULL: default).
+/* group: the multicast group, or "relay:HOST:PORT" for a broadcast seen
+ * through mcrelay (remembered under that name).
+ * trust_text: --trust (or NULL); file: --known-senders (or NULL: default).
  * Returns 0; MC_EINVAL when trust_text is not a fingerprint (a usage
  * error); MC_EFIELD when the known-senders file cannot be read or is
  * damaged, with t->error saying which file, which line and what to do. */

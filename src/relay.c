@@ -1,0 +1,383 @@
+/* The relay and its subscription protocol (mc/relay.h). */
+#include "mc/relay.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mc/common.h"
+#include "mc/net.h"
+#include "mc/wire.h"
+
+#define MAGIC "MCRS"
+#define VERSION 1
+#define EPOCH_US 30000000u
+
+int mc_relay_is_msg(const uint8_t *buf, size_t len)
+{
+    return len >= 6 && !memcmp(buf, MAGIC, 4);
+}
+
+size_t mc_relay_msg(uint8_t *buf, int type, const uint8_t cookie[MC_RELAY_COOKIE])
+{
+    memcpy(buf, MAGIC, 4);
+    buf[4] = VERSION;
+    buf[5] = (uint8_t)type;
+    if (type == MC_RELAY_HELLO)
+        return 6;
+    memcpy(buf + 6, cookie, MC_RELAY_COOKIE);
+    return 6 + MC_RELAY_COOKIE;
+}
+
+int mc_relay_parse(const uint8_t *buf, size_t len, const uint8_t **cookie)
+{
+    if (!mc_relay_is_msg(buf, len))
+        return MC_EMAGIC;
+    if (buf[4] != VERSION)
+        return MC_EVERSION;
+    int type = buf[5];
+    if (type == MC_RELAY_HELLO)
+        return len == 6 ? type : MC_EFIELD;
+    if (type < MC_RELAY_COOKIE_MSG || type > MC_RELAY_BYE || len != 6 + MC_RELAY_COOKIE)
+        return MC_EFIELD;
+    *cookie = buf + 6;
+    return type;
+}
+
+/* "HOST[:PORT]" into an IPv4 socket address. */
+static int resolve(const char *host_port, struct sockaddr_in *sa, char *why, size_t cap)
+{
+    char host[256];
+    const char *colon = strrchr(host_port, ':');
+    long port = MC_RELAY_PORT;
+    size_t hl = colon ? (size_t)(colon - host_port) : strlen(host_port);
+    if (!hl || hl >= sizeof(host) || (colon && mc_parse_long(colon + 1, 1, 65535, &port))) {
+        snprintf(why, cap, "'%s' is not HOST[:PORT]", host_port);
+        return MC_EINVAL;
+    }
+    memcpy(host, host_port, hl);
+    host[hl] = 0;
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res = NULL;
+    int e = getaddrinfo(host, NULL, &hints, &res);
+    if (e || !res) {
+        snprintf(why, cap, "cannot resolve '%s': %s", host, gai_strerror(e));
+        return MC_EADDR;
+    }
+    *sa = *(struct sockaddr_in *)res->ai_addr;
+    sa->sin_port = htons((uint16_t)port);
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* ---- the subscribing end ---------------------------------------------------- */
+
+struct mc_relay_sub {
+    int fd;
+    struct sockaddr_in to;
+    char name[300];
+    uint8_t cookie[MC_RELAY_COOKIE];
+    int have_cookie;
+    uint64_t next_us, cookie_us;
+};
+
+int mc_relay_sub_open(const char *host_port, mc_relay_sub **out, int *fd, char *why, size_t cap)
+{
+    *out = NULL;
+    mc_relay_sub *s = calloc(1, sizeof(*s));
+    if (!s)
+        return MC_ENOMEM;
+    int err = resolve(host_port, &s->to, why, cap);
+    if (err) {
+        free(s);
+        return err;
+    }
+    char a[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &s->to.sin_addr, a, sizeof(a));
+    snprintf(s->name, sizeof(s->name), "%s:%u", a, (unsigned)ntohs(s->to.sin_port));
+    s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int buf = 8 << 20;
+    if (s->fd >= 0 && setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
+        setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+    /* Connected: only the relay's datagrams are received. */
+    if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&s->to, sizeof(s->to))) {
+        err = -errno;
+        snprintf(why, cap, "cannot reach the relay %s: %s", s->name, mc_strerror(err));
+        if (s->fd >= 0)
+            close(s->fd);
+        free(s);
+        return err;
+    }
+    *fd = s->fd;
+    *out = s;
+    return 0;
+}
+
+void mc_relay_sub_tick(mc_relay_sub *s, uint64_t now_us)
+{
+    if (!s || now_us < s->next_us)
+        return;
+    /* A cookie lasts one to two epochs at the relay: ask again in time. */
+    if (s->have_cookie && now_us - s->cookie_us > EPOCH_US)
+        s->have_cookie = 0;
+    uint8_t m[32];
+    size_t n = mc_relay_msg(m, s->have_cookie ? MC_RELAY_SUBSCRIBE : MC_RELAY_HELLO, s->cookie);
+    (void)!send(s->fd, m, n, MSG_DONTWAIT); /* lost: the next tick sends again */
+    /* Without a cookie (or a relay yet), ask twice a second. */
+    s->next_us = now_us + (s->have_cookie ? MC_RELAY_RENEW_US : 500000u);
+}
+
+int mc_relay_sub_take(mc_relay_sub *s, const uint8_t *buf, size_t len, uint64_t now_us)
+{
+    const uint8_t *cookie;
+    int type = mc_relay_parse(buf, len, &cookie);
+    if (type == MC_EMAGIC)
+        return 0; /* a forwarded datagram */
+    if (type == MC_RELAY_COOKIE_MSG) {
+        /* A first cookie, or a new one (the relay restarted, or refused a
+         * stale one): subscribe with it at once. */
+        int first = !s->have_cookie || memcmp(s->cookie, cookie, MC_RELAY_COOKIE);
+        memcpy(s->cookie, cookie, MC_RELAY_COOKIE);
+        s->have_cookie = 1;
+        s->cookie_us = now_us;
+        if (first) { /* subscribe at once */
+            s->next_us = 0;
+            mc_relay_sub_tick(s, now_us);
+        }
+    }
+    return 1;
+}
+
+const char *mc_relay_sub_name(const mc_relay_sub *s) { return s->name; }
+
+void mc_relay_sub_close(mc_relay_sub *s)
+{
+    if (!s)
+        return;
+    if (s->have_cookie) {
+        uint8_t m[32];
+        size_t n = mc_relay_msg(m, MC_RELAY_BYE, s->cookie);
+        (void)!send(s->fd, m, n, MSG_DONTWAIT);
+    }
+    close(s->fd);
+    free(s);
+}
+
+/* ---- the relay --------------------------------------------------------------- */
+
+typedef struct {
+    struct sockaddr_in addr;
+    uint64_t until_us;
+} viewer;
+
+struct mc_relay {
+    mc_relay_config cfg;
+    int in_fd, lfd;
+    mc_relay_sub *up;        /* fed by another relay */
+    viewer *v;
+    int nv;
+    uint8_t secret[crypto_generichash_KEYBYTES];
+    mc_relay_stats st;
+};
+
+static void cookie_for(const mc_relay *r, const struct sockaddr_in *a, uint64_t epoch,
+                       uint8_t out[MC_RELAY_COOKIE])
+{
+    uint8_t in[4 + 2 + 8];
+    memcpy(in, &a->sin_addr.s_addr, 4);
+    memcpy(in + 4, &a->sin_port, 2);
+    for (int i = 0; i < 8; i++)
+        in[6 + i] = (uint8_t)(epoch >> (8 * i));
+    crypto_generichash(out, MC_RELAY_COOKIE, in, sizeof(in), r->secret, sizeof(r->secret));
+}
+
+int mc_relay_create(const mc_relay_config *cfg, mc_relay **out, char *why, size_t cap)
+{
+    *out = NULL;
+    if (sodium_init() < 0)
+        return MC_ENOMEM;
+    mc_relay *r = calloc(1, sizeof(*r));
+    if (!r)
+        return MC_ENOMEM;
+    r->cfg = *cfg;
+    r->in_fd = r->lfd = -1;
+    if (!r->cfg.max_viewers)
+        r->cfg.max_viewers = 500;
+    if (!r->cfg.listen_port)
+        r->cfg.listen_port = MC_RELAY_PORT;
+    randombytes_buf(r->secret, sizeof(r->secret));
+    r->v = calloc((size_t)r->cfg.max_viewers, sizeof(*r->v));
+    int err = r->v ? 0 : MC_ENOMEM;
+    if (!err) {
+        r->lfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons(r->cfg.listen_port)};
+        if (cfg->listen_addr && inet_pton(AF_INET, cfg->listen_addr, &la.sin_addr) != 1) {
+            snprintf(why, cap, "--listen '%s' is not an IPv4 address", cfg->listen_addr);
+            err = MC_EINVAL;
+        } else if (r->lfd < 0 || bind(r->lfd, (struct sockaddr *)&la, sizeof(la))) {
+            err = -errno;
+            snprintf(why, cap, "cannot listen on UDP port %u: %s", (unsigned)r->cfg.listen_port,
+                     mc_strerror(err));
+        }
+        int buf = 8 << 20;
+        if (!err && setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
+            setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    }
+    if (!err && cfg->upstream) {
+        err = mc_relay_sub_open(cfg->upstream, &r->up, &r->in_fd, why, cap);
+    } else if (!err) {
+        r->in_fd = mc_net_open_receiver_from(cfg->group, cfg->port, cfg->iface, cfg->source, 8 << 20);
+        if (r->in_fd < 0) {
+            err = r->in_fd;
+            snprintf(why, cap, "cannot join %s:%u: %s", cfg->group, (unsigned)cfg->port,
+                     mc_strerror(err));
+        }
+    }
+    if (err) {
+        if (!why[0])
+            snprintf(why, cap, "%s", mc_strerror(err));
+        mc_relay_destroy(r);
+        return err;
+    }
+    *out = r;
+    return 0;
+}
+
+static viewer *find_viewer(mc_relay *r, const struct sockaddr_in *a)
+{
+    for (int i = 0; i < r->nv; i++)
+        if (r->v[i].addr.sin_addr.s_addr == a->sin_addr.s_addr &&
+            r->v[i].addr.sin_port == a->sin_port)
+            return &r->v[i];
+    return NULL;
+}
+
+static void on_request(mc_relay *r, const uint8_t *buf, size_t len, const struct sockaddr_in *from,
+                       uint64_t now)
+{
+    const uint8_t *cookie = NULL;
+    int type = mc_relay_parse(buf, len, &cookie);
+    uint64_t epoch = now / EPOCH_US;
+    uint8_t want[MC_RELAY_COOKIE], prev[MC_RELAY_COOKIE], m[32];
+    if (type == MC_RELAY_HELLO) {
+        /* The answer is no bigger than the question: no amplification. */
+        cookie_for(r, from, epoch, want);
+        size_t n = mc_relay_msg(m, MC_RELAY_COOKIE_MSG, want);
+        sendto(r->lfd, m, n, MSG_DONTWAIT, (const struct sockaddr *)from, sizeof(*from));
+        return;
+    }
+    if (type != MC_RELAY_SUBSCRIBE && type != MC_RELAY_BYE) {
+        r->st.refused++;
+        return;
+    }
+    cookie_for(r, from, epoch, want);
+    cookie_for(r, from, epoch ? epoch - 1 : 0, prev);
+    if (sodium_memcmp(cookie, want, MC_RELAY_COOKIE) &&
+        sodium_memcmp(cookie, prev, MC_RELAY_COOKIE)) {
+        r->st.refused++; /* not a cookie we gave this address: spoofed or stale */
+        cookie_for(r, from, epoch, want); /* a stale one gets a fresh cookie */
+        size_t n = mc_relay_msg(m, MC_RELAY_COOKIE_MSG, want);
+        sendto(r->lfd, m, n, MSG_DONTWAIT, (const struct sockaddr *)from, sizeof(*from));
+        return;
+    }
+    viewer *v = find_viewer(r, from);
+    if (type == MC_RELAY_BYE) {
+        if (v)
+            *v = r->v[--r->nv];
+        return;
+    }
+    if (!v) {
+        if (r->nv == r->cfg.max_viewers) {
+            r->st.refused++;
+            return;
+        }
+        v = &r->v[r->nv++];
+        v->addr = *from;
+        char a[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &from->sin_addr, a, sizeof(a));
+        mc_log(1, "mcrelay: viewer %s:%u subscribed (%d now)", a, (unsigned)ntohs(from->sin_port),
+               r->nv);
+    }
+    v->until_us = now + MC_RELAY_KEEP_US;
+}
+
+/* Every datagram of the broadcast to every viewer, unchanged. */
+static void forward(mc_relay *r, const uint8_t *buf, size_t len)
+{
+    r->st.in++;
+    for (int i = 0; i < r->nv; i++) {
+        ssize_t n = sendto(r->lfd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&r->v[i].addr,
+                           sizeof(r->v[i].addr));
+        if (n == (ssize_t)len) {
+            r->st.out++;
+            r->st.out_bytes += len;
+        } else {
+            r->st.send_errors++; /* a full buffer: that viewer loses it, like on a network */
+        }
+    }
+}
+
+void mc_relay_run(mc_relay *r, volatile sig_atomic_t *stop, void (*every_5s)(mc_relay *r))
+{
+    static uint8_t buf[65536];
+    uint64_t next_report = mc_now_us() + 5000000u;
+    while (!*stop) {
+        uint64_t now = mc_now_us();
+        mc_relay_sub_tick(r->up, now);
+        struct pollfd p[2] = {{.fd = r->in_fd, .events = POLLIN}, {.fd = r->lfd, .events = POLLIN}};
+        if (poll(p, 2, 100) < 0 && errno != EINTR)
+            break;
+        now = mc_now_us();
+        for (int k = 0; k < 256 && (p[0].revents & POLLIN); k++) {
+            ssize_t n = recv(r->in_fd, buf, sizeof(buf), MSG_DONTWAIT);
+            if (n <= 0)
+                break;
+            if (r->up && mc_relay_sub_take(r->up, buf, (size_t)n, now))
+                continue;
+            if (mc_wire_peek_version(buf, (size_t)n))
+                forward(r, buf, (size_t)n); /* only mcshare datagrams are relayed */
+        }
+        for (int k = 0; k < 256 && (p[1].revents & POLLIN); k++) {
+            struct sockaddr_in from;
+            socklen_t fl = sizeof(from);
+            ssize_t n = recvfrom(r->lfd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
+                                 &fl);
+            if (n <= 0)
+                break;
+            on_request(r, buf, (size_t)n, &from, now);
+        }
+        for (int i = 0; i < r->nv;) /* subscriptions not renewed */
+            if (now > r->v[i].until_us)
+                r->v[i] = r->v[--r->nv];
+            else
+                i++;
+        r->st.viewers = r->nv;
+        if (every_5s && now >= next_report) {
+            every_5s(r);
+            next_report = now + 5000000u;
+        }
+    }
+}
+
+void mc_relay_get_stats(const mc_relay *r, mc_relay_stats *st) { *st = r->st; }
+
+void mc_relay_destroy(mc_relay *r)
+{
+    if (!r)
+        return;
+    if (r->up)
+        mc_relay_sub_close(r->up); /* closes in_fd too */
+    else if (r->in_fd >= 0)
+        close(r->in_fd);
+    if (r->lfd >= 0)
+        close(r->lfd);
+    free(r->v);
+    free(r);
+}

@@ -1,0 +1,127 @@
+#!/bin/bash
+# A viewer that multicast cannot reach, through mcrelay: the teacher and
+# the relay share a LAN; the student is at home, behind a NAT router, with
+# 5 % loss on its line. The student subscribes to the relay (it opens the
+# exchange, so the NAT lets the stream in), pins the teacher's key, and must
+# hold every tile exact. An attacker on the student's line injects forged
+# datagrams with the relay's address as their source: none is shown. The
+# relay is killed and restarted: the student is back within 2 s. A chained
+# relay (a second one fed by the first) serves a second student.
+TEST_NAME=relay_netns
+BIN=${1:?usage: $0 BUILD_DIR}
+. "$(dirname "$0")/lib.sh"
+need_root_netns
+command -v nft >/dev/null || skip "nftables missing"
+T="mcyT$$" R="mcyR$$" N="mcyN$$" V="mcyV$$" Q="mcyQ$$"
+X=$(( 100 + $$ % 150 ))
+for ns in "$T" "$R" "$N" "$V" "$Q"; do
+    ip netns add "$ns" && NS_LIST+=("$ns") || fail "cannot create namespace $ns"
+    ip -n "$ns" link set lo up
+done
+link() { # NS1 IF1 ADDR1 NS2 IF2 ADDR2
+    ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" || fail veth
+    ip -n "$1" addr add "$3" dev "$2"
+    ip -n "$4" addr add "$6" dev "$5"
+    ip -n "$1" link set "$2" up
+    ip -n "$4" link set "$5" up
+}
+link "$T" "yt$$" "10.$X.1.1/24" "$R" "yr$$" "10.$X.1.2/24"            # the school LAN
+link "$R" "yi$$" "10.$X.3.1/24" "$N" "yn$$" "10.$X.3.2/24"            # "the internet"
+link "$N" "yh$$" "192.168.$X.1/24" "$V" "yv$$" "192.168.$X.2/24"      # the student's home
+link "$R" "yq$$" "10.$X.4.1/24" "$Q" "yw$$" "10.$X.4.2/24"            # the second relay's site
+ip -n "$T" route add 224.0.0.0/4 dev "yt$$"
+ip -n "$R" route add 224.0.0.0/4 dev "yr$$"
+ip -n "$V" route add default via "192.168.$X.1"
+ip netns exec "$N" sysctl -qw net.ipv4.ip_forward=1
+ip netns exec "$N" nft add table ip nat
+ip netns exec "$N" nft add chain ip nat post '{ type nat hook postrouting priority 100; }'
+ip netns exec "$N" nft add rule ip nat post oifname "yn$$" masquerade
+ip -n "$N" route add "10.$X.0.0/16" via "10.$X.3.1"
+GROUP=$(unique_group 21)
+PORT=$(( 20000 + ($$ + 59) % 20000 ))
+RELAY=10.$X.3.1
+
+start_bg ip netns exec "$T" "$BIN/mcshare" --source test --size 320x180 --audio none --group "$GROUP" \
+    --port "$PORT" --iface "yt$$" --refresh 2000 2>"$TMPDIR_TEST/s.log"
+SENDER=$LAST_PID
+for _ in $(seq 50); do grep -q 'key fingerprint' "$TMPDIR_TEST/s.log" && break; sleep 0.1; done
+FPR=$(sed -n 's/.*key fingerprint \([0-9a-f-]*\).*/\1/p' "$TMPDIR_TEST/s.log" | head -1)
+[ -n "$FPR" ] || fail "mcshare did not start: $(cat "$TMPDIR_TEST/s.log")"
+relay() {
+    start_bg ip netns exec "$R" "$BIN/mcrelay" "$GROUP:$PORT" --iface "yr$$" -v 2>>"$TMPDIR_TEST/r.log"
+    RPID=$LAST_PID
+}
+relay
+ip netns exec "$V" nft add table inet mcloss
+ip netns exec "$V" nft add chain inet mcloss in '{ type filter hook input priority 0; }'
+ip netns exec "$V" nft add rule inet mcloss in udp sport 5006 numgen random mod 100 \< 5 drop
+sleep 1
+
+# The student at home: 16 s, reports every 200 ms.
+ip netns exec "$V" timeout 40 "$BIN/mcprobe" "$RELAY" --trust "$FPR" --duration 16 --interval 200 \
+    --no-audio --json --verify-pattern >"$TMPDIR_TEST/p.json" 2>"$TMPDIR_TEST/p.log" &
+PROBE=$!
+PIDS+=($PROBE)
+sleep 4
+# The attacker on the student's line, pretending to be the relay.
+VPORT=$(ip netns exec "$V" ss -uanp 2>/dev/null | awk '/mcprobe/ && /10\.'"$X"'\.3\.1:5006/ {split($4, a, ":"); print a[2]; exit}')
+[ -n "$VPORT" ] || fail "cannot find the student's port: $(ip netns exec "$V" ss -uanp)"
+# (Untracked: the NAT router's conntrack would otherwise remap the forged
+# packets' source port, as they look like the reverse of the student's flow.)
+ip netns exec "$N" nft add table ip raw
+ip netns exec "$N" nft add chain ip raw out '{ type filter hook output priority -300; }'
+ip netns exec "$N" nft add rule ip raw out ip saddr "$RELAY" notrack
+ip netns exec "$N" python3 "$(dirname "$0")/spoof.py" "$RELAY" 5006 "192.168.$X.2" "$VPORT" 3000 9 \
+    >"$TMPDIR_TEST/spoof.txt" || fail "the spoofer failed"
+sleep 2
+# The relay dies and comes back.
+kill -9 "$RPID"
+wait "$RPID" 2>/dev/null
+RESTART=$(date +%s.%N)
+relay
+wait "$PROBE"
+rc=$?
+[ $rc = 0 ] || fail "mcprobe through the relay exited $rc (3 = a wrong tile): $(tail -3 "$TMPDIR_TEST/p.log")"
+python3 - "$TMPDIR_TEST/p.json" "$RESTART" "$(cat "$TMPDIR_TEST/spoof.txt")" <<'PY' || fail "see above"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+restart, spoofed = float(sys.argv[2]), int(sys.argv[3])
+last = lines[-1]
+ok = True
+def check(c, m):
+    global ok
+    print(("  " if c else "  FAIL: ") + m, file=sys.stderr)
+    ok = ok and c
+check(last["tiles_held"] == last["tiles"] and last["wrong"] == 0 and last["tiles_behind"] == 0,
+      f"every tile exact through the relay: {last['tiles_held']}/{last['tiles']}, wrong {last['wrong']}")
+check(2.0 <= last["loss_pct"] <= 25,
+      f"the home line lost {last['loss_pct']:.1f} % (5 % dropped, and the relay's restart)")
+refused = last["dropped_invalid"] + last["auth_unverified"] + last["foreign_session"] + \
+    last["auth_bad"] + last["auth_evicted"]
+print("  counters: " + ", ".join(f"{k} {last[k]}" for k in ("packets", "dropped_invalid", "auth_unverified",
+      "auth_bad", "auth_evicted", "foreign_session", "auth_verified")), file=sys.stderr)
+check(refused >= spoofed // 2, f"{spoofed} forged datagrams sent; refused or never vouched for: {refused}")
+# Back after the restart: the first report after it whose frame count grew.
+reports = [l for l in lines if l["type"] == "second"]
+back = None
+for a, b in zip(reports, reports[1:]):
+    if b["wall"] > restart and b["frames_decoded"] > a["frames_decoded"]:
+        back = b["wall"] - restart
+        break
+check(back is not None and back <= 2.0, f"back {back} s after the relay restarted (bound 2 s)")
+sys.exit(0 if ok else 1)
+PY
+log "through the relay, behind NAT, 5 % loss, forged datagrams and a restart: exact"
+
+# A chained relay: Q's relay is fed by R's; a student in Q watches it.
+start_bg ip netns exec "$Q" "$BIN/mcrelay" --from "10.$X.4.1" --listen-port 5007 2>"$TMPDIR_TEST/q.log"
+sleep 1
+ip netns exec "$Q" "$BIN/mcprobe" 127.0.0.1:5007 --trust "$FPR" --duration 3 --no-audio --json \
+    --verify-pattern >"$TMPDIR_TEST/q.json" 2>/dev/null || fail "the chained relay delivered nothing"
+python3 -c "
+import json,sys
+s=json.loads([l for l in open('$TMPDIR_TEST/q.json') if l.startswith('{')][-1])
+sys.exit(0 if s['wrong']==0 and s['tiles_held']==s['tiles'] else 1)" || fail "the chained relay's picture is wrong"
+log "a chain of two relays: exact"
+stop_checked "$SENDER" mcshare
+log "PASS"
