@@ -4,8 +4,9 @@
 # namespace forwarding between them (IP forwarding for the control
 # channel's unicast, smcroute for the stream's group and the SAP group).
 # With --ttl 1 nothing may cross the router (mcshare's default keeps the
-# stream on its subnet); with --ttl 4 the student joins late, asks for its
-# keyframe over the routed control channel, has every tile exact, and sees
+# stream on its subnet); with --ttl 4 the student joins late, gets its
+# picture (a keyframe over the routed control channel when it lacks most
+# tiles), has every tile exact, and sees
 # the broadcast in `mcview --list`. Then source-specific multicast: two
 # teachers (10.X.1.1 and 10.X.1.2) on one 232.0.0.0/8 group; a student
 # joined with --source 10.X.1.1 (IGMPv3) receives that teacher only, one
@@ -57,8 +58,8 @@ ip netns exec "$S" "$BIN/mcprobe" "$GROUP:$PORT" --iface "rs$$" --duration 3 --n
 stop_checked "$SENDER" mcshare
 log "TTL 1: nothing crossed the router"
 
-# 2. TTL 4: across the router, joined late, repaired over the routed
-# control channel, listed by discovery.
+# 2. TTL 4: across the router, joined late, the control channel (keyframe,
+# clock sync) routed, listed by discovery.
 start_bg ip netns exec "$T" "$BIN/mcshare" --source test --size 320x180 --audio none --group "$GROUP" \
     --port "$PORT" --iface "rt$$" --ttl 4 --name "Room 1.12" 2>"$TMPDIR_TEST/s2.log"
 SENDER=$LAST_PID
@@ -69,8 +70,11 @@ ip netns exec "$S" "$BIN/mcprobe" "$GROUP:$PORT" --iface "rs$$" --duration 4 --n
 python3 - "$TMPDIR_TEST/p2.json" <<'PY' || fail "see above"
 import json, sys
 s = json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][-1])
+# A keyframe is asked only when the picture is not complete by the time the
+# control channel connects (the moving pattern may fill it first): the
+# channel crossing the router is shown by the connection and the clock sync.
 ok = s["wrong"] == 0 and s["tiles_held"] == s["tiles"] and s["ctrl_connected"] == 1 \
-    and s["keyframes_asked"] >= 1 and s["clock_synced"] == 1
+    and s["clock_synced"] == 1
 print(f"  across the router: tiles {s['tiles_held']}/{s['tiles']}, wrong {s['wrong']}, control "
       f"connected {s['ctrl_connected']}, keyframes asked {s['keyframes_asked']}, clock synced "
       f"{s['clock_synced']}, latency p50 {s['lat_decoded_ms'][0]} ms", file=sys.stderr)
@@ -81,7 +85,7 @@ ip netns exec "$S" "$BIN/mcview" --list --json --iface "rs$$" >"$TMPDIR_TEST/lis
 grep -q "\"name\":\"Room 1.12\",\"group\":\"$GROUP\"" "$TMPDIR_TEST/list.json" ||
     fail "wrong announcement: $(cat "$TMPDIR_TEST/list.json")"
 stop_checked "$SENDER" mcshare
-log "TTL 4: across the router, exact, repaired over the routed control channel, listed"
+log "TTL 4: across the router, exact, control channel and clock sync over the router, listed"
 
 # 3. SSM: two senders on one 232/8 group, a student joined to one source.
 SSM=232.1.$X.1
