@@ -715,6 +715,13 @@ static void send_bye(mc_sender *s)
     }
 }
 
+void mc_sender_destroy_quietly(mc_sender *s)
+{
+    if (s)
+        s->quiet = 1;
+    mc_sender_destroy(s);
+}
+
 void mc_sender_destroy(mc_sender *s)
 {
     if (!s)
@@ -731,7 +738,8 @@ void mc_sender_destroy(mc_sender *s)
         pthread_join(s->workers[i], NULL);
     if (s->send_started) {
         pthread_join(s->send_thread, NULL);
-        send_bye(s);
+        if (!s->quiet)
+            send_bye(s);
     }
     mc__ctrl_server_destroy(s->ctrl);
     if (s->fd >= 0)

@@ -103,6 +103,7 @@ struct mc_sender {
     int nmoves[2];
     uint32_t frame_no, sent_upto;
     int stop;
+    int quiet;      /* mc_sender_destroy_quietly: no BYE at the end */
     mc_sender_stats st;
 
     int nworkers;

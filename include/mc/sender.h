@@ -121,4 +121,9 @@ uint32_t mc_sender_session(const mc_sender *s);
  * everything. NULL is a no-op. */
 void mc_sender_destroy(mc_sender *s);
 
+/* The same without the BYE: for a sender restarted at once with other
+ * settings (a new session). Viewers follow the new session once the old
+ * one has been quiet for 0.3 s, without showing "ended". */
+void mc_sender_destroy_quietly(mc_sender *s);
+
 #endif
