@@ -95,6 +95,11 @@ int mc_capture_stats(const mc_capture *c, uint64_t *frames, uint64_t *rects)
     return 1;
 }
 
+int mc_capture_monitors(const mc_capture *c, mc_monitor *out, int max)
+{
+    return c->b->monitors && max > 0 ? c->b->monitors(c->state, out, max) : 0;
+}
+
 void mc_capture_destroy(mc_capture *c)
 {
     if (!c)

@@ -11,6 +11,7 @@
 #include <X11/extensions/XShm.h>
 #include <X11/extensions/Xdamage.h>
 #include <X11/extensions/Xfixes.h>
+#include <X11/extensions/Xrandr.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -328,6 +329,37 @@ static void x11_close(void *state)
     free(c);
 }
 
+/* The monitors RandR 1.5 lists (a screen of two monitors is one root
+ * window); none without RandR. */
+static int x11_monitors(void *state, mc_monitor *out, int max)
+{
+    x11_cap *c = state;
+    int ev, er, major = 0, minor = 0, n = 0;
+    if (!XRRQueryExtension(c->dpy, &ev, &er) || !XRRQueryVersion(c->dpy, &major, &minor) ||
+        major * 100 + minor < 105)
+        return 0;
+    XRRMonitorInfo *m = XRRGetMonitors(c->dpy, c->root, True, &n);
+    if (!m)
+        return 0;
+    int k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        if (m[i].width <= 0 || m[i].height <= 0)
+            continue;
+        char *name = XGetAtomName(c->dpy, m[i].name);
+        snprintf(out[k].name, sizeof(out[k].name), "%s", name ? name : "?");
+        if (name)
+            XFree(name);
+        out[k].x = m[i].x;
+        out[k].y = m[i].y;
+        out[k].w = m[i].width;
+        out[k].h = m[i].height;
+        k++;
+    }
+    XRRFreeMonitors(m);
+    return k;
+}
+
 const mc_capture_backend mc_capture_x11 = {.name = "x11", .open = x11_open, .size = x11_size,
                                            .grab = x11_grab, .wait = x11_wait,
-                                           .describe = x11_describe, .close = x11_close};
+                                           .describe = x11_describe, .monitors = x11_monitors,
+                                           .close = x11_close};

@@ -22,6 +22,12 @@ typedef struct {
     int no_damage;       /* X11: grab every frame even without DAMAGE events */
 } mc_capture_config;
 
+/* A monitor of the screen being captured, in the screen's pixels. */
+typedef struct {
+    char name[32];
+    int x, y, w, h;
+} mc_monitor;
+
 /* One backend: its operations on its own state. */
 typedef struct {
     const char *name;
@@ -43,6 +49,9 @@ typedef struct {
     /* Optional: pictures copied, and changed rectangles the source (the
      * compositor) reported with them. NULL: not counted. */
     void (*stats)(void *state, uint64_t *frames, uint64_t *rects);
+    /* Optional: the screen's monitors (up to max), for choosing one as the
+     * region; returns how many. NULL: the source has no monitors to list. */
+    int (*monitors)(void *state, mc_monitor *out, int max);
     void (*close)(void *state);
 } mc_capture_backend;
 
@@ -66,6 +75,9 @@ void mc_capture_describe(const mc_capture *c, char *out, size_t cap);
 /* Pictures copied and changed rectangles reported by the source: 1, or 0
  * when the backend does not count them. */
 int mc_capture_stats(const mc_capture *c, uint64_t *frames, uint64_t *rects);
+/* The monitors of the screen (a region of it is captured or not): how many
+ * were written to out, 0 when the source cannot list them. */
+int mc_capture_monitors(const mc_capture *c, mc_monitor *out, int max);
 /* The backends this build has, as "x11, wlr, test, test-video". */
 const char *mc_capture_backends(void);
 void mc_capture_destroy(mc_capture *c);
