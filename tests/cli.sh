@@ -38,7 +38,7 @@ done
 # Every mcshare option that takes a value refuses nonsense.
 for opt in --group --port --source --region --size --fps --quality --subsampling --tile \
            --refresh --max-bitrate --mtu --ttl --cursor --damage --fec --ctrl-port --max-viewers --threads --frames --duration \
-           --audio --audio-bitrate --audio-frame --audio-redundancy; do
+           --audio --audio-bitrate --audio-frame --audio-redundancy --preset --dashboard-listen; do
     check 2 "mcshare $opt nonsense" "$BIN/mcshare" "$opt" nonsense
 done
 check 2 "mcshare --fps 0" "$BIN/mcshare" --fps 0
@@ -194,6 +194,10 @@ check 1 "mcrelay --from a name that does not resolve" "$BIN/mcrelay" --from no-s
 check 2 "mcview --source not an address" "$BIN/mcview" --source teacher-pc 232.1.1.1
 check 2 "mcprobe --source not an address" "$BIN/mcprobe" --source 10.1.1 232.1.1.1
 check 2 "mcview --kiosk without a group" "$BIN/mcview" --kiosk
+check 2 "mcshare --dashboard-listen without a port" "$BIN/mcshare" --dashboard-listen 127.0.0.1
+check 2 "mcshare --dashboard-listen port out of range" "$BIN/mcshare" --dashboard-listen 127.0.0.1:70000
+check 1 "mcshare --dashboard-listen on an address not this computer's" \
+    "$BIN/mcshare" --source test --dashboard-listen 192.0.2.1:0 --duration 1
 check 2 "mcview --kiosk-lock without --kiosk" "$BIN/mcview" --kiosk-lock 239.1.1.1
 check 2 "mcview --list too short" "$BIN/mcview" --list=0.1
 check 2 "mcshare --name empty" "$BIN/mcshare" --name ""

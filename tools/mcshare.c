@@ -13,6 +13,7 @@
 #include "mc/codec.h"
 #include "mc/common.h"
 #include "mc/config.h"
+#include "mc/dashboard.h"
 #include "mc/discovery.h"
 #include "mc/listen.h"
 #include "mc/net.h"
@@ -20,6 +21,7 @@
 #include "mc/sender.h"
 #include "mc/testsrc.h"
 #include "mc/wire.h"
+#include "mcshare.h"
 
 static volatile sig_atomic_t g_stop, g_roster;
 
@@ -30,24 +32,6 @@ static void on_signal(int sig)
     else
         g_stop = 1;
 }
-
-typedef struct {
-    mc_sender_config s;
-    char group[64];
-    const char *display, *source;
-    int rx, ry, rw, rh; /* --region */
-    int ow, oh;         /* --size */
-    int cursor, damage, roster;
-    long ctrl_port; /* -1: data port + 1 */
-    long frames;        /* stop after this many frames (0 = run until signalled) */
-    mc_audio_config audio;
-    double duration_s;
-    const char *key_file, *pass_file;
-    int no_sign, force, no_announce;
-    const char *name;
-    uint8_t seal_key[MC_SEAL_KEY];
-    mc_signing_key key;
-} options;
 
 static void usage(FILE *f)
 {
@@ -72,6 +56,9 @@ static void usage(FILE *f)
 "                       larger (text, code, slides, UI), JPEG where it is\n"
 "                       photo-like; jpeg or lossless: every tile (default auto)\n"
 "  --quality N          JPEG quality 1..100, for the JPEG tiles (default 75)\n"
+"  --preset P           sharp (photos JPEG 90, full colour), balanced (the\n"
+"                       defaults) or light (for Wi-Fi: JPEG 50, at most 10 fps);\n"
+"                       options after it change single settings\n"
 "  --subsampling S      chroma subsampling 420|444 (default 420)\n"
 "  --tile N             tile edge in pixels, multiple of 8, 16..512 (default 64)\n"
 "  --refresh MS         resend every tile about this often, for viewers that\n"
@@ -86,6 +73,14 @@ static void usage(FILE *f)
 "                       reports and clock sync; 0 turns it off (default: port + 1)\n"
 "  --max-viewers N      control connections accepted (default 256; watching\n"
 "                       needs none)\n"
+"  --dashboard          serve the teacher's page (who watches, figures, pause,\n"
+"                       quality, what to show, end) on this computer and open\n"
+"                       it in the default browser; its address, with a random\n"
+"                       token, is printed\n"
+"  --dashboard-listen ADDR:PORT\n"
+"                       serve the page here instead of 127.0.0.1 on a free port,\n"
+"                       without opening a browser (0.0.0.0:8080: reachable from\n"
+"                       other computers, still only with the token)\n"
 "  --roster             list the connected viewers with each status line\n"
 "                       (kill -USR1 prints it at any time)\n"
 "  --audio SOURCE       sound to send with the picture:\n"
@@ -155,7 +150,7 @@ enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QU
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
        O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_PASSFILE, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
        O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED, O_FORCE, O_NAME,
-       O_NO_ANNOUNCE, O_CONFIG };
+       O_NO_ANNOUNCE, O_CONFIG, O_PRESET, O_DASHBOARD, O_DASH_LISTEN };
 
 static int parse_one(options *o, int c, const char *v)
 {
@@ -190,7 +185,7 @@ static int parse_one(options *o, int c, const char *v)
         return 0;
     case O_FPS:
         if (mc_parse_long(v, 1, 240, &n)) return bad("--fps", v, "must be 1..240");
-        o->s.fps = (int)n;
+        o->s.fps = o->fps_asked = (int)n;
         return 0;
     case O_CODEC:
         if (mc_codec_mode_parse(v, &o->s.codec)) return bad("--codec", v, "must be auto, jpeg or lossless");
@@ -303,6 +298,23 @@ static int parse_one(options *o, int c, const char *v)
         return 0;
     case O_CONFIG:
         return 0; /* read before parsing (mc/config.h) */
+    case O_PRESET: {
+        const preset *p = mcshare_preset_find(v);
+        if (!p)
+            return bad("--preset", v, "must be sharp, balanced or light");
+        mcshare_preset_apply(o, p);
+        return 0;
+    }
+    case O_DASHBOARD:
+        o->dashboard = 1;
+        return 0;
+    case O_DASH_LISTEN: {
+        const char *colon = strrchr(v, ':');
+        if (!colon || colon == v || !colon[1] || mc_parse_long(colon + 1, 0, 65535, &n))
+            return bad("--dashboard-listen", v, "expected ADDR:PORT, e.g. 127.0.0.1:8080");
+        o->dash_listen = v;
+        return 0;
+    }
     case O_PASSFILE:
         o->pass_file = v;
         return 0;
@@ -329,7 +341,8 @@ static const struct option LONGS[] = {
     {"audio-redundancy", 1, 0, O_AUDIO_RED}, {"duration", 1, 0, O_DURATION}, {"verbose", 0, 0, 'v'},
     {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN}, {"force", 0, 0, O_FORCE},
     {"name", 1, 0, O_NAME}, {"no-announce", 0, 0, O_NO_ANNOUNCE},
-    {"passphrase-file", 1, 0, O_PASSFILE},
+    {"passphrase-file", 1, 0, O_PASSFILE}, {"preset", 1, 0, O_PRESET},
+    {"dashboard", 0, 0, O_DASHBOARD}, {"dashboard-listen", 1, 0, O_DASH_LISTEN},
     {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
 
 static int parse_args(int argc, char **argv, options *o)
@@ -353,13 +366,6 @@ static int parse_args(int argc, char **argv, options *o)
     }
     return 0;
 }
-
-typedef struct {
-    mc_capture *cap;
-    int cw, ch;        /* source size */
-    int screen;        /* a real screen (not a test pattern) */
-    uint8_t *scaled;   /* --size output */
-} source;
 
 /* --source auto: the session decides. Returns the backend, and why. */
 static const char *pick_backend(char *why, size_t cap)
@@ -385,6 +391,7 @@ static int open_source(options *o, source *src)
     const char *backend = o->source && strcmp(o->source, "auto") ? o->source : NULL;
     if (!backend)
         backend = o->display ? "x11" : pick_backend(chose, sizeof(chose));
+    src->backend = backend;
     src->screen = !strcmp(backend, "x11") || !strcmp(backend, "wlr");
     if (!src->screen && (o->rw || o->display))
         mc_log(0, "mcshare: --region/--display apply to screen capture only; ignored for --source %s",
@@ -412,11 +419,12 @@ static int open_source(options *o, source *src)
 
 /* Produces frame `n` of the source at the send size. *px = NULL when the
  * screen did not change since the last grab. */
-static int grab(source *src, const options *o, uint32_t n, const uint8_t **px, int *pitch)
+static int grab(source *src, const options *o, uint32_t n, int force, const uint8_t **px,
+                int *pitch)
 {
     int changed = 1;
     int err = mc_capture_grab(src->cap, n, px, pitch, &changed);
-    if (!err && !changed && n > 1) {
+    if (!err && !changed && n > 1 && !force) {
         *px = NULL;
         return 0;
     }
@@ -477,26 +485,84 @@ static void status_line(mc_sender *s, mc_sender_stats *prev, uint64_t dt_us)
 }
 
 static mc_disco_announcer *g_announcer;
+static mc_dashboard *g_dash;
 
-static int run(options *o, source *src, mc_sender *s)
+static void announce(options *o, mc_sender *s, int quiet)
+{
+    if (o->no_announce || o->no_sign)
+        return;
+    mc_disco_entry de = {.port = o->s.port, .ctrl_port = o->s.ctrl_port,
+                         .session = mc_sender_session(s), .sealed = o->pass_file != NULL};
+    char host[64] = "mcshare";
+    if (!o->name && gethostname(host, sizeof(host) - 1))
+        snprintf(host, sizeof(host), "mcshare");
+    host[sizeof(host) - 1] = 0;
+    snprintf(de.name, sizeof(de.name), "%s", o->name ? o->name : host);
+    snprintf(de.group, sizeof(de.group), "%.15s", o->group); /* a dotted quad */
+    int aerr = mc_disco_announcer_create(&de, &o->key, o->s.iface, o->s.ttl, o->s.loop, &g_announcer);
+    if (aerr)
+        fprintf(stderr, "mcshare: cannot announce the broadcast (%s); students must type "
+                "its address\n", mc_strerror(aerr));
+    else if (!quiet)
+        fprintf(stderr, "mcshare: announced on the LAN as '%s' (students: mcview, with no "
+                "address, lists it)\n", de.name);
+}
+
+/* Starts the broadcast again with o's settings (another size, quality):
+ * a new session, without the BYE, so viewers follow it without showing
+ * "ended". 0, or the error (then there is no broadcast). */
+static int restart(options *o, mc_sender **s)
+{
+    mc_disco_announcer_destroy(g_announcer);
+    g_announcer = NULL;
+    mc_sender_destroy_quietly(*s);
+    *s = NULL;
+    int err = mc_sender_create(&o->s, s);
+    if (err) {
+        fprintf(stderr, "mcshare: cannot start the broadcast again: %s\n", mc_strerror(err));
+        return err;
+    }
+    announce(o, *s, 1);
+    return 0;
+}
+
+static int run(options *o, source *src, mc_sender **sp)
 {
     uint64_t interval = 1000000u / (uint64_t)o->s.fps, start = mc_now_us(), next = start;
-    uint64_t last_status = start, last_change = 0;
-    mc_sender_stats prev = {0};
+    uint64_t last_status = start, last_change = 0, last_dash = 0;
+    mc_sender_stats prev = {0}, dash_prev = {0};
+    char msg[256] = "";
+    int regrab = 1;
     for (uint32_t n = 1; !g_stop; n++) {
         if (o->frames && n > (uint64_t)o->frames)
             break;
         if (o->duration_s > 0 && mc_now_us() - start >= (uint64_t)(o->duration_s * 1e6))
             break;
-        const uint8_t *px;
-        int pitch;
-        uint64_t ts = mc_now_us();
-        int err = grab(src, o, n, &px, &pitch);
-        if (err) {
-            fprintf(stderr, "mcshare: capture failed: %s\n", mc_strerror(err));
-            return 1;
+        int act = mcshare_dash_commands(g_dash, o, src, msg, sizeof(msg), &regrab);
+        if (act & MCSHARE_END)
+            g_stop = 1;
+        if ((act & MCSHARE_RESTART) && !g_stop) {
+            if (restart(o, sp))
+                return 1;
+            interval = 1000000u / (uint64_t)o->s.fps;
+            prev = dash_prev = (mc_sender_stats){0};
+            last_dash = 0;
         }
-        if (o->source && !strcmp(o->source, "test") && mc_testsrc_is_marker(n))
+        if (g_stop)
+            break;
+        mc_sender *s = *sp;
+        const uint8_t *px = NULL;
+        int pitch = 0;
+        uint64_t ts = mc_now_us();
+        if (!o->paused || regrab) { /* paused: the same picture again (the refresh goes on) */
+            int err = grab(src, o, n, regrab, &px, &pitch);
+            if (err) {
+                fprintf(stderr, "mcshare: capture failed: %s\n", mc_strerror(err));
+                return 1;
+            }
+            regrab = 0;
+        }
+        if (o->source && !strcmp(o->source, "test") && mc_testsrc_is_marker(n) && !o->paused)
             mc_sender_audio_mark(s, ts); /* the tone clicks as the marker flashes */
         if (mc_sender_submit(s, px, pitch, ts))
             break;
@@ -508,6 +574,10 @@ static int run(options *o, source *src, mc_sender *s)
                 print_roster(s);
             last_status = now;
         }
+        if (g_dash && now - last_dash >= 1000000u) {
+            mcshare_dash_publish(g_dash, o, src, s, &dash_prev, last_dash ? now - last_dash : 0, start, msg);
+            last_dash = now;
+        }
         if (g_roster) {
             g_roster = 0;
             print_roster(s);
@@ -518,8 +588,8 @@ static int run(options *o, source *src, mc_sender *s)
         next += interval;
         if (next + interval < now)
             next = now;
-        if (!mc_capture_reports_changes(src->cap)) {
-            mc_sleep_until_us(next); /* no damage reports: the clock alone */
+        if (o->paused || !mc_capture_reports_changes(src->cap)) {
+            mc_sleep_until_us(next); /* no damage reports (or paused): the clock alone */
             continue;
         }
         /* Capture on change: a change the X server reports is grabbed at
@@ -564,8 +634,9 @@ static int listen_first(const options *o)
 
 int main(int argc, char **argv)
 {
-    options o = {.cursor = 1, .damage = 1, .ctrl_port = -1};
+    options o = {.cursor = 1, .damage = 1, .ctrl_port = -1, .monitor = -1};
     mc_sender_config_default(&o.s);
+    o.fps_asked = o.s.fps;
     mc_audio_config_default(&o.audio);
     o.audio.source = NULL;
     snprintf(o.group, sizeof(o.group), "%s", MC_DEFAULT_GROUP);
@@ -629,6 +700,7 @@ int main(int argc, char **argv)
         uint8_t fpr[MC_FPR_BYTES];
         mc_key_fingerprint(o.key.pk, fpr);
         mc_fpr_format(fpr, fpr_text);
+        snprintf(o.fpr, sizeof(o.fpr), "%s", fpr_text);
         if (created)
             fprintf(stderr, "mcshare: created a new signing key in %s\n", kf);
         o.s.key = &o.key;
@@ -642,6 +714,14 @@ int main(int argc, char **argv)
         o.s.seal_key = o.seal_key;
     }
 
+    if (o.dashboard || o.dash_listen) { /* before anything is sent: a bad address stops here */
+        char dwhy[256];
+        if (mc_dashboard_create(o.dash_listen, &g_dash, dwhy, sizeof(dwhy))) {
+            fprintf(stderr, "mcshare: --dashboard: %s\n", dwhy);
+            rc = 1;
+            goto cleanup;
+        }
+    }
     if (listen_first(&o)) {
         rc = 1;
         goto cleanup;
@@ -686,22 +766,7 @@ int main(int argc, char **argv)
             mc_sender_session(s), o.group, ":", (unsigned)o.s.port);
     fprintf(stderr, "mcshare: sound: %s\n", mc_sender_audio_describe(s));
     if (!o.no_announce && !o.no_sign) {
-        mc_disco_entry de = {.port = o.s.port, .ctrl_port = o.s.ctrl_port,
-                             .session = mc_sender_session(s), .sealed = o.pass_file != NULL};
-        char host[64] = "mcshare";
-        if (!o.name && gethostname(host, sizeof(host) - 1))
-            snprintf(host, sizeof(host), "mcshare");
-        host[sizeof(host) - 1] = 0;
-        snprintf(de.name, sizeof(de.name), "%s", o.name ? o.name : host);
-        snprintf(de.group, sizeof(de.group), "%.15s", o.group); /* a dotted quad */
-        int aerr = mc_disco_announcer_create(&de, &o.key, o.s.iface, o.s.ttl, o.s.loop,
-                                             &g_announcer);
-        if (aerr)
-            fprintf(stderr, "mcshare: cannot announce the broadcast (%s); students must type "
-                    "its address\n", mc_strerror(aerr));
-        else
-            fprintf(stderr, "mcshare: announced on the LAN as '%s' (students: mcview, with no "
-                    "address, lists it)\n", de.name);
+        announce(&o, s, 0);
     } else if (!o.no_announce) {
         fprintf(stderr, "mcshare: not announced on the LAN: announcements are signed, and "
                 "--no-sign has no key\n");
@@ -714,10 +779,17 @@ int main(int argc, char **argv)
     if (o.pass_file)
         fprintf(stderr, "mcshare: encrypted with the passphrase in %s: viewers need "
                 "--passphrase-file with the same passphrase\n", o.pass_file);
-    rc = run(&o, &src, s);
-    if (!rc && !g_stop)
+    if (g_dash) {
+        fprintf(stderr, "mcshare: the dashboard: %s\n", mc_dashboard_url(g_dash));
+        if (o.dashboard)
+            mcshare_open_browser(mc_dashboard_url(g_dash));
+    }
+    rc = run(&o, &src, &s);
+    if (!rc && !g_stop && s)
         mc_sender_flush(s); /* --frames/--duration: let the last frame out */
 cleanup:
+    mc_dashboard_destroy(g_dash); /* the open pages say mcshare stopped */
+    g_dash = NULL;
     if (!rc && g_stop && !s)
         fprintf(stderr, "mcshare: stopped before broadcasting\n");
     mc_disco_announcer_destroy(g_announcer); /* the deletion: gone from the lists */
