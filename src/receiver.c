@@ -767,6 +767,8 @@ int mc__receiver_ctrl_target(mc_receiver *r, uint32_t *ip_be, uint16_t *port, ui
     int known = r->state == MC_RX_LIVE && r->ctrl_ip && r->ann.ctrl_port;
     *ip_be = r->ctrl_ip;
     *port = r->ann.ctrl_port;
+    if (known && r->relay) /* the relay's own port, fixed: no lock needed for it */
+        mc_relay_sub_ctrl_target(r->relay, ip_be, port);
     *session = r->session;
     pthread_mutex_unlock(&r->mu);
     return known;
@@ -1007,7 +1009,8 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         err = mc_relay_sub_open(cfg->relay, &r->relay, &r->fd, why, sizeof(why));
         if (err)
             mc_log(0, "mcview: %s", why);
-        r->cfg.ctrl = 0; /* the teacher's control port is not reachable through a relay */
+        /* The control channel goes to the relay's control port, which
+         * carries it on to the teacher (mc/relay.h). */
     }
     if (!err && (cfg->group || cfg->relay)) {
         if (!cfg->relay)

@@ -170,6 +170,12 @@ void mc_relay_sub_close(mc_relay_sub *s)
     free(s);
 }
 
+void mc_relay_sub_ctrl_target(const mc_relay_sub *s, uint32_t *ip_be, uint16_t *port)
+{
+    *ip_be = s->to.sin_addr.s_addr;
+    *port = (uint16_t)(ntohs(s->to.sin_port) + 1);
+}
+
 /* ---- the relay --------------------------------------------------------------- */
 
 typedef struct {
@@ -177,12 +183,29 @@ typedef struct {
     uint64_t until_us;
 } viewer;
 
+/* A viewer's control channel, carried to the teacher (or the next relay)
+ * from a socket of its own, so the teacher sees each viewer as a peer of
+ * its own: its requests are merged with the room's and held to the same
+ * per-viewer budgets, and the key proof goes end to end. */
+typedef struct {
+    struct sockaddr_in from; /* the viewer's control socket */
+    int fd;                  /* connected to the control target */
+    uint64_t last_us;
+} proxy;
+
+#define PROXY_IDLE_US 30000000u /* ENet pings every second: 30 s quiet = gone */
+#define PROXY_MAX 1000          /* file descriptors; beyond, FEC and the refresh */
+
 struct mc_relay {
     mc_relay_config cfg;
-    int in_fd, lfd;
+    int in_fd, lfd, cfd;
     mc_relay_sub *up;        /* fed by another relay */
     viewer *v;
     int nv;
+    proxy *px;
+    int npx, max_px;
+    struct sockaddr_in target; /* where control goes; port 0 = not known yet */
+    struct pollfd *pfd;
     uint8_t secret[crypto_generichash_KEYBYTES];
     mc_relay_stats st;
 };
@@ -207,14 +230,17 @@ int mc_relay_create(const mc_relay_config *cfg, mc_relay **out, char *why, size_
     if (!r)
         return MC_ENOMEM;
     r->cfg = *cfg;
-    r->in_fd = r->lfd = -1;
+    r->in_fd = r->lfd = r->cfd = -1;
     if (!r->cfg.max_viewers)
         r->cfg.max_viewers = 500;
     if (!r->cfg.listen_port)
         r->cfg.listen_port = MC_RELAY_PORT;
     randombytes_buf(r->secret, sizeof(r->secret));
     r->v = calloc((size_t)r->cfg.max_viewers, sizeof(*r->v));
-    int err = r->v ? 0 : MC_ENOMEM;
+    r->max_px = r->cfg.no_ctrl ? 0 : r->cfg.max_viewers < PROXY_MAX ? r->cfg.max_viewers : PROXY_MAX;
+    r->px = calloc((size_t)r->max_px + 1, sizeof(*r->px));
+    r->pfd = calloc((size_t)r->max_px + 3, sizeof(*r->pfd));
+    int err = r->v && r->px && r->pfd ? 0 : MC_ENOMEM;
     if (!err) {
         r->lfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons(r->cfg.listen_port)};
@@ -229,6 +255,20 @@ int mc_relay_create(const mc_relay_config *cfg, mc_relay **out, char *why, size_
         int buf = 8 << 20;
         if (!err && setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
             setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+    }
+    if (!err && !r->cfg.no_ctrl) { /* the control channel: the next port */
+        r->cfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in ca = {.sin_family = AF_INET,
+                                 .sin_port = htons((uint16_t)(r->cfg.listen_port + 1))};
+        if (cfg->listen_addr)
+            inet_pton(AF_INET, cfg->listen_addr, &ca.sin_addr);
+        if (r->cfd < 0 || r->cfg.listen_port == 65535 ||
+            bind(r->cfd, (struct sockaddr *)&ca, sizeof(ca))) {
+            err = r->cfd < 0 || r->cfg.listen_port != 65535 ? -errno : MC_EINVAL;
+            snprintf(why, cap, "cannot listen on UDP port %u for the viewers' control channel "
+                     "(the port after --listen-port): %s; --no-control goes without",
+                     (unsigned)r->cfg.listen_port + 1, mc_strerror(err));
+        }
     }
     if (!err && cfg->upstream) {
         err = mc_relay_sub_open(cfg->upstream, &r->up, &r->in_fd, why, cap);
@@ -308,6 +348,83 @@ static void on_request(mc_relay *r, const uint8_t *buf, size_t len, const struct
     v->until_us = now + MC_RELAY_KEEP_US;
 }
 
+/* ---- the control channel ------------------------------------------------------ */
+
+static void proxy_close(mc_relay *r, int i)
+{
+    close(r->px[i].fd);
+    r->px[i] = r->px[--r->npx];
+}
+
+/* Where the viewers' control goes: the teacher's control port, from its
+ * announces (the address they came from), or the next relay's control
+ * port. A new target ends every carried channel (the viewers reconnect). */
+static void learn_target(mc_relay *r, const uint8_t *buf, size_t len, const struct sockaddr_in *src)
+{
+    struct sockaddr_in t = {.sin_family = AF_INET};
+    if (r->up) {
+        uint32_t ip;
+        uint16_t port;
+        mc_relay_sub_ctrl_target(r->up, &ip, &port);
+        t.sin_addr.s_addr = ip;
+        t.sin_port = htons(port);
+    } else {
+        mc_hdr h;
+        mc_announce a;
+        if (mc_wire_parse_header(buf, len, &h) || h.type != MC_PT_ANNOUNCE ||
+            mc_wire_parse_announce(buf, len, &a) || !a.ctrl_port)
+            return;
+        t.sin_addr = src->sin_addr;
+        t.sin_port = htons(a.ctrl_port);
+    }
+    if (t.sin_addr.s_addr == r->target.sin_addr.s_addr && t.sin_port == r->target.sin_port)
+        return;
+    while (r->npx)
+        proxy_close(r, r->npx - 1);
+    r->target = t;
+    char a[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &t.sin_addr, a, sizeof(a));
+    mc_log(1, "mcrelay: viewers' control channel goes to %s:%u", a, (unsigned)ntohs(t.sin_port));
+}
+
+/* A viewer's control datagram: carried from its own socket. Only from an
+ * address that holds a subscription, at most one channel more than it
+ * holds subscriptions (a NAT hides a class behind one address). */
+static void on_ctrl_up(mc_relay *r, const uint8_t *buf, size_t len, const struct sockaddr_in *from,
+                       uint64_t now)
+{
+    int subs = 0, chans = 0;
+    proxy *p = NULL;
+    for (int i = 0; i < r->npx; i++) {
+        if (r->px[i].from.sin_addr.s_addr != from->sin_addr.s_addr)
+            continue;
+        chans++;
+        if (r->px[i].from.sin_port == from->sin_port)
+            p = &r->px[i];
+    }
+    if (!p) {
+        for (int i = 0; i < r->nv; i++)
+            subs += r->v[i].addr.sin_addr.s_addr == from->sin_addr.s_addr;
+        if (!subs || chans > subs || !r->target.sin_port || r->npx == r->max_px) {
+            r->st.ctrl_refused++;
+            return;
+        }
+        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return;
+        if (connect(fd, (const struct sockaddr *)&r->target, sizeof(r->target))) {
+            close(fd);
+            return;
+        }
+        p = &r->px[r->npx++];
+        p->from = *from;
+        p->fd = fd;
+    }
+    p->last_us = now;
+    if (send(p->fd, buf, len, MSG_DONTWAIT) == (ssize_t)len)
+        r->st.ctrl_up++;
+}
+
 /* Every datagram of the broadcast to every viewer, unchanged. */
 static void forward(mc_relay *r, const uint8_t *buf, size_t len)
 {
@@ -331,19 +448,58 @@ void mc_relay_run(mc_relay *r, volatile sig_atomic_t *stop, void (*every_5s)(mc_
     while (!*stop) {
         uint64_t now = mc_now_us();
         mc_relay_sub_tick(r->up, now);
-        struct pollfd p[2] = {{.fd = r->in_fd, .events = POLLIN}, {.fd = r->lfd, .events = POLLIN}};
-        if (poll(p, 2, 100) < 0 && errno != EINTR)
+        struct pollfd *p = r->pfd;
+        p[0] = (struct pollfd){.fd = r->in_fd, .events = POLLIN};
+        p[1] = (struct pollfd){.fd = r->lfd, .events = POLLIN};
+        p[2] = (struct pollfd){.fd = r->cfd, .events = POLLIN}; /* -1 without control: ignored */
+        int np = r->npx; /* the channels polled this round */
+        for (int i = 0; i < np; i++)
+            p[3 + i] = (struct pollfd){.fd = r->px[i].fd, .events = POLLIN};
+        if (poll(p, (nfds_t)(3 + np), 100) < 0 && errno != EINTR)
             break;
         now = mc_now_us();
         for (int k = 0; k < 256 && (p[0].revents & POLLIN); k++) {
-            ssize_t n = recv(r->in_fd, buf, sizeof(buf), MSG_DONTWAIT);
+            struct sockaddr_in src;
+            socklen_t sl = sizeof(src);
+            ssize_t n = recvfrom(r->in_fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&src, &sl);
             if (n <= 0)
                 break;
             if (r->up && mc_relay_sub_take(r->up, buf, (size_t)n, now))
                 continue;
-            if (mc_wire_peek_version(buf, (size_t)n))
-                forward(r, buf, (size_t)n); /* only mcshare datagrams are relayed */
+            if (!mc_wire_peek_version(buf, (size_t)n))
+                continue; /* only mcshare datagrams are relayed */
+            if (r->cfd >= 0)
+                learn_target(r, buf, (size_t)n, &src);
+            forward(r, buf, (size_t)n);
         }
+        /* The teacher's answers, each to its viewer (before the channels
+         * below can move in the table). */
+        for (int i = 0; i < np && i < r->npx; i++) {
+            if (!(p[3 + i].revents & POLLIN) || p[3 + i].fd != r->px[i].fd)
+                continue;
+            for (int k = 0; k < 64; k++) {
+                ssize_t n = recv(r->px[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+                if (n <= 0)
+                    break;
+                if (sendto(r->cfd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&r->px[i].from,
+                           sizeof(r->px[i].from)) == n)
+                    r->st.ctrl_down++;
+            }
+        }
+        for (int k = 0; k < 256 && r->cfd >= 0 && (p[2].revents & POLLIN); k++) {
+            struct sockaddr_in from;
+            socklen_t fl = sizeof(from);
+            ssize_t n = recvfrom(r->cfd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+            if (n <= 0)
+                break;
+            on_ctrl_up(r, buf, (size_t)n, &from, now);
+        }
+        for (int i = 0; i < r->npx;) /* channels gone quiet */
+            if (now - r->px[i].last_us > PROXY_IDLE_US)
+                proxy_close(r, i);
+            else
+                i++;
+        r->st.ctrl_channels = r->npx;
         for (int k = 0; k < 256 && (p[1].revents & POLLIN); k++) {
             struct sockaddr_in from;
             socklen_t fl = sizeof(from);
@@ -378,6 +534,12 @@ void mc_relay_destroy(mc_relay *r)
         close(r->in_fd);
     if (r->lfd >= 0)
         close(r->lfd);
+    while (r->npx)
+        proxy_close(r, r->npx - 1);
+    if (r->cfd >= 0)
+        close(r->cfd);
+    free(r->px);
+    free(r->pfd);
     free(r->v);
     free(r);
 }

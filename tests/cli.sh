@@ -188,6 +188,7 @@ check 2 "mcview bad --trust" "$BIN/mcview" --trust 0123-4567
 check 2 "mcview --json without --list" "$BIN/mcview" --json
 check 2 "mcrelay a group and --from" "$BIN/mcrelay" --from relay.example.org 239.1.1.1
 check 2 "mcrelay bad --listen-port" "$BIN/mcrelay" --listen-port 0
+check 2 "mcrelay --listen-port with no port after it" "$BIN/mcrelay" --listen-port 65535
 check 2 "mcrelay bad --max-viewers" "$BIN/mcrelay" --max-viewers 0
 check 2 "mcrelay a unicast group" "$BIN/mcrelay" 10.1.2.3
 check 1 "mcrelay --from a name that does not resolve" "$BIN/mcrelay" --from no-such-host.invalid

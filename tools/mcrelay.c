@@ -38,6 +38,11 @@ static void usage(FILE *f)
 "  --listen-port N     the UDP port viewers subscribe to (default %d)\n"
 "  --listen ADDR       listen on this address only (default: all)\n"
 "  --max-viewers N     subscriptions accepted, 1..100000 (default 500)\n"
+"  --no-control        do not carry the viewers' control channel (repairs,\n"
+"                      keyframes, reports) to the teacher; it goes from the\n"
+"                      port after --listen-port (default 5007) to the teacher's\n"
+"                      control port, one socket per viewer, for up to 1000\n"
+"                      viewers (the rest get FEC and the refresh)\n"
 "  --config FILE       settings from FILE instead of /etc/mcshare/mcrelay.conf and\n"
 "                      ~/.config/mcshare/mcrelay.conf\n"
 "  -v, --verbose       more messages (each viewer that subscribes)\n"
@@ -51,7 +56,7 @@ static void usage(FILE *f)
 static const struct option LONGS[] = {
     {"from", 1, 0, 'f'}, {"iface", 1, 0, 'i'}, {"source", 1, 0, 's'}, {"listen-port", 1, 0, 'p'},
     {"listen", 1, 0, 'l'}, {"max-viewers", 1, 0, 'm'}, {"group", 1, 0, 'g'}, {"config", 1, 0, 'c'},
-    {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+    {"no-control", 0, 0, 'C'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
 
 typedef struct {
     char group[64];
@@ -71,6 +76,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 's': o->rc.source = optarg; break;
         case 'l': o->rc.listen_addr = optarg; break;
         case 'c': break; /* read before parsing (mc/config.h) */
+        case 'C': o->rc.no_ctrl = 1; break;
         case 'g':
             if (mc_parse_endpoint(optarg, o->group, sizeof(o->group), &o->port)) {
                 fprintf(stderr, "mcrelay: invalid --group '%s': not a multicast GROUP[:PORT]\n", optarg);
@@ -78,8 +84,9 @@ static int parse_args(int argc, char **argv, options *o)
             }
             break;
         case 'p':
-            if (mc_parse_long(optarg, 1, 65535, &n)) {
-                fprintf(stderr, "mcrelay: invalid --listen-port '%s': must be 1..65535\n", optarg);
+            if (mc_parse_long(optarg, 1, 65534, &n)) {
+                fprintf(stderr, "mcrelay: invalid --listen-port '%s': must be 1..65534 (the next "
+                        "port is the viewers' control channel)\n", optarg);
                 return 2;
             }
             o->rc.listen_port = (uint16_t)n;
@@ -112,10 +119,10 @@ static void status(mc_relay *r)
 {
     mc_relay_stats st;
     mc_relay_get_stats(r, &st);
-    fprintf(stderr, "mcrelay: %d viewers, %.0f datagrams/s in, %.2f Mbit/s out, %llu refused, "
-            "%llu not sent (full buffers)\n", st.viewers, (double)(st.in - last_in) / 5.0,
-            (double)(st.out_bytes - last_out_bytes) * 8 / 5.0 / 1e6, (unsigned long long)st.refused,
-            (unsigned long long)st.send_errors);
+    fprintf(stderr, "mcrelay: %d viewers (%d control channels), %.0f datagrams/s in, %.2f Mbit/s "
+            "out, %llu refused, %llu not sent (full buffers)\n", st.viewers, st.ctrl_channels,
+            (double)(st.in - last_in) / 5.0, (double)(st.out_bytes - last_out_bytes) * 8 / 5.0 / 1e6,
+            (unsigned long long)(st.refused + st.ctrl_refused), (unsigned long long)st.send_errors);
     last_in = st.in;
     last_out_bytes = st.out_bytes;
 }

@@ -15,7 +15,15 @@
  * The cookie makes a subscriber prove it receives at its address, so no
  * one can make a relay flood a third party with spoofed subscriptions.
  * Subscribers send SUBSCRIBE every second (which also keeps a NAT's
- * mapping open: the relay sends from the port they send to). */
+ * mapping open: the relay sends from the port they send to).
+ *
+ * The viewers' control channel (repairs, keyframes, reports, clock sync)
+ * goes to the relay's next port (default 5007), from addresses that hold a
+ * subscription; the relay carries each viewer's channel on from a socket
+ * of its own to the teacher's control port (learned from the announces and
+ * the address they come from) or to the next relay's control port. The
+ * teacher thus merges the relayed viewers' requests with the room's under
+ * the same per-viewer budgets, and the key proof goes end to end. */
 #ifndef MC_RELAY_H
 #define MC_RELAY_H
 
@@ -49,6 +57,9 @@ void mc_relay_sub_tick(mc_relay_sub *s, uint64_t now_us);
 int mc_relay_sub_take(mc_relay_sub *s, const uint8_t *buf, size_t len, uint64_t now_us);
 /* "HOST:PORT" as given, resolved. */
 const char *mc_relay_sub_name(const mc_relay_sub *s);
+/* The relay's control port (its port + 1), where a viewer's control
+ * channel goes: the relay carries it on to the teacher. */
+void mc_relay_sub_ctrl_target(const mc_relay_sub *s, uint32_t *ip_be, uint16_t *port);
 /* Sends BYE and closes. */
 void mc_relay_sub_close(mc_relay_sub *s);
 
@@ -61,11 +72,15 @@ typedef struct {
     const char *iface, *source;
     const char *upstream;   /* ... or another relay's HOST[:PORT] */
     int max_viewers;        /* default 500 */
+    int no_ctrl;            /* do not carry the viewers' control channel */
 } mc_relay_config;
 
 typedef struct {
     int viewers;
     uint64_t in, out, out_bytes, refused, send_errors;
+    int ctrl_channels;                 /* viewers' control channels carried now */
+    uint64_t ctrl_up, ctrl_down;       /* their datagrams, each way */
+    uint64_t ctrl_refused;             /* from addresses without a subscription */
 } mc_relay_stats;
 
 typedef struct mc_relay mc_relay;

@@ -59,7 +59,7 @@ sleep 1
 
 # The student at home: 16 s, reports every 200 ms.
 ip netns exec "$V" timeout 40 "$BIN/mcprobe" "$RELAY" --trust "$FPR" --duration 16 --interval 200 \
-    --no-audio --json --verify-pattern >"$TMPDIR_TEST/p.json" 2>"$TMPDIR_TEST/p.log" &
+    --name home-student --no-audio --json --verify-pattern >"$TMPDIR_TEST/p.json" 2>"$TMPDIR_TEST/p.log" &
 PROBE=$!
 PIDS+=($PROBE)
 sleep 4
@@ -73,7 +73,15 @@ ip netns exec "$N" nft add chain ip raw out '{ type filter hook output priority 
 ip netns exec "$N" nft add rule ip raw out ip saddr "$RELAY" notrack
 ip netns exec "$N" python3 "$(dirname "$0")/spoof.py" "$RELAY" 5006 "192.168.$X.2" "$VPORT" 3000 9 \
     >"$TMPDIR_TEST/spoof.txt" || fail "the spoofer failed"
-sleep 2
+sleep 1
+# The student's control channel reaches the teacher through the relay: the
+# teacher's roster lists it (from the relay's address).
+kill -USR1 "$SENDER"
+sleep 0.5
+grep -q "home-student .*10\.$X\.1\.2" "$TMPDIR_TEST/s.log" ||
+    fail "the teacher's roster does not list the relayed student: $(grep -A3 'connected' "$TMPDIR_TEST/s.log" | tail -4)"
+log "the teacher's roster lists the student behind the relay"
+sleep 1
 # The relay dies and comes back.
 kill -9 "$RPID"
 wait "$RPID" 2>/dev/null
@@ -94,6 +102,9 @@ def check(c, m):
     ok = ok and c
 check(last["tiles_held"] == last["tiles"] and last["wrong"] == 0 and last["tiles_behind"] == 0,
       f"every tile exact through the relay: {last['tiles_held']}/{last['tiles']}, wrong {last['wrong']}")
+check(last["ctrl_connected"] == 1 and last["clock_synced"] == 1,
+      f"control channel through the relay: connected {last['ctrl_connected']}, "
+      f"clock synced {last['clock_synced']}, repairs asked {last.get('repairs_asked')}")
 check(2.0 <= last["loss_pct"] <= 25,
       f"the home line lost {last['loss_pct']:.1f} % (5 % dropped, and the relay's restart)")
 refused = last["dropped_invalid"] + last["auth_unverified"] + last["foreign_session"] + \
@@ -116,12 +127,16 @@ log "through the relay, behind NAT, 5 % loss, forged datagrams and a restart: ex
 # A chained relay: Q's relay is fed by R's; a student in Q watches it.
 start_bg ip netns exec "$Q" "$BIN/mcrelay" --from "10.$X.4.1" --listen-port 5007 2>"$TMPDIR_TEST/q.log"
 sleep 1
-ip netns exec "$Q" "$BIN/mcprobe" 127.0.0.1:5007 --trust "$FPR" --duration 3 --no-audio --json \
+# It drops 40 % of what arrives (in runs of 5): it asks for its keyframe (and
+# repairs where a tile is seen incomplete) through both relays, and gets them.
+ip netns exec "$Q" "$BIN/mcprobe" 127.0.0.1:5007 --trust "$FPR" --duration 5 --no-audio --json --drop 40,5 \
     --verify-pattern >"$TMPDIR_TEST/q.json" 2>/dev/null || fail "the chained relay delivered nothing"
 python3 -c "
 import json,sys
 s=json.loads([l for l in open('$TMPDIR_TEST/q.json') if l.startswith('{')][-1])
-sys.exit(0 if s['wrong']==0 and s['tiles_held']==s['tiles'] else 1)" || fail "the chained relay's picture is wrong"
-log "a chain of two relays: exact"
+print(f'  chained, 40 % dropped: tiles {s[\"tiles_held\"]}/{s[\"tiles\"]}, wrong {s[\"wrong\"]}, control connected {s[\"ctrl_connected\"]}, repairs asked {s[\"repairs_asked\"]}, keyframes asked {s[\"keyframes_asked\"]}', file=sys.stderr)
+sys.exit(0 if s['wrong']==0 and s['tiles_held']==s['tiles'] and s['ctrl_connected']==1 and s['repairs_asked']+s['keyframes_asked']>0 else 1)" ||
+    fail "the chained relay's picture is wrong, or its control channel did not reach the teacher"
+log "a chain of two relays: exact; its keyframe request went through both to the teacher"
 stop_checked "$SENDER" mcshare
 log "PASS"
