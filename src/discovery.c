@@ -65,6 +65,11 @@ int mc_disco_build(const mc_disco_entry *e, const mc_signing_key *key, int delet
     if (!ml)
         return MC_ETOOBIG;
     mc_sign(key, msg, ml, sig);
+    /* The message id hash (RFC 2974): the same for every announcement of an
+     * unchanged description, and for its deletion (over what the signature
+     * signs, not the signature), so SAP tools such as VLC list it once. */
+    uint8_t h[crypto_generichash_BYTES_MIN];
+    crypto_generichash(h, sizeof(h), (const uint8_t *)sdp, (size_t)n, NULL, 0);
     char sig64[sodium_base64_ENCODED_LEN(MC_SIG_BYTES, sodium_base64_VARIANT_ORIGINAL)];
     sodium_bin2base64(sig64, sizeof(sig64), sig, MC_SIG_BYTES, sodium_base64_VARIANT_ORIGINAL);
     n += snprintf(sdp + n, sizeof(sdp) - (size_t)n, "a=x-mcshare-sig:%s\r\n", sig64);
@@ -73,9 +78,7 @@ int mc_disco_build(const mc_disco_entry *e, const mc_signing_key *key, int delet
         return MC_ETOOBIG;
     buf[0] = byte0;
     buf[1] = 0; /* no SAP authentication data: the signature is in the SDP */
-    uint8_t h[crypto_generichash_BYTES_MIN];
-    crypto_generichash(h, sizeof(h), (const uint8_t *)sdp, (size_t)n, NULL, 0);
-    buf[2] = h[0]; /* message id hash: changes with the content */
+    buf[2] = h[0];
     buf[3] = h[1];
     memcpy(buf + 4, &origin_be, 4);
     memcpy(buf + 8, PAYLOAD_TYPE, sizeof(PAYLOAD_TYPE)); /* with its NUL */
@@ -249,6 +252,10 @@ int mc_disco_announcer_create(const mc_disco_entry *e, const mc_signing_key *key
     }
     a->e = *e;
     a->key = *key;
+    /* When the broadcast started: the same in every announcement and in the
+     * deletion (the SDP session version), newer for a restarted one. */
+    if (!a->e.time_ms)
+        a->e.time_ms = wall_ms();
     /* The origin (what SSM viewers join): the chosen interface's address,
      * else the address this socket sends from by the routing table. */
     struct sockaddr_in sa = {0};
@@ -269,7 +276,6 @@ void mc_disco_announcer_tick(mc_disco_announcer *a, uint64_t now_us)
 {
     if (!a || now_us < a->next_us)
         return;
-    a->e.time_ms = wall_ms();
     announce(a, 0);
     /* Twice in the first seconds (a lost first one would cost 5 s), then
      * every interval. */
@@ -280,7 +286,6 @@ void mc_disco_announcer_destroy(mc_disco_announcer *a)
 {
     if (!a)
         return;
-    a->e.time_ms = wall_ms();
     announce(a, 1);
     close(a->fd);
     sodium_memzero(&a->key, sizeof(a->key));
@@ -294,10 +299,22 @@ typedef struct {
     uint64_t seen_us;
 } known;
 
+/* A broadcast whose deletion was heard: its announcements (replayed ones
+ * too) are ignored unless a newer start time says it began again. */
+typedef struct {
+    uint8_t fpr[MC_FPR_BYTES];
+    char group[16];
+    uint16_t port;
+    uint64_t time_ms;
+    uint64_t at_us;
+} ended;
+
 struct mc_disco_listener {
     int fd;
     known k[MC_DISCO_MAX];
     int n;
+    ended gone[MC_DISCO_MAX];
+    int ngone;
     uint64_t refused;
 };
 
@@ -326,8 +343,44 @@ static int same(const mc_disco_entry *a, const mc_disco_entry *b)
            a->port == b->port;
 }
 
+static ended *find_ended(mc_disco_listener *l, const mc_disco_entry *e)
+{
+    for (int i = 0; i < l->ngone; i++)
+        if (!memcmp(l->gone[i].fpr, e->fpr, MC_FPR_BYTES) && !strcmp(l->gone[i].group, e->group) &&
+            l->gone[i].port == e->port)
+            return &l->gone[i];
+    return NULL;
+}
+
+static void remember_ended(mc_disco_listener *l, const mc_disco_entry *e, uint64_t now)
+{
+    ended *g = find_ended(l, e);
+    if (!g) {
+        if (l->ngone < MC_DISCO_MAX) {
+            g = &l->gone[l->ngone++];
+        } else { /* full: the oldest goes */
+            g = &l->gone[0];
+            for (int i = 1; i < l->ngone; i++)
+                if (l->gone[i].at_us < g->at_us)
+                    g = &l->gone[i];
+        }
+        memcpy(g->fpr, e->fpr, MC_FPR_BYTES);
+        snprintf(g->group, sizeof(g->group), "%s", e->group);
+        g->port = e->port;
+        g->time_ms = 0;
+    }
+    if (e->time_ms > g->time_ms)
+        g->time_ms = e->time_ms;
+    g->at_us = now;
+}
+
 static void take(mc_disco_listener *l, const mc_disco_entry *e, uint64_t now)
 {
+    const ended *g = find_ended(l, e);
+    if (g && e->time_ms <= g->time_ms)
+        return; /* that broadcast ended (a replay of it, or a late copy) */
+    if (e->deleted)
+        remember_ended(l, e, now);
     for (int i = 0; i < l->n; i++) {
         if (!same(&l->k[i].e, e))
             continue;
@@ -356,6 +409,17 @@ static void take(mc_disco_listener *l, const mc_disco_entry *e, uint64_t now)
     l->k[slot].seen_us = now;
 }
 
+int mc_disco_listener_feed(mc_disco_listener *l, const uint8_t *buf, size_t len, uint64_t now_us)
+{
+    mc_disco_entry e;
+    int err = mc_disco_parse(buf, len, &e);
+    if (err == MC_EFIELD)
+        l->refused++;
+    else if (!err)
+        take(l, &e, now_us);
+    return err;
+}
+
 int mc_disco_listener_poll(mc_disco_listener *l, uint64_t now_us)
 {
     uint8_t buf[2048];
@@ -363,12 +427,7 @@ int mc_disco_listener_poll(mc_disco_listener *l, uint64_t now_us)
         ssize_t r = recv(l->fd, buf, sizeof(buf), MSG_DONTWAIT);
         if (r <= 0)
             break;
-        mc_disco_entry e;
-        int err = mc_disco_parse(buf, (size_t)r, &e);
-        if (err == MC_EFIELD)
-            l->refused++;
-        else if (!err)
-            take(l, &e, now_us);
+        mc_disco_listener_feed(l, buf, (size_t)r, now_us);
     }
     for (int i = 0; i < l->n;)
         if (now_us - l->k[i].seen_us > MC_SAP_EXPIRE_US)

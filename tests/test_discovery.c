@@ -101,6 +101,53 @@ static void test_name_made_safe(void)
     ASSERT_TRUE(!strcmp(got.name, "Bad?[2Jname"));
 }
 
+static int listed(const mc_disco_listener *l, uint64_t time_ms)
+{
+    mc_disco_entry all[MC_DISCO_MAX];
+    int n = mc_disco_listener_list(l, all, MC_DISCO_MAX);
+    for (int i = 0; i < n; i++)
+        if (all[i].time_ms == time_ms)
+            return 1;
+    return 0;
+}
+
+/* A broadcast's announcements carry its start time: the same bytes each
+ * time (one message id hash, so SAP tools list it once), and the deletion
+ * the same hash. A deletion ends that broadcast for good: replayed
+ * announcements of it are ignored; a restart (a newer start) is listed;
+ * an old deletion replayed does not remove the new one. */
+static void test_listener_ends(void)
+{
+    uint8_t a1[2048], a2[2048], d1[2048], b1[2048], old[2048];
+    mc_disco_entry e = sample();
+    int na1 = build(&e, &key, 0, a1), na2 = build(&e, &key, 0, a2), nd1 = build(&e, &key, 1, d1);
+    ASSERT_EQ_INT(na1, na2);
+    ASSERT_TRUE(!memcmp(a1, a2, (size_t)na1)); /* deterministic: one hash */
+    ASSERT_TRUE(a1[2] == d1[2] && a1[3] == d1[3]);
+    mc_disco_entry older = e;
+    older.time_ms -= 60000;
+    int nold = build(&older, &key, 1, old);
+    mc_disco_entry again = e;
+    again.time_ms += 5000; /* restarted five seconds later */
+    again.session ^= 1;
+    int nb1 = build(&again, &key, 0, b1);
+    mc_disco_listener *l;
+    ASSERT_EQ_INT(mc_disco_listener_create(NULL, &l), 0);
+    uint64_t t = 1000000;
+    ASSERT_EQ_INT(mc_disco_listener_feed(l, a1, (size_t)na1, t), 0);
+    ASSERT_TRUE(listed(l, e.time_ms));
+    ASSERT_EQ_INT(mc_disco_listener_feed(l, d1, (size_t)nd1, t + 1000), 0);
+    ASSERT_TRUE(!listed(l, e.time_ms));
+    ASSERT_EQ_INT(mc_disco_listener_feed(l, a1, (size_t)na1, t + 2000), 0); /* replayed */
+    ASSERT_TRUE(!listed(l, e.time_ms));
+    ASSERT_EQ_INT(mc_disco_listener_feed(l, b1, (size_t)nb1, t + 3000), 0);
+    ASSERT_TRUE(listed(l, again.time_ms));
+    ASSERT_EQ_INT(mc_disco_listener_feed(l, old, (size_t)nold, t + 4000), 0);
+    ASSERT_EQ_INT(mc_disco_listener_feed(l, d1, (size_t)nd1, t + 5000), 0);
+    ASSERT_TRUE(listed(l, again.time_ms));
+    mc_disco_listener_destroy(l);
+}
+
 int main(void)
 {
     test_limit_seconds(30);
@@ -110,5 +157,6 @@ int main(void)
     RUN(test_tampering);
     RUN(test_other_traffic);
     RUN(test_name_made_safe);
+    RUN(test_listener_ends);
     return 0;
 }

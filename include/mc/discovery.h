@@ -43,7 +43,8 @@ typedef struct {
     uint16_t port, ctrl_port;
     char origin[16];      /* the sender's address, as it says */
     uint32_t session;
-    uint64_t time_ms;     /* the sender's wall clock when it announced */
+    uint64_t time_ms;     /* the sender's wall clock when the broadcast started (the
+                             same in all its announcements and its deletion) */
     int sealed;           /* a passphrase is needed */
     int deleted;          /* a SAP deletion: the broadcast ended */
     uint8_t pk[MC_KEY_PUBLIC];
@@ -82,5 +83,8 @@ int mc_disco_listener_list(const mc_disco_listener *l, mc_disco_entry *out, int 
 /* Datagrams refused so far (damaged or not validly signed). */
 uint64_t mc_disco_listener_refused(const mc_disco_listener *l);
 void mc_disco_listener_destroy(mc_disco_listener *l);
+/* Takes one SAP datagram as if it had arrived (poll calls it; tests too):
+ * 0, or the parse error. */
+int mc_disco_listener_feed(mc_disco_listener *l, const uint8_t *buf, size_t len, uint64_t now_us);
 
 #endif

@@ -119,6 +119,24 @@ PY
 grep -q "announcements refused (damaged, or not validly signed)" "$C/list2.err" ||
     fail "the tampered copies were not refused (or none arrived): $(cat "$C/list2.err")"
 grep -q "(another key claims this name)" "$C/list.txt" || fail "the text list does not flag the contested name"
+log "2. two teachers and a fake: listed, each with its key; the fake flagged; tampered copies refused"
+
+# A standard SAP tool lists them too: VLC's "Network streams (SAP)", each
+# broadcast once (its announcements repeat the same description and hash).
+if command -v cvlc >/dev/null; then
+    mkdir -p "$C/vlc" && chmod 777 "$C/vlc"
+    (sleep 7; echo playlist; sleep 1; echo quit) | timeout 20 ip netns exec "$V" \
+        setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$C/vlc" \
+        cvlc -I rc --services-discovery=sap --no-video 2>/dev/null | tr -d '\r' >"$C/vlc.txt" || true
+    grep -q "Network streams (SAP)" "$C/vlc.txt" || fail "VLC listed no SAP streams: $(cat "$C/vlc.txt")"
+    np=$(grep -c -- "- Physics 2B$" "$C/vlc.txt" || true)
+    nc=$(grep -c -- "- Chemistry 1A$" "$C/vlc.txt" || true)
+    [ "$np" = 2 ] && [ "$nc" = 1 ] ||
+        fail "VLC should list Physics 2B twice (the teacher and the fake) and Chemistry 1A once: $(cat "$C/vlc.txt")"
+    log "VLC's SAP list shows them, each once: $(grep -c -- '^|   [0-9]' "$C/vlc.txt") entries"
+else
+    log "VLC not installed: its SAP list not checked (tools/install-deps installs it)"
+fi
 
 # 3. A stops while a list is being made: its deletion takes it off at once
 # (not after the 7 s without announcements).
