@@ -181,7 +181,23 @@ void mc_relay_sub_ctrl_target(const mc_relay_sub *s, uint32_t *ip_be, uint16_t *
 typedef struct {
     struct sockaddr_in addr;
     uint64_t until_us;
+    uint64_t next;      /* the next datagram (absolute index) it gets */
+    double tokens;      /* bytes it may be sent now (its pacer) */
+    uint64_t tokens_us; /* when the tokens were last topped up */
 } viewer;
+
+/* The datagrams the viewers are still being sent: each viewer has its own
+ * place in them and its own pacer, so a burst (a keyframe) goes out to
+ * each at a bounded rate and a viewer that falls behind skips ahead alone
+ * instead of holding anyone else up. Bytes in a ring; an index of where
+ * each datagram is. */
+#define RING_BYTES (16u << 20)
+#define RING_COUNT 8192u
+#define PACE_BURST_MIN 16384.0 /* bytes a viewer may get at once: this, or 4 ms at its rate */
+typedef struct {
+    uint64_t pos; /* absolute byte position of its first byte */
+    uint32_t len;
+} slot;
 
 /* A viewer's control channel, carried to the teacher (or the next relay)
  * from a socket of its own, so the teacher sees each viewer as a peer of
@@ -206,6 +222,12 @@ struct mc_relay {
     int npx, max_px;
     struct sockaddr_in target; /* where control goes; port 0 = not known yet */
     struct pollfd *pfd;
+    uint8_t *ring;
+    slot *idx;
+    uint64_t head, head_pos;   /* the next datagram's index and byte position */
+    uint64_t first;            /* the oldest datagram still kept */
+    double rate;               /* bytes per microsecond each viewer is paced at */
+    uint64_t in_bytes, rate_us;/* the incoming rate, measured each second */
     uint8_t secret[crypto_generichash_KEYBYTES];
     mc_relay_stats st;
 };
@@ -240,7 +262,12 @@ int mc_relay_create(const mc_relay_config *cfg, mc_relay **out, char *why, size_
     r->max_px = r->cfg.no_ctrl ? 0 : r->cfg.max_viewers < PROXY_MAX ? r->cfg.max_viewers : PROXY_MAX;
     r->px = calloc((size_t)r->max_px + 1, sizeof(*r->px));
     r->pfd = calloc((size_t)r->max_px + 3, sizeof(*r->pfd));
-    int err = r->v && r->px && r->pfd ? 0 : MC_ENOMEM;
+    r->ring = malloc(RING_BYTES);
+    r->idx = calloc(RING_COUNT, sizeof(*r->idx));
+    if (r->cfg.viewer_mbit <= 0)
+        r->cfg.viewer_mbit = MC_RELAY_VIEWER_MBIT;
+    r->rate = r->cfg.viewer_mbit / 8.0; /* Mbit/s = bits/us; bytes/us */
+    int err = r->v && r->px && r->pfd && r->ring && r->idx ? 0 : MC_ENOMEM;
     if (!err) {
         r->lfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons(r->cfg.listen_port)};
@@ -339,7 +366,7 @@ static void on_request(mc_relay *r, const uint8_t *buf, size_t len, const struct
             return;
         }
         v = &r->v[r->nv++];
-        v->addr = *from;
+        *v = (viewer){.addr = *from, .next = r->head, .tokens = PACE_BURST_MIN, .tokens_us = now};
         char a[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &from->sin_addr, a, sizeof(a));
         mc_log(1, "mcrelay: viewer %s:%u subscribed (%d now)", a, (unsigned)ntohs(from->sin_port),
@@ -425,26 +452,88 @@ static void on_ctrl_up(mc_relay *r, const uint8_t *buf, size_t len, const struct
         r->st.ctrl_up++;
 }
 
-/* Every datagram of the broadcast to every viewer, unchanged. */
-static void forward(mc_relay *r, const uint8_t *buf, size_t len)
+/* Keeps a datagram of the broadcast for the viewers' pacers. */
+static void keep(mc_relay *r, const uint8_t *buf, size_t len)
 {
     r->st.in++;
+    r->in_bytes += len;
+    uint64_t off = r->head_pos % RING_BYTES;
+    if (off + len > RING_BYTES) /* not across the end: start again at 0 */
+        r->head_pos += RING_BYTES - off, off = 0;
+    memcpy(r->ring + off, buf, len);
+    r->idx[r->head % RING_COUNT] = (slot){.pos = r->head_pos, .len = (uint32_t)len};
+    r->head++;
+    r->head_pos += len;
+}
+
+/* The oldest datagram still in the ring (it only moves forward). */
+static uint64_t oldest(mc_relay *r)
+{
+    if (r->first + RING_COUNT < r->head)
+        r->first = r->head - RING_COUNT;
+    while (r->first < r->head &&
+           r->head_pos - r->idx[r->first % RING_COUNT].pos > RING_BYTES - 65536)
+        r->first++;
+    return r->first;
+}
+
+/* Every datagram of the broadcast to every viewer, unchanged, each viewer
+ * at its own pace: 1 when a viewer still waits for datagrams. */
+static int send_paced(mc_relay *r, uint64_t now)
+{
+    int waiting = 0;
+    uint64_t first = oldest(r);
+    double burst = r->rate * 4000 > PACE_BURST_MIN ? r->rate * 4000 : PACE_BURST_MIN;
     for (int i = 0; i < r->nv; i++) {
-        ssize_t n = sendto(r->lfd, buf, len, MSG_DONTWAIT, (struct sockaddr *)&r->v[i].addr,
-                           sizeof(r->v[i].addr));
-        if (n == (ssize_t)len) {
-            r->st.out++;
-            r->st.out_bytes += len;
-        } else {
-            r->st.send_errors++; /* a full buffer: that viewer loses it, like on a network */
+        viewer *v = &r->v[i];
+        v->tokens += r->rate * (double)(now - v->tokens_us);
+        if (v->tokens > burst)
+            v->tokens = burst;
+        v->tokens_us = now;
+        if (v->next < first) { /* too far behind: it loses what it missed */
+            r->st.lagged += first - v->next;
+            v->next = first;
         }
+        while (v->next < r->head) {
+            const slot *d = &r->idx[v->next % RING_COUNT];
+            if (v->tokens < (double)d->len)
+                break;
+            ssize_t n = sendto(r->lfd, r->ring + d->pos % RING_BYTES, d->len, MSG_DONTWAIT,
+                               (struct sockaddr *)&v->addr, sizeof(v->addr));
+            if (n == (ssize_t)d->len) {
+                r->st.out++;
+                r->st.out_bytes += d->len;
+            } else {
+                r->st.send_errors++; /* a full buffer: that viewer loses it, like on a network */
+            }
+            v->tokens -= d->len;
+            v->next++;
+        }
+        waiting |= v->next < r->head;
     }
+    return waiting;
+}
+
+/* Each viewer is paced at --viewer-rate, or at twice the broadcast's own
+ * rate over the last second when that is more: bursts are smoothed, the
+ * stream is never held below its rate. */
+static void update_rate(mc_relay *r, uint64_t now)
+{
+    if (now - r->rate_us < 1000000u)
+        return;
+    double in = (double)r->in_bytes / (double)(now - r->rate_us); /* bytes/us */
+    double floor = r->cfg.viewer_mbit / 8.0;
+    r->rate = 2 * in > floor ? 2 * in : floor;
+    r->in_bytes = 0;
+    r->rate_us = now;
 }
 
 void mc_relay_run(mc_relay *r, volatile sig_atomic_t *stop, void (*every_5s)(mc_relay *r))
 {
     static uint8_t buf[65536];
     uint64_t next_report = mc_now_us() + 5000000u;
+    int waiting = 0;
+    r->rate_us = mc_now_us();
     while (!*stop) {
         uint64_t now = mc_now_us();
         mc_relay_sub_tick(r->up, now);
@@ -455,7 +544,8 @@ void mc_relay_run(mc_relay *r, volatile sig_atomic_t *stop, void (*every_5s)(mc_
         int np = r->npx; /* the channels polled this round */
         for (int i = 0; i < np; i++)
             p[3 + i] = (struct pollfd){.fd = r->px[i].fd, .events = POLLIN};
-        if (poll(p, (nfds_t)(3 + np), 100) < 0 && errno != EINTR)
+        /* A viewer waiting for its pacer: back within a millisecond. */
+        if (poll(p, (nfds_t)(3 + np), waiting ? 1 : 100) < 0 && errno != EINTR)
             break;
         now = mc_now_us();
         for (int k = 0; k < 256 && (p[0].revents & POLLIN); k++) {
@@ -470,8 +560,10 @@ void mc_relay_run(mc_relay *r, volatile sig_atomic_t *stop, void (*every_5s)(mc_
                 continue; /* only mcshare datagrams are relayed */
             if (r->cfd >= 0)
                 learn_target(r, buf, (size_t)n, &src);
-            forward(r, buf, (size_t)n);
+            keep(r, buf, (size_t)n);
         }
+        update_rate(r, now);
+        waiting = send_paced(r, mc_now_us());
         /* The teacher's answers, each to its viewer (before the channels
          * below can move in the table). */
         for (int i = 0; i < np && i < r->npx; i++) {
@@ -540,6 +632,8 @@ void mc_relay_destroy(mc_relay *r)
         close(r->cfd);
     free(r->px);
     free(r->pfd);
+    free(r->ring);
+    free(r->idx);
     free(r->v);
     free(r);
 }

@@ -38,6 +38,12 @@ static void usage(FILE *f)
 "  --listen-port N     the UDP port viewers subscribe to (default %d)\n"
 "  --listen ADDR       listen on this address only (default: all)\n"
 "  --max-viewers N     subscriptions accepted, 1..100000 (default 500)\n"
+"  --viewer-rate MBIT  send each viewer at most this fast (in bursts of 16 KB or\n"
+"                      4 ms, whichever is more),\n"
+"                      or twice the broadcast's own rate when that is more:\n"
+"                      a keyframe's burst reaches a slow home line smoothed,\n"
+"                      and a viewer that falls behind skips ahead alone\n"
+"                      (0.5..10000, default 20)\n"
 "  --no-control        do not carry the viewers' control channel (repairs,\n"
 "                      keyframes, reports) to the teacher; it goes from the\n"
 "                      port after --listen-port (default 5007) to the teacher's\n"
@@ -56,7 +62,7 @@ static void usage(FILE *f)
 static const struct option LONGS[] = {
     {"from", 1, 0, 'f'}, {"iface", 1, 0, 'i'}, {"source", 1, 0, 's'}, {"listen-port", 1, 0, 'p'},
     {"listen", 1, 0, 'l'}, {"max-viewers", 1, 0, 'm'}, {"group", 1, 0, 'g'}, {"config", 1, 0, 'c'},
-    {"no-control", 0, 0, 'C'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
+    {"no-control", 0, 0, 'C'}, {"viewer-rate", 1, 0, 'r'}, {"verbose", 0, 0, 'v'}, {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
 
 typedef struct {
     char group[64];
@@ -77,6 +83,13 @@ static int parse_args(int argc, char **argv, options *o)
         case 'l': o->rc.listen_addr = optarg; break;
         case 'c': break; /* read before parsing (mc/config.h) */
         case 'C': o->rc.no_ctrl = 1; break;
+        case 'r':
+            if (mc_parse_double(optarg, 0.5, 10000, &o->rc.viewer_mbit)) {
+                fprintf(stderr, "mcrelay: invalid --viewer-rate '%s': must be 0.5..10000 (Mbit/s)\n",
+                        optarg);
+                return 2;
+            }
+            break;
         case 'g':
             if (mc_parse_endpoint(optarg, o->group, sizeof(o->group), &o->port)) {
                 fprintf(stderr, "mcrelay: invalid --group '%s': not a multicast GROUP[:PORT]\n", optarg);
@@ -120,9 +133,11 @@ static void status(mc_relay *r)
     mc_relay_stats st;
     mc_relay_get_stats(r, &st);
     fprintf(stderr, "mcrelay: %d viewers (%d control channels), %.0f datagrams/s in, %.2f Mbit/s "
-            "out, %llu refused, %llu not sent (full buffers)\n", st.viewers, st.ctrl_channels,
+            "out, %llu refused, %llu not sent (full buffers), %llu skipped by viewers too slow\n",
+            st.viewers, st.ctrl_channels,
             (double)(st.in - last_in) / 5.0, (double)(st.out_bytes - last_out_bytes) * 8 / 5.0 / 1e6,
-            (unsigned long long)(st.refused + st.ctrl_refused), (unsigned long long)st.send_errors);
+            (unsigned long long)(st.refused + st.ctrl_refused), (unsigned long long)st.send_errors,
+            (unsigned long long)st.lagged);
     last_in = st.in;
     last_out_bytes = st.out_bytes;
 }

@@ -35,6 +35,7 @@
 #define MC_RELAY_COOKIE 16
 #define MC_RELAY_KEEP_US 10000000u     /* a subscription lasts this long unrenewed */
 #define MC_RELAY_RENEW_US 1000000u     /* subscribers renew this often */
+#define MC_RELAY_VIEWER_MBIT 20.0      /* each viewer's pacer, at least */
 enum { MC_RELAY_HELLO = 1, MC_RELAY_COOKIE_MSG = 2, MC_RELAY_SUBSCRIBE = 3, MC_RELAY_BYE = 4 };
 
 /* 1 if buf is a relay message (starts "MCRS"). */
@@ -73,6 +74,8 @@ typedef struct {
     const char *upstream;   /* ... or another relay's HOST[:PORT] */
     int max_viewers;        /* default 500 */
     int no_ctrl;            /* do not carry the viewers' control channel */
+    double viewer_mbit;     /* each viewer paced at this rate at least, Mbit/s (default
+                               MC_RELAY_VIEWER_MBIT; twice the stream's when more) */
 } mc_relay_config;
 
 typedef struct {
@@ -81,6 +84,7 @@ typedef struct {
     int ctrl_channels;                 /* viewers' control channels carried now */
     uint64_t ctrl_up, ctrl_down;       /* their datagrams, each way */
     uint64_t ctrl_refused;             /* from addresses without a subscription */
+    uint64_t lagged;                   /* datagrams viewers missed, too far behind */
 } mc_relay_stats;
 
 typedef struct mc_relay mc_relay;
