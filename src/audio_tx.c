@@ -8,7 +8,7 @@
 #include <SDL.h>
 #include <math.h>
 #include <opus/opus.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,11 +37,11 @@ struct mc_audio_tx {
     uint32_t session, seq;
     mc_audio_send_fn send;
     void *ctx;
-    pthread_t thread;
+    mc_thread thread;
     int started;
     atomic_int stop;
-    pthread_mutex_t mu; /* marks, stats, the capture ring */
-    pthread_cond_t cv;
+    mc_mutex mu; /* marks, stats, the capture ring */
+    mc_cond cv;
     uint64_t marks[MARKS];
     int nmarks;
     double phase;
@@ -116,7 +116,7 @@ static void SDLCALL on_capture(void *ctx, Uint8 *stream, int len)
     size_t n = (size_t)len / 4;
     const int16_t *in = (const int16_t *)(void *)stream;
     uint64_t now = mc_now_us();
-    pthread_mutex_lock(&t->mu);
+    mc_mutex_lock(&t->mu);
     if (t->ring_n + n > CAPTURE_RING) { /* the encoder fell behind: drop the oldest */
         size_t drop = t->ring_n + n - CAPTURE_RING;
         t->ring_r = (t->ring_r + drop) % CAPTURE_RING;
@@ -131,8 +131,8 @@ static void SDLCALL on_capture(void *ctx, Uint8 *stream, int len)
     t->ring_n += n;
     /* The first sample of this buffer was captured len samples ago. */
     t->ring_ts = now - (uint64_t)((double)t->ring_n * 1e6 / MC_AUDIO_RATE);
-    pthread_cond_signal(&t->cv);
-    pthread_mutex_unlock(&t->mu);
+    mc_cond_signal(&t->cv);
+    mc_mutex_unlock(&t->mu);
 }
 
 static int open_device(mc_audio_tx *t, int monitor)
@@ -199,7 +199,7 @@ static void generate(mc_audio_tx *t, int16_t *pcm, uint64_t ts)
     /* Clicks for the marks that fall in this frame; a click may continue
      * into the next one. A mark already past starts the click at once. */
     double fus = n * 1e6 / MC_AUDIO_RATE, click_us = CLICK_MS * 1000.0;
-    pthread_mutex_lock(&t->mu);
+    mc_mutex_lock(&t->mu);
     int keep = 0;
     for (int m = 0; m < t->nmarks; m++) {
         double d = (double)(int64_t)(t->marks[m] - ts); /* mark relative to this frame */
@@ -220,7 +220,7 @@ static void generate(mc_audio_tx *t, int16_t *pcm, uint64_t ts)
             t->st.marks++;
     }
     t->nmarks = keep;
-    pthread_mutex_unlock(&t->mu);
+    mc_mutex_unlock(&t->mu);
 }
 
 /* ---- encoding and sending ---------------------------------------------- */
@@ -270,14 +270,14 @@ static void encode_send(mc_audio_tx *t, const int16_t *stereo, uint64_t ts)
     int n = mc_wire_write_audio(pkt, sizeof(pkt), &h, &a);
     if (n > 0)
         t->send(t->ctx, pkt, (size_t)n);
-    pthread_mutex_lock(&t->mu);
+    mc_mutex_lock(&t->mu);
     t->st.frames++;
     t->st.encode_us += spent;
     if (n > 0) {
         t->st.packets++;
         t->st.bytes += (uint64_t)n;
     }
-    pthread_mutex_unlock(&t->mu);
+    mc_mutex_unlock(&t->mu);
 }
 
 static void *audio_main(void *arg)
@@ -287,17 +287,10 @@ static void *audio_main(void *arg)
     uint64_t fus = (uint64_t)t->frame_samples * 1000000u / MC_AUDIO_RATE;
     if (t->kind == SRC_DEVICE) {
         SDL_PauseAudioDevice(t->dev, 0);
-        pthread_mutex_lock(&t->mu);
+        mc_mutex_lock(&t->mu);
         while (!atomic_load(&t->stop)) {
             if (t->ring_n < (size_t)t->frame_samples) {
-                struct timespec dl;
-                clock_gettime(CLOCK_REALTIME, &dl);
-                dl.tv_nsec += 50 * 1000000L;
-                if (dl.tv_nsec >= 1000000000L) {
-                    dl.tv_sec++;
-                    dl.tv_nsec -= 1000000000L;
-                }
-                pthread_cond_timedwait(&t->cv, &t->mu, &dl);
+                mc_cond_wait_until(&t->cv, &t->mu, mc_now_us() + 50000u);
                 continue;
             }
             for (int i = 0; i < t->frame_samples; i++) {
@@ -308,11 +301,11 @@ static void *audio_main(void *arg)
             t->ring_n -= (size_t)t->frame_samples;
             uint64_t ts = t->ring_ts;
             t->ring_ts += fus;
-            pthread_mutex_unlock(&t->mu);
+            mc_mutex_unlock(&t->mu);
             encode_send(t, pcm, ts);
-            pthread_mutex_lock(&t->mu);
+            mc_mutex_lock(&t->mu);
         }
-        pthread_mutex_unlock(&t->mu);
+        mc_mutex_unlock(&t->mu);
         return NULL;
     }
     /* Generated sound is paced by the clock: frame n covers [t0 + n*fus,
@@ -328,9 +321,9 @@ static void *audio_main(void *arg)
             n += skip;
             ts += skip * fus;
             t->seq += (uint32_t)skip;
-            pthread_mutex_lock(&t->mu);
+            mc_mutex_lock(&t->mu);
             t->st.overruns += skip * (uint64_t)t->frame_samples;
-            pthread_mutex_unlock(&t->mu);
+            mc_mutex_unlock(&t->mu);
         }
         generate(t, pcm, ts);
         encode_send(t, pcm, ts);
@@ -357,8 +350,8 @@ int mc_audio_tx_create(const mc_audio_config *cfg, uint32_t session, mc_audio_se
     t->seq = session * 2246822519u; /* any start; a random one exercises wrap-around */
     t->send = send;
     t->ctx = ctx;
-    pthread_mutex_init(&t->mu, NULL);
-    pthread_cond_init(&t->cv, NULL);
+    mc_mutex_init(&t->mu);
+    mc_cond_init(&t->cv);
     int err = 0;
     if (!strcmp(cfg->source, "tone")) {
         t->kind = SRC_TONE;
@@ -387,7 +380,7 @@ int mc_audio_tx_create(const mc_audio_config *cfg, uint32_t session, mc_audio_se
         size_t l = strlen(t->desc);
         snprintf(t->desc + l, sizeof(t->desc) - l, ", Opus %d kbit/s %s, %d ms frames",
                  cfg->bitrate / 1000, cfg->channels == 1 ? "mono" : "stereo", cfg->frame_ms);
-        if (pthread_create(&t->thread, NULL, audio_main, t))
+        if (mc_thread_start(&t->thread, audio_main, t))
             err = MC_ENOMEM;
         else
             t->started = 1;
@@ -404,17 +397,17 @@ void mc_audio_tx_mark(mc_audio_tx *t, uint64_t ts_us)
 {
     if (!t || t->kind != SRC_TONE)
         return;
-    pthread_mutex_lock(&t->mu);
+    mc_mutex_lock(&t->mu);
     if (t->nmarks < MARKS)
         t->marks[t->nmarks++] = ts_us;
-    pthread_mutex_unlock(&t->mu);
+    mc_mutex_unlock(&t->mu);
 }
 
 void mc_audio_tx_get_stats(mc_audio_tx *t, mc_audio_tx_stats *st)
 {
-    pthread_mutex_lock(&t->mu);
+    mc_mutex_lock(&t->mu);
     *st = t->st;
-    pthread_mutex_unlock(&t->mu);
+    mc_mutex_unlock(&t->mu);
 }
 
 const char *mc_audio_tx_describe(const mc_audio_tx *t) { return t->desc; }
@@ -425,10 +418,10 @@ void mc_audio_tx_destroy(mc_audio_tx *t)
         return;
     atomic_store(&t->stop, 1);
     if (t->started) {
-        pthread_mutex_lock(&t->mu);
-        pthread_cond_signal(&t->cv);
-        pthread_mutex_unlock(&t->mu);
-        pthread_join(t->thread, NULL);
+        mc_mutex_lock(&t->mu);
+        mc_cond_signal(&t->cv);
+        mc_mutex_unlock(&t->mu);
+        mc_thread_join(t->thread);
     }
     if (t->dev) {
         SDL_CloseAudioDevice(t->dev);
@@ -436,8 +429,8 @@ void mc_audio_tx_destroy(mc_audio_tx *t)
     }
     if (t->enc)
         opus_encoder_destroy(t->enc);
-    pthread_cond_destroy(&t->cv);
-    pthread_mutex_destroy(&t->mu);
+    mc_cond_destroy(&t->cv);
+    mc_mutex_destroy(&t->mu);
     free(t->wav);
     free(t->ring);
     free(t);

@@ -15,6 +15,7 @@
 
 #include "bytes.h"
 #include "mc/common.h"
+#include "mc/platform.h"
 #include "mc/files.h"
 #include "mc/wire.h"
 
@@ -290,13 +291,11 @@ static void send_manifest(mc_auth_tx *a, const uint8_t *cur, int ncur, const uin
     size_t len = manifest_len(n);
     mc_wire_write_header(a->buf, len, &h);
     uint8_t *b = a->buf + MC_HDR_BYTES;
-    struct timespec wall;
-    clock_gettime(CLOCK_REALTIME, &wall);
     b[0] = MC_MANIFEST_ALG;
     b[1] = 0;
     mc__put16(b + 2, (uint16_t)n);
     memcpy(b + 4, a->key.pk, MC_KEY_PUBLIC);
-    mc__put64(b + 36, (uint64_t)wall.tv_sec * 1000000u + (uint64_t)wall.tv_nsec / 1000u);
+    mc__put64(b + 36, mc_wall_us());
     memcpy(b + MC_MANIFEST_FIXED_BYTES, cur, (size_t)ncur * MC_PKT_HASH);
     memcpy(b + MC_MANIFEST_FIXED_BYTES + (size_t)ncur * MC_PKT_HASH, old,
            (size_t)nold * MC_PKT_HASH);

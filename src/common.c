@@ -36,22 +36,7 @@ const char *mc_strerror(int err)
     return "unknown error";
 }
 
-uint64_t mc_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-void mc_sleep_until_us(uint64_t deadline_us)
-{
-    struct timespec ts = {
-        .tv_sec = (time_t)(deadline_us / 1000000u),
-        .tv_nsec = (long)(deadline_us % 1000000u) * 1000L,
-    };
-    /* EINTR (a signal) just returns early; callers re-check their state. */
-    clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
+/* mc_now_us and mc_sleep_until_us: the platform layer (src/platform_posix.c). */
 
 void mc_log(int level, const char *fmt, ...)
 {

@@ -4,12 +4,11 @@
  * second (with jitter, so a room of viewers does not report in step), and
  * keeps the sender's clock. Losing it never stops the picture. */
 #include <enet/enet.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "ctrl_client.h"
@@ -26,9 +25,9 @@
 
 struct mc__ctrl_client {
     mc__ctrl_host h;
-    pthread_t thread;
+    mc_thread thread;
     int started, stop;
-    pthread_mutex_t mu; /* guards stop; the counters are atomic */
+    mc_mutex mu; /* guards stop; the counters are atomic */
     char name[MC_CTRL_MAX_NAME + 1];
     ENetHost *host;
     ENetPeer *peer;
@@ -170,7 +169,7 @@ static void on_event(mc__ctrl_client *c, ENetEvent *ev, uint64_t now)
         c->backoff_us = BACKOFF_MIN_US;
         mc_ctrl_msg h = {.type = MC_CT_HELLO, .version = MC_CTRL_VERSION};
         memcpy(h.name, c->name, sizeof(h.name));
-        if (getrandom(c->nonce, sizeof(c->nonce), 0) != (ssize_t)sizeof(c->nonce))
+        if (mc_random_bytes(c->nonce, sizeof(c->nonce)))
             for (size_t i = 0; i < sizeof(c->nonce); i++)
                 c->nonce[i] = (uint8_t)rand_r(&c->rng);
         memcpy(h.nonce, c->nonce, sizeof(h.nonce));
@@ -246,9 +245,9 @@ static void *client_main(void *arg)
 {
     mc__ctrl_client *c = arg;
     for (;;) {
-        pthread_mutex_lock(&c->mu);
+        mc_mutex_lock(&c->mu);
         int stop = c->stop;
-        pthread_mutex_unlock(&c->mu);
+        mc_mutex_unlock(&c->mu);
         if (stop)
             break;
         uint64_t now = mc_now_us();
@@ -278,7 +277,7 @@ int mc__ctrl_client_create(const mc__ctrl_host *host, const char *name, mc__ctrl
     c->h = *host;
     c->backoff_us = BACKOFF_MIN_US;
     c->rng = (unsigned)mc_now_us() ^ (unsigned)getpid();
-    pthread_mutex_init(&c->mu, NULL);
+    mc_mutex_init(&c->mu);
     char hostname[256] = "viewer";
     if (!name && gethostname(hostname, sizeof(hostname) - 1) == 0)
         hostname[sizeof(hostname) - 1] = '\0';
@@ -289,7 +288,7 @@ int mc__ctrl_client_create(const mc__ctrl_host *host, const char *name, mc__ctrl
     c->host = enet_host_create(NULL, 1, 1, 0, 0);
     int err = c->host ? 0 : MC_ENOMEM;
     if (!err)
-        err = pthread_create(&c->thread, NULL, client_main, c) ? MC_ENOMEM : 0;
+        err = mc_thread_start(&c->thread, client_main, c);
     c->started = !err;
     if (err) {
         mc__ctrl_client_destroy(c);
@@ -304,17 +303,17 @@ void mc__ctrl_client_destroy(mc__ctrl_client *c)
     if (!c)
         return;
     if (c->started) {
-        pthread_mutex_lock(&c->mu);
+        mc_mutex_lock(&c->mu);
         c->stop = 1;
-        pthread_mutex_unlock(&c->mu);
-        pthread_join(c->thread, NULL);
+        mc_mutex_unlock(&c->mu);
+        mc_thread_join(c->thread);
     }
     if (c->host)
         enet_host_destroy(c->host);
     free(c->lag_age);
     free(c->lag_now);
     free(c->lag);
-    pthread_mutex_destroy(&c->mu);
+    mc_mutex_destroy(&c->mu);
     free(c);
 }
 

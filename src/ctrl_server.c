@@ -4,7 +4,7 @@
 
 #include <arpa/inet.h>
 #include <enet/enet.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,9 +37,9 @@ typedef struct {
 
 struct mc__ctrl_server {
     ENetHost *host;
-    pthread_t thread;
+    mc_thread thread;
     int started;
-    pthread_mutex_t mu;
+    mc_mutex mu;
     int stop;
     int tiles, max_viewers;
     uint32_t session;
@@ -53,14 +53,14 @@ struct mc__ctrl_server {
     mc_sender_stats st;
 };
 
-static pthread_once_t enet_once = PTHREAD_ONCE_INIT;
+static mc_once enet_once = MC_ONCE_INIT;
 static int enet_failed;
 static void enet_init_once(void) { enet_failed = enet_initialize() != 0; }
 
 /* ENet's global set-up, once per process (the viewer's client uses it too). */
 int mc__enet_init(void)
 {
-    pthread_once(&enet_once, enet_init_once);
+    mc_once_run(&enet_once, enet_init_once);
     return enet_failed ? MC_ENOMEM : 0;
 }
 
@@ -149,7 +149,7 @@ static void on_receive(mc__ctrl_server *c, ENetEvent *ev)
     viewer *v = ev->peer->data;
     uint64_t now = mc_now_us();
     mc_ctrl_msg m;
-    pthread_mutex_lock(&c->mu);
+    mc_mutex_lock(&c->mu);
     c->st.ctrl_messages++;
     if (!v) {
         c->st.ctrl_dropped++;
@@ -163,19 +163,19 @@ static void on_receive(mc__ctrl_server *c, ENetEvent *ev)
             on_message(c, v, &m, now);
         }
     }
-    pthread_mutex_unlock(&c->mu);
+    mc_mutex_unlock(&c->mu);
     enet_packet_destroy(ev->packet);
 }
 
 static void on_connect(mc__ctrl_server *c, ENetPeer *peer)
 {
-    pthread_mutex_lock(&c->mu);
+    mc_mutex_lock(&c->mu);
     viewer *v = NULL;
     for (int i = 0; i < c->max_viewers && !v; i++)
         if (!c->v[i].used)
             v = &c->v[i];
     if (!v) {
-        pthread_mutex_unlock(&c->mu);
+        mc_mutex_unlock(&c->mu);
         enet_peer_disconnect_now(peer, 0); /* full: --max-viewers */
         return;
     }
@@ -186,30 +186,30 @@ static void on_connect(mc__ctrl_server *c, ENetPeer *peer)
     snprintf(v->addr, sizeof(v->addr), "%s:%u", inet_ntoa(a), (unsigned)peer->address.port);
     peer->data = v;
     c->st.viewers++;
-    pthread_mutex_unlock(&c->mu);
+    mc_mutex_unlock(&c->mu);
     /* A silent viewer is dropped after 10 s. */
     enet_peer_timeout(peer, 0, 5000, 10000);
 }
 
 static void on_disconnect(mc__ctrl_server *c, ENetPeer *peer)
 {
-    pthread_mutex_lock(&c->mu);
+    mc_mutex_lock(&c->mu);
     viewer *v = peer->data;
     if (v) {
         v->used = 0;
         c->st.viewers--;
     }
     peer->data = NULL;
-    pthread_mutex_unlock(&c->mu);
+    mc_mutex_unlock(&c->mu);
 }
 
 static void *server_main(void *arg)
 {
     mc__ctrl_server *c = arg;
     for (;;) {
-        pthread_mutex_lock(&c->mu);
+        mc_mutex_lock(&c->mu);
         int stop = c->stop;
-        pthread_mutex_unlock(&c->mu);
+        mc_mutex_unlock(&c->mu);
         if (stop)
             break;
         ENetEvent ev;
@@ -248,7 +248,7 @@ int mc__ctrl_server_create(uint16_t port, int tiles, uint32_t session, int max_v
     c->room_rate = tiles * REPAIR_SHARE_ROOM < 10 ? 10 : tiles * REPAIR_SHARE_ROOM;
     c->room_refill_us = mc_now_us();
     c->max_viewers = max_viewers;
-    pthread_mutex_init(&c->mu, NULL);
+    mc_mutex_init(&c->mu);
     c->v = calloc((size_t)max_viewers, sizeof(*c->v));
     c->want = calloc((size_t)tiles, 1);
     ENetAddress addr = {.host = ENET_HOST_ANY, .port = port};
@@ -258,7 +258,7 @@ int mc__ctrl_server_create(uint16_t port, int tiles, uint32_t session, int max_v
         err = c->host ? 0 : MC_EADDR; /* the port is busy */
     }
     if (!err)
-        err = pthread_create(&c->thread, NULL, server_main, c) ? MC_ENOMEM : 0;
+        err = mc_thread_start(&c->thread, server_main, c);
     c->started = !err;
     if (err) {
         mc__ctrl_server_destroy(c);
@@ -273,10 +273,10 @@ void mc__ctrl_server_destroy(mc__ctrl_server *c)
     if (!c)
         return;
     if (c->started) {
-        pthread_mutex_lock(&c->mu);
+        mc_mutex_lock(&c->mu);
         c->stop = 1;
-        pthread_mutex_unlock(&c->mu);
-        pthread_join(c->thread, NULL);
+        mc_mutex_unlock(&c->mu);
+        mc_thread_join(c->thread);
     }
     if (c->host) {
         for (size_t i = 0; i < c->host->peerCount; i++)
@@ -287,7 +287,7 @@ void mc__ctrl_server_destroy(mc__ctrl_server *c)
     }
     free(c->v);
     free(c->want);
-    pthread_mutex_destroy(&c->mu);
+    mc_mutex_destroy(&c->mu);
     free(c);
 }
 
@@ -295,7 +295,7 @@ int mc__ctrl_server_take(mc__ctrl_server *c, uint8_t *want, int *keyframe)
 {
     uint64_t now = mc_now_us();
     int n = 0;
-    pthread_mutex_lock(&c->mu);
+    mc_mutex_lock(&c->mu);
     *keyframe = 0;
     if (c->keyframe && now - c->last_keyframe_us >= KEYFRAME_MIN_GAP_US) {
         *keyframe = 1;
@@ -318,7 +318,7 @@ int mc__ctrl_server_take(mc__ctrl_server *c, uint8_t *want, int *keyframe)
             }
         }
     c->st.repairs_sent += (uint64_t)n;
-    pthread_mutex_unlock(&c->mu);
+    mc_mutex_unlock(&c->mu);
     return n;
 }
 
@@ -348,11 +348,11 @@ double mc__ctrl_server_room_loss(mc__ctrl_server *c)
     double loss[1024];
     int n = 0;
     uint64_t now = mc_now_us();
-    pthread_mutex_lock(&c->mu);
+    mc_mutex_lock(&c->mu);
     for (int i = 0; i < c->max_viewers && n < 1024; i++)
         if (c->v[i].used && c->v[i].report_us && now - c->v[i].report_us < 5000000u)
             loss[n++] = viewer_loss(&c->v[i]);
-    pthread_mutex_unlock(&c->mu);
+    mc_mutex_unlock(&c->mu);
     if (n == 0)
         return -1;
     /* The 90th percentile: sized for the worse viewers of the room, not the
@@ -363,7 +363,7 @@ double mc__ctrl_server_room_loss(mc__ctrl_server *c)
 
 void mc__ctrl_server_stats(mc__ctrl_server *c, mc_sender_stats *st)
 {
-    pthread_mutex_lock(&c->mu);
+    mc_mutex_lock(&c->mu);
     st->viewers = c->st.viewers;
     st->ctrl_messages = c->st.ctrl_messages;
     st->ctrl_dropped = c->st.ctrl_dropped;
@@ -371,14 +371,14 @@ void mc__ctrl_server_stats(mc__ctrl_server *c, mc_sender_stats *st)
     st->repairs_sent = c->st.repairs_sent;
     st->keyframes_asked = c->st.keyframes_asked;
     st->keyframes_sent = c->st.keyframes_sent;
-    pthread_mutex_unlock(&c->mu);
+    mc_mutex_unlock(&c->mu);
 }
 
 int mc__ctrl_server_roster(mc__ctrl_server *c, mc_viewer_info *out, int max)
 {
     int n = 0;
     uint64_t now = mc_now_us();
-    pthread_mutex_lock(&c->mu);
+    mc_mutex_lock(&c->mu);
     for (int i = 0; i < c->max_viewers && n < max; i++) {
         const viewer *v = &c->v[i];
         if (!v->used)
@@ -396,6 +396,6 @@ int mc__ctrl_server_roster(mc__ctrl_server *c, mc_viewer_info *out, int max)
         o->lat_p95_ms = v->report.lat_p95_us / 1000.0;
         o->dropped = v->dropped;
     }
-    pthread_mutex_unlock(&c->mu);
+    mc_mutex_unlock(&c->mu);
     return n;
 }

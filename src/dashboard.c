@@ -6,7 +6,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +30,8 @@ struct mc_dashboard {
     struct MHD_Daemon *mhd;
     char token[DASH_TOKEN_BYTES * 2 + 1];
     char url[160];
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    mc_mutex mu;
+    mc_cond cv;
     int stop;
     char *state;         /* the newest JSON (never NULL once created) */
     unsigned long gen;   /* bumped by each publish */
@@ -85,15 +85,13 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
         free(s->buf);
         s->buf = NULL;
         s->len = s->off = 0;
-        pthread_mutex_lock(&d->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += DASH_KEEPALIVE_S;
+        mc_mutex_lock(&d->mu);
+        uint64_t until = mc_now_us() + DASH_KEEPALIVE_S * 1000000u;
         while (!d->stop && d->gen == s->seen)
-            if (pthread_cond_timedwait(&d->cv, &d->mu, &until))
+            if (mc_cond_wait_until(&d->cv, &d->mu, until))
                 break;
         if (d->stop) {
-            pthread_mutex_unlock(&d->mu);
+            mc_mutex_unlock(&d->mu);
             return MHD_CONTENT_READER_END_OF_STREAM;
         }
         if (d->gen != s->seen) {
@@ -103,7 +101,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
                 s->len = (size_t)snprintf(s->buf, n, "event: state\ndata: %s\n\n", d->state);
             s->seen = d->gen;
         }
-        pthread_mutex_unlock(&d->mu);
+        mc_mutex_unlock(&d->mu);
         if (!s->buf) { /* nothing new (or no memory): a comment keeps proxies awake */
             s->buf = strdup(": keepalive\n\n");
             if (!s->buf)
@@ -191,11 +189,11 @@ static enum MHD_Result on_control(mc_dashboard *d, struct MHD_Connection *c)
     if (v && !value_ok(v))
         return reply_text(c, 400, "value too long or with spaces or control characters\n");
     snprintf(cmd.value, sizeof(cmd.value), "%s", v ? v : "");
-    pthread_mutex_lock(&d->mu);
+    mc_mutex_lock(&d->mu);
     int full = d->q_len == DASH_QUEUE;
     if (!full)
         d->q[(d->q_head + d->q_len++) % DASH_QUEUE] = cmd;
-    pthread_mutex_unlock(&d->mu);
+    mc_mutex_unlock(&d->mu);
     if (full)
         return reply_text(c, 503, "too many commands waiting; try again\n");
     return reply(c, 202, "application/json", "{\"queued\":true}", 15);
@@ -217,12 +215,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_len = 0;
         return MHD_YES;
     }
-    pthread_mutex_lock(&d->mu);
+    mc_mutex_lock(&d->mu);
     d->requests++;
     int ok = token_ok(d, c);
     if (!ok)
         d->refused++;
-    pthread_mutex_unlock(&d->mu);
+    mc_mutex_unlock(&d->mu);
     if (!ok)
         return reply_text(c, 403, "mcshare dashboard: this address needs the token that mcshare "
                                   "printed when it started (…/?token=…)\n");
@@ -230,9 +228,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (!strcmp(url, "/") && get)
         return reply(c, 200, "text/html; charset=utf-8", mc_dashboard_html, mc_dashboard_html_len);
     if (!strcmp(url, "/state") && get) {
-        pthread_mutex_lock(&d->mu);
+        mc_mutex_lock(&d->mu);
         char *copy = strdup(d->state);
-        pthread_mutex_unlock(&d->mu);
+        mc_mutex_unlock(&d->mu);
         if (!copy)
             return MHD_NO;
         enum MHD_Result r = reply(c, 200, "application/json", copy, strlen(copy));
@@ -308,11 +306,8 @@ int mc_dashboard_create(const char *listen_addr, mc_dashboard **out, char *why, 
         snprintf(why, cap, "out of memory");
         return MC_ENOMEM;
     }
-    pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca); /* the waits use CLOCK_REALTIME deadlines */
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    mc_mutex_init(&d->mu);
+    mc_cond_init(&d->cv);
     uint8_t raw[DASH_TOKEN_BYTES];
     randombytes_buf(raw, sizeof(raw));
     sodium_bin2hex(d->token, sizeof(d->token), raw, sizeof(raw));
@@ -350,47 +345,47 @@ void mc_dashboard_publish(mc_dashboard *d, const char *json)
     char *copy = strdup(json);
     if (!copy)
         return; /* the page keeps the previous state */
-    pthread_mutex_lock(&d->mu);
+    mc_mutex_lock(&d->mu);
     free(d->state);
     d->state = copy;
     d->gen++;
-    pthread_cond_broadcast(&d->cv);
-    pthread_mutex_unlock(&d->mu);
+    mc_cond_broadcast(&d->cv);
+    mc_mutex_unlock(&d->mu);
 }
 
 int mc_dashboard_next(mc_dashboard *d, mc_dash_command *cmd)
 {
-    pthread_mutex_lock(&d->mu);
+    mc_mutex_lock(&d->mu);
     int have = d->q_len > 0;
     if (have) {
         *cmd = d->q[d->q_head];
         d->q_head = (d->q_head + 1) % DASH_QUEUE;
         d->q_len--;
     }
-    pthread_mutex_unlock(&d->mu);
+    mc_mutex_unlock(&d->mu);
     return have;
 }
 
 void mc_dashboard_counts(const mc_dashboard *d, unsigned long *requests, unsigned long *refused)
 {
-    pthread_mutex_lock((pthread_mutex_t *)&d->mu);
+    mc_mutex_lock((mc_mutex *)&d->mu);
     *requests = d->requests;
     *refused = d->refused;
-    pthread_mutex_unlock((pthread_mutex_t *)&d->mu);
+    mc_mutex_unlock((mc_mutex *)&d->mu);
 }
 
 void mc_dashboard_destroy(mc_dashboard *d)
 {
     if (!d)
         return;
-    pthread_mutex_lock(&d->mu);
+    mc_mutex_lock(&d->mu);
     d->stop = 1; /* every event stream ends */
-    pthread_cond_broadcast(&d->cv);
-    pthread_mutex_unlock(&d->mu);
+    mc_cond_broadcast(&d->cv);
+    mc_mutex_unlock(&d->mu);
     if (d->mhd)
         MHD_stop_daemon(d->mhd);
-    pthread_cond_destroy(&d->cv);
-    pthread_mutex_destroy(&d->mu);
+    mc_cond_destroy(&d->cv);
+    mc_mutex_destroy(&d->mu);
     free(d->state);
     free(d);
 }

@@ -15,6 +15,7 @@
 
 #include "bytes.h"
 #include "mc/common.h"
+#include "mc/platform.h"
 #include "mc/net.h"
 
 #define SAP_V1 0x20      /* version 1, IPv4, announcement */
@@ -22,12 +23,7 @@
 #define SIG_CONTEXT "mcshare-sap-v1"
 #define PAYLOAD_TYPE "application/sdp"
 
-static uint64_t wall_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
+static uint64_t wall_ms(void) { return mc_wall_us() / 1000u; }
 
 /* The signed message: context, SAP byte 0, the SDP before the sig line. */
 static size_t signed_msg(uint8_t byte0, const char *sdp, size_t n, uint8_t *out, size_t cap)

@@ -20,7 +20,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -200,7 +200,7 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
 {
     r->resetting = 1;
     while (r->busy > 0)
-        pthread_cond_wait(&r->cv_idle, &r->mu);
+        mc_cond_wait(&r->cv_idle, &r->mu);
     r->resetting = 0;
     int err = 0;
     if (!r->tiles || !same_geometry(a, &r->ann)) {
@@ -239,7 +239,7 @@ static int session_start(mc_receiver *r, const mc_hdr *h, const mc_announce *a, 
     r->jit_valid = 0;
     r->st.jitter_ms = 0;
     r->pic_seq++;
-    pthread_cond_broadcast(&r->cv_pic);
+    mc_cond_broadcast(&r->cv_pic);
     mc_log(1, "mcview: session %08x: %dx%d, tile %d, %d codecs, %d fps", h->session, a->width,
            a->height, a->tile, a->ncodecs, a->fps);
     return 0;
@@ -278,7 +278,7 @@ static void frame_decoded(mc_receiver *r, uint32_t frame, uint64_t now)
         r->st.frames_decoded++;
         mc__rx_lat_add(r->lat_d, &r->lat_d_n, (double)((int64_t)(now - f->ts_us) + r->clock_offset_us) / 1000.0);
         r->pic_seq++;
-        pthread_cond_broadcast(&r->cv_pic);
+        mc_cond_broadcast(&r->cv_pic);
     }
 }
 
@@ -312,7 +312,7 @@ static void dq_push(mc_receiver *r, int t)
     r->tiles[t].queued = 1;
     r->dq[(r->dq_head + r->dq_len) % r->grid.count] = (uint16_t)t;
     r->dq_len++;
-    pthread_cond_signal(&r->cv_dec);
+    mc_cond_signal(&r->cv_dec);
 }
 
 /* Takes the next ready tile into worker w's buffer. Caller holds mu.
@@ -388,22 +388,22 @@ static void *decode_main(void *arg)
 {
     mc_receiver *r = ((worker_arg *)arg)->r;
     worker_ctx *w = &r->w[((worker_arg *)arg)->index];
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     while (!r->stop) {
         decode_job job;
         if (r->resetting || !take_job(r, w, &job)) {
-            pthread_cond_wait(&r->cv_dec, &r->mu);
+            mc_cond_wait(&r->cv_dec, &r->mu);
             continue;
         }
         r->busy++;
-        pthread_mutex_unlock(&r->mu);
+        mc_mutex_unlock(&r->mu);
         int err = run_job(r, w, &job);
-        pthread_mutex_lock(&r->mu);
+        mc_mutex_lock(&r->mu);
         finish_job(r, w, &job, err);
         if (--r->busy == 0)
-            pthread_cond_broadcast(&r->cv_idle);
+            mc_cond_broadcast(&r->cv_idle);
     }
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return NULL;
 }
 
@@ -729,7 +729,7 @@ int mc__rx_feed_locked(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t 
         if (r->state != MC_RX_ENDED) {
             r->state = MC_RX_ENDED;
             r->pic_seq++;
-            pthread_cond_broadcast(&r->cv_pic);
+            mc_cond_broadcast(&r->cv_pic);
             mc_log(1, "mcview: session %08x ended", h.session);
         }
         return 0;
@@ -763,21 +763,21 @@ static const int LAT_PCT[3] = {50, 95, 99};
 
 int mc__receiver_ctrl_target(mc_receiver *r, uint32_t *ip_be, uint16_t *port, uint32_t *session)
 {
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     int known = r->state == MC_RX_LIVE && r->ctrl_ip && r->ann.ctrl_port;
     *ip_be = r->ctrl_ip;
     *port = r->ann.ctrl_port;
     if (known && r->relay) /* the relay's own port, fixed: no lock needed for it */
         mc_relay_sub_ctrl_target(r->relay, ip_be, port);
     *session = r->session;
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return known;
 }
 
 int mc__receiver_lagging(mc_receiver *r, uint16_t *tiles, int max, int *missing, int *total)
 {
     int n = 0;
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     *missing = 0;
     *total = r->tiles ? r->grid.count : 0;
     for (int i = 0; r->tiles && i < r->grid.count; i++) {
@@ -789,17 +789,17 @@ int mc__receiver_lagging(mc_receiver *r, uint16_t *tiles, int max, int *missing,
             n++;
         }
     }
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return n;
 }
 
 void mc__receiver_set_clock_offset(mc_receiver *r, int64_t offset_us, uint32_t rtt_us)
 {
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     r->clock_offset_us = offset_us;
     r->clock_rtt_us = rtt_us;
     r->clock_synced = 1;
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
 }
 
 /* The receiver as the control client's host (ctrl_client.h). */
@@ -837,7 +837,7 @@ static void host_report(void *ctx, uint32_t *expected, uint32_t *received, uint3
 
 void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
 {
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     *st = r->st;
     st->state = r->state;
     st->session = r->session;
@@ -880,7 +880,7 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
     st->lat_samples = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
     mc__rx_av_stats(r, st);
     mc__ctrl_client *cl = r->client;
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     if (cl) { /* lives until the receiver is destroyed */
         mc__ctrl_client_stats cs;
         mc__ctrl_client_get_stats(cl, &cs);
@@ -893,39 +893,32 @@ void mc_receiver_get_stats(mc_receiver *r, mc_receiver_stats *st)
 
 int mc_receiver_latency_samples(mc_receiver *r, float *out, int max)
 {
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     int n = r->lat_d_n < LAT_SAMPLES ? r->lat_d_n : LAT_SAMPLES;
     if (n > max)
         n = max;
     for (int i = 0; i < n; i++) /* oldest first: the newest is at lat_d_n - 1 */
         out[i] = r->lat_d[(r->lat_d_n - n + i) % LAT_SAMPLES];
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return n;
 }
 
 int mc_receiver_wait(mc_receiver *r, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&r->mu);
+    uint64_t until = mc_now_us() + (uint64_t)timeout_ms * 1000u;
+    mc_mutex_lock(&r->mu);
     uint64_t seen = r->pic_seq;
     int rc = 0;
     while (r->pic_seq == seen && rc == 0)
-        rc = pthread_cond_timedwait(&r->cv_pic, &r->mu, &ts);
+        rc = mc_cond_wait_until(&r->cv_pic, &r->mu, until);
     int changed = r->pic_seq != seen;
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return changed;
 }
 
 void mc_receiver_lock_picture(mc_receiver *r, mc_picture *pic)
 {
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     if (r->tiles)
         mc__rx_release_held(r, mc_now_us());
     *pic = (mc_picture){.state = r->state, .generation = r->generation,
@@ -934,7 +927,7 @@ void mc_receiver_lock_picture(mc_receiver *r, mc_picture *pic)
                         .tile = r->grid.tile, .dirty = r->dirty};
 }
 
-void mc_receiver_unlock_picture(mc_receiver *r) { pthread_mutex_unlock(&r->mu); }
+void mc_receiver_unlock_picture(mc_receiver *r) { mc_mutex_unlock(&r->mu); }
 
 static int start_workers(mc_receiver *r)
 {
@@ -945,7 +938,7 @@ static int start_workers(mc_receiver *r)
     }
     for (int i = 0; i < r->nworkers; i++) {
         r->wargs[i] = (worker_arg){r, i};
-        if (pthread_create(&r->threads[i], NULL, decode_main, &r->wargs[i])) {
+        if (mc_thread_start(&r->threads[i], decode_main, &r->wargs[i])) {
             r->nworkers = i; /* destroy joins only the started ones */
             return MC_ENOMEM;
         }
@@ -968,17 +961,13 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
     r->fd = -1;
     r->drop_rng = cfg->drop_seed * 0x9E3779B97F4A7C15ull + 1;
     r->nworkers = cfg->no_decode ? 0 : cfg->threads;
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_mutex_init(&r->amu, NULL);
+    mc_mutex_init(&r->mu);
+    mc_mutex_init(&r->amu);
     r->volume = cfg->volume;
     r->mute = cfg->mute;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->cv_pic, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_cond_init(&r->cv_dec, NULL);
-    pthread_cond_init(&r->cv_idle, NULL);
+    mc_cond_init(&r->cv_pic);
+    mc_cond_init(&r->cv_dec);
+    mc_cond_init(&r->cv_idle);
     int err = MC_ENOMEM;
     r->threads = calloc((size_t)r->nworkers + 1, sizeof(*r->threads));
     r->wargs = calloc((size_t)r->nworkers + 1, sizeof(*r->wargs));
@@ -1001,7 +990,7 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         err = mc_audio_rx_create(cfg->audio_target_ms ? cfg->audio_target_ms : MC_AUDIO_TARGET_MS,
                                  &r->audio);
     if (!err && cfg->audio == MC_AUDIO_OUT_VIRTUAL) {
-        err = pthread_create(&r->audio_thread, NULL, mc__rx_audio_virtual_main, r) ? MC_ENOMEM : 0;
+        err = mc_thread_start(&r->audio_thread, mc__rx_audio_virtual_main, r);
         r->audio_started = !err;
     }
     if (!err && cfg->relay) {
@@ -1020,7 +1009,7 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
         if (!err && !(r->rxbufs = malloc(RX_BATCH * sizeof(*r->rxbufs))))
             err = MC_ENOMEM;
         if (!err) {
-            err = pthread_create(&r->rx_thread, NULL, mc__rx_main, r) ? MC_ENOMEM : 0;
+            err = mc_thread_start(&r->rx_thread, mc__rx_main, r);
             r->rx_started = !err;
         }
         if (!err && r->cfg.ctrl) {
@@ -1031,9 +1020,9 @@ int mc_receiver_create(const mc_receiver_config *cfg, mc_receiver **out)
                                   .set_clock = host_set_clock, .trusted_key = host_trusted_key,
                                   .report = host_report};
             err = mc__ctrl_client_create(&host, cfg->name, &cl);
-            pthread_mutex_lock(&r->mu);
+            mc_mutex_lock(&r->mu);
             r->client = cl;
-            pthread_mutex_unlock(&r->mu);
+            mc_mutex_unlock(&r->mu);
         }
     }
     if (err) {
@@ -1048,10 +1037,10 @@ int mc_receiver_reset(mc_receiver *r)
 {
     if (r->cfg.group || r->nworkers || r->audio_started)
         return MC_ESTATE;
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     free_session(r);
     /* Kept: the sub-objects made at create, each reset to its own start. */
-    pthread_t *threads = r->threads;
+    mc_thread *threads = r->threads;
     worker_arg *wargs = r->wargs;
     worker_ctx *w = r->w;
     mc__fecrx *fec = r->fec;
@@ -1080,7 +1069,7 @@ int mc_receiver_reset(mc_receiver *r)
         mc_auth_rx_reset(auth);
     if (audio)
         mc_audio_rx_reset(audio);
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return 0;
 }
 
@@ -1088,19 +1077,19 @@ void mc_receiver_destroy(mc_receiver *r)
 {
     if (!r)
         return;
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     r->stop = 1;
-    pthread_cond_broadcast(&r->cv_dec);
-    pthread_cond_broadcast(&r->cv_pic);
-    pthread_mutex_unlock(&r->mu);
+    mc_cond_broadcast(&r->cv_dec);
+    mc_cond_broadcast(&r->cv_pic);
+    mc_mutex_unlock(&r->mu);
     mc__ctrl_client_destroy(r->client); /* before the receiver state it reads goes */
     atomic_store(&r->audio_stop, 1);
     if (r->audio_started)
-        pthread_join(r->audio_thread, NULL);
+        mc_thread_join(r->audio_thread);
     if (r->rx_started)
-        pthread_join(r->rx_thread, NULL);
+        mc_thread_join(r->rx_thread);
     for (int i = 0; r->threads && i < r->nworkers; i++)
-        pthread_join(r->threads[i], NULL);
+        mc_thread_join(r->threads[i]);
     if (r->relay)
         mc_relay_sub_close(r->relay); /* says BYE; closes r->fd */
     else if (r->fd >= 0)
@@ -1117,10 +1106,10 @@ void mc_receiver_destroy(mc_receiver *r)
     free(r->w);
     free(r->wargs);
     free(r->threads);
-    pthread_cond_destroy(&r->cv_idle);
-    pthread_cond_destroy(&r->cv_dec);
-    pthread_cond_destroy(&r->cv_pic);
-    pthread_mutex_destroy(&r->mu);
-    pthread_mutex_destroy(&r->amu);
+    mc_cond_destroy(&r->cv_idle);
+    mc_cond_destroy(&r->cv_dec);
+    mc_cond_destroy(&r->cv_pic);
+    mc_mutex_destroy(&r->mu);
+    mc_mutex_destroy(&r->amu);
     free(r);
 }

@@ -22,9 +22,9 @@ static int audio_clock(mc_receiver *r, uint64_t now, uint64_t *ts)
 {
     if (!r->audio)
         return 0;
-    pthread_mutex_lock(&r->amu);
+    mc_mutex_lock(&r->amu);
     int on = mc_audio_rx_clock(r->audio, now, ts);
-    pthread_mutex_unlock(&r->amu);
+    mc_mutex_unlock(&r->amu);
     return on;
 }
 
@@ -134,7 +134,7 @@ void mc__rx_release_held(mc_receiver *r, uint64_t now)
     }
     if (released) {
         r->pic_seq++;
-        pthread_cond_broadcast(&r->cv_pic);
+        mc_cond_broadcast(&r->cv_pic);
     }
 }
 
@@ -217,9 +217,9 @@ int mc__rx_on_audio(mc_receiver *r, const mc_hdr *h, const uint8_t *pkt, size_t 
     }
     r->st.audio_packets++;
     if (r->audio) {
-        pthread_mutex_lock(&r->amu);
+        mc_mutex_lock(&r->amu);
         mc_audio_rx_push(r->audio, r->session, h, &a, now);
-        pthread_mutex_unlock(&r->amu);
+        mc_mutex_unlock(&r->amu);
     }
     return 0;
 }
@@ -232,12 +232,12 @@ void mc__rx_av_stats(mc_receiver *r, mc_receiver_stats *st)
     st->audio_lat_samples = r->alat_n < LAT_SAMPLES ? r->alat_n : LAT_SAMPLES;
     mc__rx_quantiles(r->av, r->av_n, av_q, 3, st->av_offset_ms);
     st->av_samples = r->av_n < LAT_SAMPLES ? r->av_n : LAT_SAMPLES;
-    pthread_mutex_lock(&r->amu);
+    mc_mutex_lock(&r->amu);
     if (r->audio)
         mc_audio_rx_get_stats(r->audio, &st->audio);
     st->volume = r->volume;
     st->muted = r->mute;
-    pthread_mutex_unlock(&r->amu);
+    mc_mutex_unlock(&r->amu);
 }
 
 int mc_receiver_audio_pull(mc_receiver *r, int16_t *out, int frames, uint32_t latency_us)
@@ -250,7 +250,7 @@ int mc_receiver_audio_pull_at(mc_receiver *r, int16_t *out, int frames, uint32_t
 {
     uint64_t clicks[AV_EVENTS], heard = 0;
     int n = 0, nc = 0, on = 0;
-    pthread_mutex_lock(&r->amu);
+    mc_mutex_lock(&r->amu);
     if (r->audio) {
         n = mc_audio_rx_pull(r->audio, out, frames, now, latency_us);
         nc = mc_audio_rx_take_clicks(r->audio, clicks, AV_EVENTS);
@@ -262,9 +262,9 @@ int mc_receiver_audio_pull_at(mc_receiver *r, int16_t *out, int frames, uint32_t
     if (gain < 1)
         for (int i = 0; i < 2 * frames; i++)
             out[i] = (int16_t)lrint(out[i] * gain);
-    pthread_mutex_unlock(&r->amu);
+    mc_mutex_unlock(&r->amu);
 
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     for (int i = 0; i < nc && r->nclick < AV_EVENTS; i++)
         r->clicks[r->nclick++] = clicks[i];
     if (on) /* capture -> heard, on the sender's clock via the clock sync */
@@ -273,16 +273,16 @@ int mc_receiver_audio_pull_at(mc_receiver *r, int16_t *out, int frames, uint32_t
     if (r->tiles)
         mc__rx_release_held(r, now);
     pair_av(r, now);
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return n;
 }
 
 void mc_receiver_set_volume(mc_receiver *r, int volume, int mute)
 {
-    pthread_mutex_lock(&r->amu);
+    mc_mutex_lock(&r->amu);
     r->volume = volume < 0 ? 0 : volume > 100 ? 100 : volume;
     r->mute = !!mute;
-    pthread_mutex_unlock(&r->amu);
+    mc_mutex_unlock(&r->amu);
 }
 
 /* MC_AUDIO_OUT_VIRTUAL: a sound card that plays into nothing, 10 ms at a

@@ -6,7 +6,7 @@
 
 #include <netinet/in.h>
 #include <poll.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <string.h>
 #include <sys/socket.h>
 
@@ -84,9 +84,9 @@ static int feed_from(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t no
 
 int mc_receiver_feed(mc_receiver *r, const uint8_t *pkt, size_t len, uint64_t now_us)
 {
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     int err = feed_from(r, pkt, len, now_us, 0);
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return err;
 }
 
@@ -122,9 +122,9 @@ void *mc__rx_main(void *arg)
                                                .msg_name = &src[i], .msg_namelen = sizeof(src[i])}};
     }
     for (;;) {
-        pthread_mutex_lock(&r->mu);
+        mc_mutex_lock(&r->mu);
         int stop = r->stop;
-        pthread_mutex_unlock(&r->mu);
+        mc_mutex_unlock(&r->mu);
         if (stop)
             break;
         mc_relay_sub_tick(r->relay, mc_now_us()); /* a relay's subscription, renewed */
@@ -135,7 +135,7 @@ void *mc__rx_main(void *arg)
             msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
         int n = recvmmsg(r->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
         uint64_t now = mc_now_us();
-        pthread_mutex_lock(&r->mu); /* once per batch, not per datagram */
+        mc_mutex_lock(&r->mu); /* once per batch, not per datagram */
         for (int i = 0; i < n; i++) {
             if (r->relay && mc_relay_sub_take(r->relay, bufs[i], msgs[i].msg_len, now))
                 continue; /* the relay's own message */
@@ -149,16 +149,16 @@ void *mc__rx_main(void *arg)
             feed_from(r, bufs[i], msgs[i].msg_len, now,
                       src[i].sin_addr.s_addr ? src[i].sin_addr.s_addr : htonl(INADDR_LOOPBACK));
         }
-        pthread_mutex_unlock(&r->mu);
+        mc_mutex_unlock(&r->mu);
     }
     return NULL;
 }
 
 int mc__receiver_trusted_key(mc_receiver *r, uint8_t pk[32])
 {
-    pthread_mutex_lock(&r->mu);
+    mc_mutex_lock(&r->mu);
     int rc = !r->auth ? 0 : mc_auth_rx_key(r->auth, pk) ? -1 : 1;
-    pthread_mutex_unlock(&r->mu);
+    mc_mutex_unlock(&r->mu);
     return rc;
 }
 

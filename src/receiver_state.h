@@ -4,7 +4,7 @@
 #ifndef MC_RECEIVER_STATE_H
 #define MC_RECEIVER_STATE_H
 
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -100,9 +100,9 @@ typedef struct {
 struct mc_receiver {
     mc_receiver_config cfg;
     int fd;
-    pthread_mutex_t mu;
-    pthread_mutex_t amu; /* the sound's; taken after mu, never before */
-    pthread_cond_t cv_dec, cv_pic, cv_idle;
+    mc_mutex mu;
+    mc_mutex amu; /* the sound's; taken after mu, never before */
+    mc_cond cv_dec, cv_pic, cv_idle;
     /* Scratch and sample rings: written before they are read (each ring
      * only up to its count, which is reset below), so a reset need not
      * clear their 40 KB. */
@@ -135,10 +135,10 @@ struct mc_receiver {
     uint64_t pic_seq;
 
     int nworkers, busy, resetting, stop;
-    pthread_t *threads;
+    mc_thread *threads;
     worker_arg *wargs;
     worker_ctx *w;      /* nworkers + 1: the last one is for inline decoding */
-    pthread_t rx_thread;
+    mc_thread rx_thread;
     int rx_started;
     uint8_t (*rxbufs)[RX_BUF_BYTES]; /* RX_BATCH datagrams for recvmmsg */
 
@@ -165,7 +165,7 @@ struct mc_receiver {
     /* Audio (under amu). */
     mc_audio_rx *audio;
     int volume, mute;
-    pthread_t audio_thread;
+    mc_thread audio_thread;
     int audio_started;
     atomic_int audio_stop;
     hold_item *hold;

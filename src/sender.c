@@ -17,11 +17,10 @@
 #include "mc/sender.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "bytes.h"
@@ -84,17 +83,17 @@ void mc__sender_q_push(mc_sender *s, const send_item *it)
 {
     s->q[(s->q_head + s->q_len) % s->q_cap] = *it;
     s->q_len++;
-    pthread_cond_signal(&s->cv_send);
+    mc_cond_signal(&s->cv_send);
 }
 
 static void *worker_main(void *arg)
 {
     mc_sender *s = ((worker_arg *)arg)->s;
     mc_tile_coder *coder = s->coders[((worker_arg *)arg)->index];
-    pthread_mutex_lock(&s->mu);
+    mc_mutex_lock(&s->mu);
     for (;;) {
         while (!s->stop && s->job_next >= s->job_count)
-            pthread_cond_wait(&s->cv_work, &s->mu);
+            mc_cond_wait(&s->cv_work, &s->mu);
         if (s->stop)
             break;
         int t = s->jobs[s->job_next++];
@@ -102,7 +101,7 @@ static void *worker_main(void *arg)
         send_item it = {.kind = ITEM_TILE, .frame = s->job_frame, .version = s->job_frame,
                         .tile = (uint16_t)t, .frame_tiles = s->job_frame_tiles,
                         .ts_us = s->job_ts, .slot = (uint8_t)(s->cur_slot[t] ^ 1), .fresh = 1};
-        pthread_mutex_unlock(&s->mu);
+        mc_mutex_unlock(&s->mu);
 
         int x, y, w, h, exact;
         mc_grid_rect(&s->grid, t, &x, &y, &w, &h);
@@ -114,7 +113,7 @@ static void *worker_main(void *arg)
         if (n < 0)
             mc_log(0, "mcshare: tile %d: %s", t, mc_strerror(n));
 
-        pthread_mutex_lock(&s->mu);
+        mc_mutex_lock(&s->mu);
         it.len = n > 0 ? (uint32_t)n : 0;
         if (n > 0) {
             s->cur_slot[t] = it.slot;
@@ -126,9 +125,9 @@ static void *worker_main(void *arg)
             mc__sender_q_push(s, &it);
         s->st.encode_us += dt;
         if (++s->job_done == s->job_count)
-            pthread_cond_broadcast(&s->cv_done);
+            mc_cond_broadcast(&s->cv_done);
     }
-    pthread_mutex_unlock(&s->mu);
+    mc_mutex_unlock(&s->mu);
     return NULL;
 }
 
@@ -154,9 +153,9 @@ static uint64_t pace(mc_sender *s, size_t bytes)
 static int emit_raw(mc_sender *s, const uint8_t *pkt, size_t len)
 {
     if (s->cfg.sink) {
-        pthread_mutex_lock(&s->sink_mu);
+        mc_mutex_lock(&s->sink_mu);
         s->cfg.sink(s->cfg.sink_ctx, pkt, len);
-        pthread_mutex_unlock(&s->sink_mu);
+        mc_mutex_unlock(&s->sink_mu);
         return 0;
     }
     return mc_net_send(s->fd, pkt, len);
@@ -181,10 +180,10 @@ static int emit(mc_sender *s, const uint8_t *pkt, size_t len)
     }
     if (!s->auth)
         return emit_raw(s, pkt, len);
-    pthread_mutex_lock(&s->auth_mu);
+    mc_mutex_lock(&s->auth_mu);
     int err = emit_raw(s, pkt, len);
     mc_auth_tx_add(s->auth, pkt, len, emit_manifest, s);
-    pthread_mutex_unlock(&s->auth_mu);
+    mc_mutex_unlock(&s->auth_mu);
     return err;
 }
 
@@ -194,9 +193,9 @@ static void auth_flush(mc_sender *s, int final)
 {
     if (!s->auth)
         return;
-    pthread_mutex_lock(&s->auth_mu);
+    mc_mutex_lock(&s->auth_mu);
     mc_auth_tx_flush(s->auth, final, emit_manifest, s);
-    pthread_mutex_unlock(&s->auth_mu);
+    mc_mutex_unlock(&s->auth_mu);
 }
 
 typedef struct {
@@ -439,12 +438,10 @@ static void *send_main(void *arg)
     /* Announce every 250 ms, and also every fps/4 frames so the rate per
      * frame holds when frames come faster than real time (tests, benches). */
     uint32_t announce_frames = s->cfg.fps / 4 > 0 ? (uint32_t)s->cfg.fps / 4 : 1;
-    pthread_mutex_lock(&s->mu);
+    mc_mutex_lock(&s->mu);
     while (!s->stop) {
         while (!s->stop && s->q_len == 0 && mc_now_us() < next_announce) {
-            struct timespec ts = {.tv_sec = (time_t)(next_announce / 1000000u),
-                                  .tv_nsec = (long)(next_announce % 1000000u) * 1000L};
-            pthread_cond_timedwait(&s->cv_send, &s->mu, &ts);
+            mc_cond_wait_until(&s->cv_send, &s->mu, next_announce);
         }
         if (s->stop)
             break;
@@ -456,7 +453,7 @@ static void *send_main(void *arg)
             s->q_len--;
             last_frame = it.frame;
         }
-        pthread_mutex_unlock(&s->mu);
+        mc_mutex_unlock(&s->mu);
 
         send_tally tally = {0};
         if (mc_now_us() >= next_announce ||
@@ -468,18 +465,18 @@ static void *send_main(void *arg)
         if (have)
             send_item_now(s, &it, &tally);
 
-        pthread_mutex_lock(&s->mu);
+        mc_mutex_lock(&s->mu);
         if (have && s->frame_left[it.frame & 1] == 1) {
             /* The frame's last item went out: close the FEC block, sign. */
-            pthread_mutex_unlock(&s->mu);
+            mc_mutex_unlock(&s->mu);
             video_flush(s, &tally);
             fec_flush(s, it.frame, &tally);
             auth_flush(s, 0);
-            pthread_mutex_lock(&s->mu);
+            mc_mutex_lock(&s->mu);
         } else if (!have) { /* an announce between frames */
-            pthread_mutex_unlock(&s->mu);
+            mc_mutex_unlock(&s->mu);
             auth_flush(s, 0);
-            pthread_mutex_lock(&s->mu);
+            mc_mutex_lock(&s->mu);
         }
         s->st.packets += tally.packets;
         s->st.fec_blocks += tally.fec_blocks;
@@ -490,10 +487,10 @@ static void *send_main(void *arg)
         s->st.send_errors += tally.errors;
         if (have && --s->frame_left[it.frame & 1] == 0) {
             s->sent_upto = it.frame;
-            pthread_cond_broadcast(&s->cv_done);
+            mc_cond_broadcast(&s->cv_done);
         }
     }
-    pthread_mutex_unlock(&s->mu);
+    mc_mutex_unlock(&s->mu);
     return NULL;
 }
 
@@ -538,11 +535,11 @@ static int start_threads(mc_sender *s)
     }
     for (int i = 0; i < s->cfg.threads; i++) {
         s->wargs[i] = (worker_arg){s, i};
-        if (pthread_create(&s->workers[i], NULL, worker_main, &s->wargs[i]))
+        if (mc_thread_start(&s->workers[i], worker_main, &s->wargs[i]))
             return MC_ENOMEM;
         s->nworkers++;
     }
-    if (pthread_create(&s->send_thread, NULL, send_main, s))
+    if (mc_thread_start(&s->send_thread, send_main, s))
         return MC_ENOMEM;
     s->send_started = 1;
     return 0;
@@ -575,18 +572,14 @@ int mc_sender_create(const mc_sender_config *cfg, mc_sender **out)
         return MC_ENOMEM;
     s->cfg = *cfg;
     s->fd = -1;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_mutex_init(&s->sink_mu, NULL);
-    pthread_mutex_init(&s->auth_mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cv_send, &ca);
-    pthread_condattr_destroy(&ca);
-    pthread_cond_init(&s->cv_work, NULL);
-    pthread_cond_init(&s->cv_done, NULL);
+    mc_mutex_init(&s->mu);
+    mc_mutex_init(&s->sink_mu);
+    mc_mutex_init(&s->auth_mu);
+    mc_cond_init(&s->cv_send);
+    mc_cond_init(&s->cv_work);
+    mc_cond_init(&s->cv_done);
     while (s->session == 0)
-        if (getrandom(&s->session, sizeof(s->session), 0) != sizeof(s->session))
+        if (mc_random_bytes(&s->session, sizeof(s->session)))
             s->session = (uint32_t)mc_now_us() ^ (uint32_t)getpid();
     s->seq = s->session * 2654435761u; /* a random start exercises wrap-around */
     s->rate_bytes_per_us = cfg->max_bitrate_mbit / 8.0;
@@ -643,16 +636,16 @@ const char *mc_sender_audio_describe(const mc_sender *s)
 static int wait_pipeline(mc_sender *s, uint32_t n)
 {
     while (!s->stop && (s->job_done < s->job_count || mc_seq_diff(n - 1, s->sent_upto) > 1))
-        pthread_cond_wait(&s->cv_done, &s->mu);
+        mc_cond_wait(&s->cv_done, &s->mu);
     return s->stop ? MC_ESTATE : 0;
 }
 
 int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capture_us)
 {
-    pthread_mutex_lock(&s->mu);
+    mc_mutex_lock(&s->mu);
     uint32_t n = s->frame_no + 1;
     int err = wait_pipeline(s, n);
-    pthread_mutex_unlock(&s->mu);
+    mc_mutex_unlock(&s->mu);
     if (err)
         return err;
     if (!bgrx && n == 1)
@@ -662,24 +655,24 @@ int mc_sender_submit(mc_sender *s, const uint8_t *bgrx, int pitch, uint64_t capt
 
 void mc_sender_flush(mc_sender *s)
 {
-    pthread_mutex_lock(&s->mu);
+    mc_mutex_lock(&s->mu);
     while (!s->stop && (s->job_done < s->job_count || s->sent_upto != s->frame_no))
-        pthread_cond_wait(&s->cv_done, &s->mu);
-    pthread_mutex_unlock(&s->mu);
+        mc_cond_wait(&s->cv_done, &s->mu);
+    mc_mutex_unlock(&s->mu);
 }
 
 void mc_sender_get_stats(mc_sender *s, mc_sender_stats *st)
 {
-    pthread_mutex_lock(&s->mu);
+    mc_mutex_lock(&s->mu);
     *st = s->st;
-    pthread_mutex_unlock(&s->mu);
+    mc_mutex_unlock(&s->mu);
     if (s->ctrl)
         mc__ctrl_server_stats(s->ctrl, st);
     st->fec_percent_now = atomic_load(&s->fec_now);
     if (s->auth) {
-        pthread_mutex_lock(&s->auth_mu);
+        mc_mutex_lock(&s->auth_mu);
         st->manifests = mc_auth_tx_manifests(s->auth);
-        pthread_mutex_unlock(&s->auth_mu);
+        mc_mutex_unlock(&s->auth_mu);
     }
     if (s->audio) {
         mc_audio_tx_stats a;
@@ -728,16 +721,16 @@ void mc_sender_destroy(mc_sender *s)
         return;
     mc_audio_tx_destroy(s->audio);
     s->audio = NULL;
-    pthread_mutex_lock(&s->mu);
+    mc_mutex_lock(&s->mu);
     s->stop = 1;
-    pthread_cond_broadcast(&s->cv_work);
-    pthread_cond_broadcast(&s->cv_send);
-    pthread_cond_broadcast(&s->cv_done);
-    pthread_mutex_unlock(&s->mu);
+    mc_cond_broadcast(&s->cv_work);
+    mc_cond_broadcast(&s->cv_send);
+    mc_cond_broadcast(&s->cv_done);
+    mc_mutex_unlock(&s->mu);
     for (int i = 0; i < s->nworkers; i++)
-        pthread_join(s->workers[i], NULL);
+        mc_thread_join(s->workers[i]);
     if (s->send_started) {
-        pthread_join(s->send_thread, NULL);
+        mc_thread_join(s->send_thread);
         if (!s->quiet)
             send_bye(s);
     }
@@ -761,12 +754,12 @@ void mc_sender_destroy(mc_sender *s)
     free(s->cur_slot);
     free(s->enc_len);
     free(s->enc_mem);
-    pthread_cond_destroy(&s->cv_done);
-    pthread_cond_destroy(&s->cv_work);
-    pthread_cond_destroy(&s->cv_send);
-    pthread_mutex_destroy(&s->mu);
-    pthread_mutex_destroy(&s->sink_mu);
-    pthread_mutex_destroy(&s->auth_mu);
+    mc_cond_destroy(&s->cv_done);
+    mc_cond_destroy(&s->cv_work);
+    mc_cond_destroy(&s->cv_send);
+    mc_mutex_destroy(&s->mu);
+    mc_mutex_destroy(&s->sink_mu);
+    mc_mutex_destroy(&s->auth_mu);
     mc_auth_tx_destroy(s->auth);
     free(s);
 }

@@ -3,7 +3,7 @@
 #ifndef MC_SENDER_INTERNAL_H
 #define MC_SENDER_INTERNAL_H
 
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdatomic.h>
 
 #include "ctrl_server.h"
@@ -88,8 +88,8 @@ struct mc_sender {
     double refresh_credit;     /* bytes the refresh may still send */
     uint16_t *pick;            /* this frame's resent tiles */
 
-    pthread_mutex_t mu;
-    pthread_cond_t cv_work, cv_send, cv_done;
+    mc_mutex mu;
+    mc_cond cv_work, cv_send, cv_done;
     uint16_t *jobs;
     uint8_t *job_moved;        /* per tile: encode but do not send (it moved) */
     int job_count, job_next, job_done;
@@ -107,10 +107,10 @@ struct mc_sender {
     mc_sender_stats st;
 
     int nworkers;
-    pthread_t *workers;
+    mc_thread *workers;
     worker_arg *wargs;
     mc_tile_coder **coders;
-    pthread_t send_thread;
+    mc_thread send_thread;
     int send_started;
 
     /* FEC block being filled (send thread only). */
@@ -132,8 +132,8 @@ struct mc_sender {
 
     mc_audio_tx *audio;
     int audio_unsigned;     /* audio packets since their last manifest (audio thread) */
-    pthread_mutex_t sink_mu;
-    pthread_mutex_t auth_mu;
+    mc_mutex sink_mu;
+    mc_mutex auth_mu;
     mc_auth_tx *auth;
     int sealing;
     uint8_t seal_key[MC_SEAL_KEY];

@@ -251,7 +251,7 @@ int mc__sender_plan(mc_sender *s, uint32_t n, const uint8_t *bgrx, int pitch, ui
     for (int i = 0; i < nmov; i++)
         s->info[mv[i].tile].move = mv[i];
 
-    pthread_mutex_lock(&s->mu);
+    mc_mutex_lock(&s->mu);
     uint64_t tally[3] = {0, 0, 0};
     int fresh_moves = nmov;
     int np = pick_resends(s, n, capture_us, &nmov, tally);
@@ -294,7 +294,7 @@ int mc__sender_plan(mc_sender *s, uint32_t n, const uint8_t *bgrx, int pitch, ui
     s->st.tiles_moved += (uint64_t)fresh_moves;
     s->st.tiles_repeated += tally[1];
     s->st.tiles_refreshed += tally[2];
-    pthread_cond_broadcast(&s->cv_work);
-    pthread_mutex_unlock(&s->mu);
+    mc_cond_broadcast(&s->cv_work);
+    mc_mutex_unlock(&s->mu);
     return 0;
 }

@@ -2,7 +2,7 @@
 #include "mc/verify.h"
 
 #include <math.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +21,7 @@ typedef struct {
 } cached_frame;
 
 struct mc_verifier {
-    pthread_mutex_t mu;
+    mc_mutex mu;
     mc_render_fn render;
     int width, height, tile_cap;
     uint8_t params[MC_JPEG_PARAMS_BYTES]; /* the session's JPEG parameters */
@@ -39,7 +39,7 @@ int mc_verifier_create(mc_render_fn render, mc_verifier **out)
     mc_verifier *v = calloc(1, sizeof(*v));
     if (!v)
         return MC_ENOMEM;
-    pthread_mutex_init(&v->mu, NULL);
+    mc_mutex_init(&v->mu);
     v->render = render ? render : mc_testsrc_render;
     v->res.worst_psnr = 99.0;
     *out = v;
@@ -66,7 +66,7 @@ void mc_verifier_destroy(mc_verifier *v)
     if (!v)
         return;
     drop_state(v);
-    pthread_mutex_destroy(&v->mu);
+    mc_mutex_destroy(&v->mu);
     free(v);
 }
 
@@ -183,12 +183,12 @@ static int check_locked(mc_verifier *v, const mc_tile_event *ev)
 
 int mc_verifier_check(mc_verifier *v, const mc_tile_event *ev)
 {
-    pthread_mutex_lock(&v->mu);
+    mc_mutex_lock(&v->mu);
     int ok = check_locked(v, ev);
     v->res.checked++;
     if (!ok)
         v->res.wrong++;
-    pthread_mutex_unlock(&v->mu);
+    mc_mutex_unlock(&v->mu);
     return ok;
 }
 
@@ -196,7 +196,7 @@ void mc_verifier_on_tile(void *ctx, const mc_tile_event *ev) { mc_verifier_check
 
 void mc_verifier_result(mc_verifier *v, mc_verify_result *out)
 {
-    pthread_mutex_lock(&v->mu);
+    mc_mutex_lock(&v->mu);
     *out = v->res;
-    pthread_mutex_unlock(&v->mu);
+    mc_mutex_unlock(&v->mu);
 }

@@ -2,7 +2,7 @@
  * jitter buffer under loss, jitter and garbage, the A/V clock, and drift
  * between two sound cards over a 45-minute lesson (simulated time). */
 #include <math.h>
-#include <pthread.h>
+#include "mc/platform.h"
 
 #include "mc/audio.h"
 #include "mc/common.h"
@@ -12,7 +12,7 @@
 /* ---- packets recorded from a real mc_audio_tx ------------------------- */
 
 typedef struct {
-    pthread_mutex_t mu;
+    mc_mutex mu;
     int n;
     uint8_t pkt[400][MC_AUDIO_MAX_OPUS * 2];
     size_t len[400];
@@ -22,21 +22,21 @@ typedef struct {
 static void tape_sink(void *ctx, const uint8_t *pkt, size_t len)
 {
     tape *t = ctx;
-    pthread_mutex_lock(&t->mu);
+    mc_mutex_lock(&t->mu);
     if (t->n < 400 && len <= sizeof(t->pkt[0])) {
         memcpy(t->pkt[t->n], pkt, len);
         t->len[t->n] = len;
         t->at[t->n] = mc_now_us();
         t->n++;
     }
-    pthread_mutex_unlock(&t->mu);
+    mc_mutex_unlock(&t->mu);
 }
 
 /* Records `ms` of the tone; marks a click at mark_at_ms (< 0: none). */
 static void record_tone(tape *t, int redundancy, int ms, int mark_at_ms, uint64_t *mark_ts)
 {
     memset(t, 0, sizeof(*t));
-    pthread_mutex_init(&t->mu, NULL);
+    mc_mutex_init(&t->mu);
     mc_audio_config cfg;
     mc_audio_config_default(&cfg);
     cfg.source = "tone";

@@ -15,7 +15,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
+#include "mc/platform.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,7 +95,7 @@ static double bench_encode(const mc_grid *g, const uint8_t *pic, int quality, in
                            int threads, int reps, size_t *bytes, int *lossless)
 {
     enc_job jobs[64];
-    pthread_t th[64];
+    mc_thread th[64];
     mc_codec_config cc = codec_cfg(quality, g->tile);
     size_t cap = mc_tile_coder_max_bytes(mode, &cc);
     for (int i = 0; i < threads; i++) {
@@ -106,9 +106,9 @@ static double bench_encode(const mc_grid *g, const uint8_t *pic, int quality, in
     uint64_t t0 = mc_now_us();
     for (int r = 0; r < reps; r++) {
         for (int i = 0; i < threads; i++)
-            pthread_create(&th[i], NULL, encode_tiles, &jobs[i]);
+            mc_thread_start(&th[i], encode_tiles, &jobs[i]);
         for (int i = 0; i < threads; i++)
-            pthread_join(th[i], NULL);
+            mc_thread_join(th[i]);
     }
     double sec = (double)(mc_now_us() - t0) / 1e6;
     *bytes = 0;

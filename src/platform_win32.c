@@ -1,0 +1,137 @@
+/* The platform layer on Windows 8 and later (mc/platform.h): threads from
+ * _beginthreadex, SRW locks, condition variables, InitOnce, the
+ * performance counter as the monotonic clock, the system time as the wall
+ * clock, BCryptGenRandom. Built by the Windows cross-build (issue 13);
+ * tools/check compiles it with mingw-w64 where that is installed. */
+#include "mc/platform.h"
+
+#include <bcrypt.h>
+#include <process.h>
+#include <stdlib.h>
+
+#include "mc/common.h"
+
+/* _beginthreadex wants unsigned __stdcall fn(void *): a trampoline. */
+typedef struct {
+    mc_thread_fn fn;
+    void *arg;
+} start_arg;
+
+static unsigned __stdcall trampoline(void *p)
+{
+    start_arg a = *(start_arg *)p;
+    free(p);
+    a.fn(a.arg);
+    return 0;
+}
+
+int mc_thread_start(mc_thread *t, mc_thread_fn fn, void *arg)
+{
+    start_arg *a = malloc(sizeof(*a));
+    if (!a)
+        return MC_ENOMEM;
+    a->fn = fn;
+    a->arg = arg;
+    uintptr_t h = _beginthreadex(NULL, 0, trampoline, a, 0, NULL);
+    if (!h) {
+        free(a);
+        return MC_ENOMEM;
+    }
+    *t = (HANDLE)h;
+    return 0;
+}
+
+void mc_thread_join(mc_thread t)
+{
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+}
+
+void mc_mutex_init(mc_mutex *m) { InitializeSRWLock(m); }
+void mc_mutex_destroy(mc_mutex *m) { (void)m; } /* SRW locks hold no resources */
+void mc_mutex_lock(mc_mutex *m) { AcquireSRWLockExclusive(m); }
+void mc_mutex_unlock(mc_mutex *m) { ReleaseSRWLockExclusive(m); }
+
+void mc_cond_init(mc_cond *c) { InitializeConditionVariable(c); }
+void mc_cond_destroy(mc_cond *c) { (void)c; }
+void mc_cond_wait(mc_cond *c, mc_mutex *m) { SleepConditionVariableSRW(c, m, INFINITE, 0); }
+
+int mc_cond_wait_until(mc_cond *c, mc_mutex *m, uint64_t deadline_us)
+{
+    uint64_t now = mc_now_us();
+    if (now >= deadline_us)
+        return 1;
+    /* Milliseconds, rounded up: never back before the deadline. */
+    uint64_t ms = (deadline_us - now + 999) / 1000;
+    DWORD wait = ms >= INFINITE ? INFINITE - 1 : (DWORD)ms;
+    if (SleepConditionVariableSRW(c, m, wait, 0))
+        return 0;
+    return GetLastError() == ERROR_TIMEOUT ? mc_now_us() >= deadline_us : 0;
+}
+
+void mc_cond_signal(mc_cond *c) { WakeConditionVariable(c); }
+void mc_cond_broadcast(mc_cond *c) { WakeAllConditionVariable(c); }
+
+static BOOL CALLBACK once_trampoline(PINIT_ONCE o, PVOID fn, PVOID *ctx)
+{
+    (void)o;
+    (void)ctx;
+    ((void (*)(void))fn)();
+    return TRUE;
+}
+
+void mc_once_run(mc_once *o, void (*fn)(void))
+{
+    InitOnceExecuteOnce(o, once_trampoline, (PVOID)fn, NULL);
+}
+
+int mc_random_bytes(void *buf, size_t n)
+{
+    uint8_t *p = buf;
+    while (n) {
+        ULONG chunk = n > 0x40000000u ? 0x40000000u : (ULONG)n;
+        if (BCryptGenRandom(NULL, p, chunk, BCRYPT_USE_SYSTEM_PREFERRED_RNG) != 0)
+            return MC_EINVAL;
+        p += chunk;
+        n -= chunk;
+    }
+    return 0;
+}
+
+uint64_t mc_wall_us(void)
+{
+    FILETIME ft; /* 100 ns since 1601 */
+    GetSystemTimePreciseAsFileTime(&ft);
+    uint64_t t = ((uint64_t)ft.dwHighDateTime << 32) | ft.dwLowDateTime;
+    return t / 10u - 11644473600000000ull;
+}
+
+uint64_t mc_now_us(void)
+{
+    static LARGE_INTEGER freq; /* fixed at boot: reading it twice is harmless */
+    if (!freq.QuadPart)
+        QueryPerformanceFrequency(&freq);
+    LARGE_INTEGER c;
+    QueryPerformanceCounter(&c);
+    return (uint64_t)(c.QuadPart / freq.QuadPart) * 1000000u +
+           (uint64_t)(c.QuadPart % freq.QuadPart) * 1000000u / (uint64_t)freq.QuadPart;
+}
+
+void mc_sleep_until_us(uint64_t deadline_us)
+{
+    /* A high-resolution waitable timer where there is one (Windows 10
+     * 1803+), Sleep's coarser tick otherwise. */
+    uint64_t now = mc_now_us();
+    if (now >= deadline_us)
+        return;
+    HANDLE t = CreateWaitableTimerExW(NULL, NULL, 0x00000002 /* HIGH_RESOLUTION */,
+                                      TIMER_ALL_ACCESS);
+    if (t) {
+        LARGE_INTEGER due = {.QuadPart = -(LONGLONG)((deadline_us - now) * 10u)};
+        if (SetWaitableTimer(t, &due, 0, NULL, NULL, FALSE))
+            WaitForSingleObject(t, INFINITE);
+        CloseHandle(t);
+    } else {
+        Sleep((DWORD)((deadline_us - now + 999) / 1000));
+    }
+}
