@@ -95,6 +95,29 @@ int mc_capture_stats(const mc_capture *c, uint64_t *frames, uint64_t *rects)
     return 1;
 }
 
+int mc__monitor_pick(const mc_monitor *m, int n, const char *which)
+{
+    char *end;
+    long i = strtol(which, &end, 10);
+    if (*which && !*end && i >= 0 && i < n)
+        return (int)i;
+    for (int k = 0; k < n; k++)
+        if (!strcmp(m[k].name, which))
+            return k;
+    return -1;
+}
+
+void mc__monitor_names(const mc_monitor *m, int n, char *out, size_t cap)
+{
+    size_t l = 0;
+    out[0] = 0;
+    for (int k = 0; k < n && l < cap; k++)
+        l += (size_t)snprintf(out + l, cap - l, "%s%d '%s' %dx%d+%d+%d", k ? ", " : "", k,
+                              m[k].name, m[k].w, m[k].h, m[k].x, m[k].y);
+    if (!n)
+        snprintf(out, cap, "none");
+}
+
 int mc_capture_monitors(const mc_capture *c, mc_monitor *out, int max)
 {
     return c->b->monitors && max > 0 ? c->b->monitors(c->state, out, max) : 0;

@@ -17,17 +17,30 @@
 #include <unistd.h>
 #include <wayland-client.h>
 
+#include "capture_internal.h"
 #include "mc/capture.h"
 #include "mc/common.h"
 #include "wlr-screencopy-unstable-v1-client-protocol.h"
 
 enum { F_IDLE, F_PENDING, F_READY, F_FAILED };
 
+#define MAX_OUTPUTS 16
+
+/* An output the compositor announced: its name (wl_output 4) and where
+ * it lies in the desktop. */
+typedef struct {
+    struct wl_output *o;
+    char name[32];
+    int x, y, w, h;
+} output;
+
 typedef struct {
     struct wl_display *dpy;
     struct wl_registry *reg;
     struct wl_shm *shm;
-    struct wl_output *output;
+    output outs[MAX_OUTPUTS];
+    int nouts;
+    struct wl_output *output;   /* the one captured */
     char output_name[64];
     struct zwlr_screencopy_manager_v1 *mgr;
     uint32_t mgr_version;
@@ -54,14 +67,56 @@ typedef struct {
 
 /* ---- registry ------------------------------------------------------------ */
 
+static void o_geometry(void *data, struct wl_output *o, int32_t x, int32_t y, int32_t pw,
+                       int32_t ph, int32_t subpixel, const char *make, const char *model,
+                       int32_t transform)
+{
+    output *out = data;
+    (void)o, (void)pw, (void)ph, (void)subpixel, (void)make, (void)model, (void)transform;
+    out->x = x;
+    out->y = y;
+}
+
+static void o_mode(void *data, struct wl_output *o, uint32_t flags, int32_t w, int32_t h,
+                   int32_t refresh)
+{
+    output *out = data;
+    (void)o, (void)refresh;
+    if (flags & WL_OUTPUT_MODE_CURRENT)
+        out->w = w, out->h = h;
+}
+
+static void o_done(void *data, struct wl_output *o) { (void)data, (void)o; }
+static void o_scale(void *data, struct wl_output *o, int32_t f) { (void)data, (void)o, (void)f; }
+
+static void o_name(void *data, struct wl_output *o, const char *name)
+{
+    output *out = data;
+    (void)o;
+    snprintf(out->name, sizeof(out->name), "%s", name);
+}
+
+static void o_description(void *data, struct wl_output *o, const char *d)
+{
+    (void)data, (void)o, (void)d;
+}
+
+static const struct wl_output_listener output_listener = {o_geometry, o_mode, o_done, o_scale,
+                                                          o_name, o_description};
+
 static void on_global(void *data, struct wl_registry *reg, uint32_t id, const char *iface,
                       uint32_t version)
 {
     wlr_cap *c = data;
     if (!strcmp(iface, wl_shm_interface.name) && !c->shm)
         c->shm = wl_registry_bind(reg, id, &wl_shm_interface, 1);
-    else if (!strcmp(iface, wl_output_interface.name) && !c->output)
-        c->output = wl_registry_bind(reg, id, &wl_output_interface, 1); /* the first output */
+    else if (!strcmp(iface, wl_output_interface.name) && c->nouts < MAX_OUTPUTS) {
+        output *out = &c->outs[c->nouts];
+        snprintf(out->name, sizeof(out->name), "output-%d", c->nouts); /* before version 4 */
+        out->o = wl_registry_bind(reg, id, &wl_output_interface, version < 4 ? version : 4);
+        wl_output_add_listener(out->o, &output_listener, out);
+        c->nouts++;
+    }
     else if (!strcmp(iface, zwlr_screencopy_manager_v1_interface.name) && !c->mgr) {
         c->mgr_version = version < 3 ? version : 3;
         c->mgr = wl_registry_bind(reg, id, &zwlr_screencopy_manager_v1_interface, c->mgr_version);
@@ -241,6 +296,20 @@ static int pump(wlr_cap *c, uint64_t timeout_us)
 
 static void wlr_close(void *state);
 
+static int wlr_monitors(void *state, mc_monitor *out, int max)
+{
+    const wlr_cap *c = state;
+    int n = 0;
+    for (int i = 0; i < c->nouts && n < max; i++, n++) {
+        snprintf(out[n].name, sizeof(out[n].name), "%s", c->outs[i].name);
+        out[n].x = c->outs[i].x;
+        out[n].y = c->outs[i].y;
+        out[n].w = c->outs[i].w;
+        out[n].h = c->outs[i].h;
+    }
+    return n;
+}
+
 static int wlr_open(const mc_capture_config *cfg, void **state, char *why, size_t cap)
 {
     *state = NULL;
@@ -260,6 +329,25 @@ static int wlr_open(const mc_capture_config *cfg, void **state, char *why, size_
     c->reg = wl_display_get_registry(c->dpy);
     wl_registry_add_listener(c->reg, &registry_listener, c);
     wl_display_roundtrip(c->dpy);
+    wl_display_roundtrip(c->dpy); /* the outputs' names and modes */
+    if (c->nouts) {
+        int i = 0;
+        if (cfg->monitor) {
+            mc_monitor m[MAX_OUTPUTS];
+            int n = wlr_monitors(c, m, MAX_OUTPUTS);
+            i = mc__monitor_pick(m, n, cfg->monitor);
+            if (i < 0) {
+                char list[256];
+                mc__monitor_names(m, n, list, sizeof(list));
+                snprintf(why, cap, "the Wayland compositor '%s' has no output '%s' (it has %s)",
+                         c->name, cfg->monitor, list);
+                wlr_close(c);
+                return MC_EINVAL;
+            }
+        }
+        c->output = c->outs[i].o;
+        snprintf(c->output_name, sizeof(c->output_name), "%s", c->outs[i].name);
+    }
     if (!c->mgr || !c->shm || !c->output) {
         snprintf(why, cap, "the Wayland compositor '%s' offers no %s (wlr-screencopy is for "
                  "wlroots compositors such as sway; GNOME and KDE need the portal)", c->name,
@@ -350,8 +438,9 @@ static int wlr_wait(void *state, uint64_t timeout_us)
 static void wlr_describe(void *state, char *out, size_t cap)
 {
     const wlr_cap *c = state;
-    snprintf(out, cap, "Wayland %s, wlr-screencopy v%u%s", c->name, c->mgr_version,
-             c->mgr_version >= 2 ? " with damage" : "");
+    snprintf(out, cap, "Wayland %s, wlr-screencopy v%u%s%s%s", c->name, c->mgr_version,
+             c->mgr_version >= 2 ? " with damage" : "", c->nouts > 1 ? ", output " : "",
+             c->nouts > 1 ? c->output_name : "");
 }
 
 static void wlr_close(void *state)
@@ -366,8 +455,8 @@ static void wlr_close(void *state)
             wl_buffer_destroy(c->buf[i]);
     if (c->mgr)
         zwlr_screencopy_manager_v1_destroy(c->mgr);
-    if (c->output)
-        wl_output_destroy(c->output);
+    for (int i = 0; i < c->nouts; i++) /* c->output is one of them */
+        wl_output_destroy(c->outs[i].o);
     if (c->shm)
         wl_shm_destroy(c->shm);
     if (c->reg)
@@ -392,4 +481,5 @@ static void wlr_stats(void *state, uint64_t *frames, uint64_t *rects)
 const mc_capture_backend mc_capture_wlr = {.name = "wlr", .open = wlr_open, .size = wlr_size,
                                            .grab = wlr_grab, .wait = wlr_wait,
                                            .describe = wlr_describe, .stats = wlr_stats,
+                                           .monitors = wlr_monitors,
                                            .close = wlr_close};

@@ -95,6 +95,7 @@ static int create_plain_image(x11_cap *c, Visual *vis, int depth)
 }
 
 static void x11_close(void *state);
+static int x11_monitors(void *state, mc_monitor *out, int max);
 
 static int x11_open(const mc_capture_config *cfg, void **state, char *why, size_t cap)
 {
@@ -126,6 +127,22 @@ static int x11_open(const mc_capture_config *cfg, void **state, char *why, size_
     c->w = cfg->w ? cfg->w : sw;
     c->h = cfg->h ? cfg->h : sh;
     err = MC_EINVAL;
+    if (cfg->monitor) { /* a monitor: its part of the screen */
+        mc_monitor m[16];
+        int n = x11_monitors(c, m, 16), i = mc__monitor_pick(m, n, cfg->monitor);
+        if (cfg->w) {
+            snprintf(why, cap, "--monitor and --region together: choose one");
+            goto fail;
+        }
+        if (i < 0) {
+            char list[256];
+            mc__monitor_names(m, n, list, sizeof(list));
+            snprintf(why, cap, "display '%s' has no monitor '%s' (it has %s)", c->name, cfg->monitor,
+                     list);
+            goto fail;
+        }
+        c->x = m[i].x, c->y = m[i].y, c->w = m[i].w, c->h = m[i].h;
+    }
     if (c->x < 0 || c->y < 0 || c->x + c->w > sw || c->y + c->h > sh) {
         snprintf(why, cap, "--region %dx%d+%d+%d lies outside the screen of display '%s', which "
                  "is %dx%d", c->w, c->h, c->x, c->y, c->name, sw, sh);

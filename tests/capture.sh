@@ -26,3 +26,16 @@ for how in "" "--display :$n"; do
     fi
 done
 echo "ok: a region outside the screen is refused with the screen's size"
+# The monitors: RandR lists one on Xvfb; --monitor by number or name
+# chooses it, an unknown one is refused with the list.
+out=$(DISPLAY=":$n" "$MCSHARE" --list-monitors 2>/dev/null)
+[ "$out" = "0 screen 320x200+0+0" ] || { echo "FAIL: --list-monitors: '$out'"; exit 1; }
+out=$(DISPLAY=":$n" "$MCSHARE" --monitor HDMI-9 --duration 1 2>&1)
+rc=$?
+if [ $rc != 1 ] || ! echo "$out" | grep -q "has no monitor 'HDMI-9' (it has 0 'screen' 320x200+0+0)"; then
+    echo "FAIL: --monitor unknown: exit $rc: $out"
+    exit 1
+fi
+out=$(DISPLAY=":$n" "$MCSHARE" --monitor 0 --region 10x10+0+0 --duration 1 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "choose one" || { echo "FAIL: --monitor with --region: $out"; exit 1; }
+echo "ok: --list-monitors, --monitor unknown, --monitor with --region"

@@ -195,6 +195,8 @@ check 1 "mcrelay --from a name that does not resolve" "$BIN/mcrelay" --from no-s
 check 2 "mcview --source not an address" "$BIN/mcview" --source teacher-pc 232.1.1.1
 check 2 "mcprobe --source not an address" "$BIN/mcprobe" --source 10.1.1 232.1.1.1
 check 2 "mcview --kiosk without a group" "$BIN/mcview" --kiosk
+check 2 "mcshare --monitor empty" "$BIN/mcshare" --monitor ""
+check 1 "mcshare --list-monitors of the test pattern" "$BIN/mcshare" --source test --list-monitors
 check 2 "mcshare --dashboard-listen without a port" "$BIN/mcshare" --dashboard-listen 127.0.0.1
 check 2 "mcshare --dashboard-listen port out of range" "$BIN/mcshare" --dashboard-listen 127.0.0.1:70000
 check 1 "mcshare --dashboard-listen on an address not this computer's" \

@@ -49,6 +49,10 @@ static void usage(FILE *f)
 "                       the built-in moving test pattern, or a photo-like\n"
 "                       pattern where every tile changes every frame (benchmarks)\n"
 "  --region WxH+X+Y     capture only this part of the screen (default: all)\n"
+"  --monitor N|NAME     capture this monitor (X11: one of RandR's monitors;\n"
+"                       Wayland: one of the compositor's outputs; default: the\n"
+"                       whole X screen, or the first output)\n"
+"  --list-monitors      list the monitors of the screen, then exit\n"
 "  --size WxH           send at this resolution, scaled (default: as captured;\n"
 "                       1280x720 for the test pattern)\n"
 "  --fps N              frames per second, 1..240 (default 30)\n"
@@ -150,7 +154,8 @@ enum { O_GROUP = 256, O_PORT, O_DISPLAY, O_SOURCE, O_REGION, O_SIZE, O_FPS, O_QU
        O_SUBSAMP, O_TILE, O_REFRESH, O_BITRATE, O_MTU, O_TTL, O_IFACE, O_LOOP, O_CURSOR,
        O_THREADS, O_FRAMES, O_DURATION, O_KEY, O_NO_SIGN, O_PASSFILE, O_DAMAGE, O_FEC, O_CTRL_PORT, O_MAX_VIEWERS,
        O_ROSTER, O_AUDIO, O_AUDIO_BITRATE, O_AUDIO_FRAME, O_AUDIO_RED, O_FORCE, O_NAME,
-       O_NO_ANNOUNCE, O_CONFIG, O_PRESET, O_DASHBOARD, O_DASH_LISTEN };
+       O_NO_ANNOUNCE, O_CONFIG, O_PRESET, O_DASHBOARD, O_DASH_LISTEN, O_MONITOR,
+       O_LIST_MONITORS };
 
 static int parse_one(options *o, int c, const char *v)
 {
@@ -308,6 +313,15 @@ static int parse_one(options *o, int c, const char *v)
     case O_DASHBOARD:
         o->dashboard = 1;
         return 0;
+    case O_MONITOR:
+        if (!*v || strlen(v) >= sizeof(o->monitor_name))
+            return bad("--monitor", v, "a monitor's number (0, 1, ...) or name, as --list-monitors "
+                       "shows them");
+        o->monitor_arg = v;
+        return 0;
+    case O_LIST_MONITORS:
+        o->list_monitors = 1;
+        return 0;
     case O_DASH_LISTEN: {
         const char *colon = strrchr(v, ':');
         if (!colon || colon == v || !colon[1] || mc_parse_long(colon + 1, 0, 65535, &n))
@@ -342,7 +356,8 @@ static const struct option LONGS[] = {
     {"key", 1, 0, O_KEY}, {"no-sign", 0, 0, O_NO_SIGN}, {"force", 0, 0, O_FORCE},
     {"name", 1, 0, O_NAME}, {"no-announce", 0, 0, O_NO_ANNOUNCE},
     {"passphrase-file", 1, 0, O_PASSFILE}, {"preset", 1, 0, O_PRESET},
-    {"dashboard", 0, 0, O_DASHBOARD}, {"dashboard-listen", 1, 0, O_DASH_LISTEN},
+    {"dashboard", 0, 0, O_DASHBOARD}, {"monitor", 1, 0, O_MONITOR},
+    {"list-monitors", 0, 0, O_LIST_MONITORS}, {"dashboard-listen", 1, 0, O_DASH_LISTEN},
     {"help", 0, 0, 'h'}, {"version", 0, 0, 'V'}, {0, 0, 0, 0}};
 
 static int parse_args(int argc, char **argv, options *o)
@@ -396,7 +411,8 @@ static int open_source(options *o, source *src)
     if (!src->screen && (o->rw || o->display))
         mc_log(0, "mcshare: --region/--display apply to screen capture only; ignored for --source %s",
                o->source);
-    mc_capture_config cc = {.backend = backend, .display = o->display, .x = o->rx, .y = o->ry,
+    mc_capture_config cc = {.backend = backend, .display = o->display, .monitor = o->monitor_arg,
+                            .x = o->rx, .y = o->ry,
                             .w = o->rw, .h = o->rh, .width = o->ow, .height = o->oh,
                             .cursor = o->cursor, .no_damage = !o->damage};
     char why[512];
@@ -665,6 +681,19 @@ int main(int argc, char **argv)
     source src = {0};
     if (open_source(&o, &src))
         return 1;
+    if (o.list_monitors) { /* to stdout, one per line: NUMBER NAME WxH+X+Y */
+        mc_monitor m[16];
+        int n = src.screen ? mc_capture_monitors(src.cap, m, 16) : 0;
+        for (int i = 0; i < n; i++)
+            printf("%d %s %dx%d+%d+%d\n", i, m[i].name, m[i].w, m[i].h, m[i].x, m[i].y);
+        if (!n)
+            fprintf(stderr, "mcshare: %s lists no monitors\n",
+                    src.screen ? "this screen" : "the test pattern");
+        mc_capture_destroy(src.cap);
+        return n ? 0 : 1;
+    }
+    if (o.monitor_arg)
+        snprintf(o.monitor_name, sizeof(o.monitor_name), "%s", o.monitor_arg);
     if (!o.audio.source)
         o.audio.source = src.screen ? "default" : "none";
     o.s.audio = &o.audio;

@@ -34,6 +34,9 @@ typedef struct {
     int fps_asked;           /* --fps as given (a preset may lower it) */
     int paused;              /* the dashboard froze the picture */
     int monitor;             /* the monitor shown (index), -1: none chosen */
+    const char *monitor_arg; /* --monitor N|NAME */
+    char monitor_name[32];   /* the monitor shown, by name ("" = none) */
+    int list_monitors;       /* --list-monitors */
     char fpr[MC_FPR_CHARS];
 } options;
 

@@ -52,16 +52,19 @@ const char *mcshare_preset_now(const options *o)
     return "custom";
 }
 
-/* Shows another part of the screen: w = 0 the whole screen. The old
- * capture stays when the new one cannot open. 0, or -1 with msg set. */
-static int set_region(options *o, source *src, int x, int y, int w, int h, char *msg, size_t cap)
+/* Shows another part of the screen: a monitor (by name), or a region
+ * (w = 0: the whole screen). The old capture stays when the new one cannot
+ * open. 0, or -1 with msg set. */
+static int set_region(options *o, source *src, const char *monitor, int x, int y, int w, int h,
+                      char *msg, size_t cap)
 {
     if (!src->screen) {
         snprintf(msg, cap, "the test pattern has no parts to choose");
         return -1;
     }
     mc_capture_config cc = {.backend = src->backend, .display = o->display, .x = x, .y = y,
-                            .w = w, .h = h, .cursor = o->cursor, .no_damage = !o->damage};
+                            .w = w, .h = h, .monitor = monitor, .cursor = o->cursor,
+                            .no_damage = !o->damage};
     char why[512];
     mc_capture *c = NULL;
     if (mc_capture_create(&cc, &c, why, sizeof(why))) {
@@ -89,6 +92,7 @@ static int set_region(options *o, source *src, int x, int y, int w, int h, char 
     o->s.width = ow;
     o->s.height = oh;
     o->rx = x, o->ry = y, o->rw = w, o->rh = h;
+    snprintf(o->monitor_name, sizeof(o->monitor_name), "%s", monitor ? monitor : "");
     return 0;
 }
 
@@ -144,6 +148,7 @@ int mcshare_dash_commands(mc_dashboard *d, options *o, source *src, char *msg, s
         case MC_DASH_MONITOR:
         case MC_DASH_REGION: {
             int x = 0, y = 0, w = 0, h = 0, mon = -1;
+            char mname[32] = "";
             if (cmd.action == MC_DASH_MONITOR) {
                 mc_monitor m[16];
                 int n = src->cap ? mc_capture_monitors(src->cap, m, 16) : 0;
@@ -152,21 +157,27 @@ int mcshare_dash_commands(mc_dashboard *d, options *o, source *src, char *msg, s
                     snprintf(msg, cap, "There is no monitor %s.", cmd.value);
                     break;
                 }
-                x = m[i].x, y = m[i].y, w = m[i].w, h = m[i].h, mon = (int)i;
+                snprintf(mname, sizeof(mname), "%s", m[i].name);
+                mon = (int)i;
             } else if (strcmp(cmd.value, "full") &&
                        mc_parse_region(cmd.value, MC_MAX_DIM, &w, &h, &x, &y)) {
                 snprintf(msg, cap, "'%s' is not a part of the screen: write WxH+X+Y, "
                          "e.g. 1280x720+0+0.", cmd.value);
                 break;
             }
-            if (set_region(o, src, x, y, w, h, msg, cap))
+            if (set_region(o, src, mon >= 0 ? mname : NULL, x, y, w, h, msg, cap))
                 break;
             o->monitor = mon;
-            char r[48];
-            region_text(o, r, sizeof(r));
-            fprintf(stderr, "mcshare: showing %s from the dashboard (%dx%d)\n",
-                    w ? r : "the whole screen", o->s.width, o->s.height);
-            snprintf(msg, cap, "Showing %s.", w ? r : "the whole screen");
+            char r[64];
+            if (mon >= 0)
+                snprintf(r, sizeof(r), "monitor %s", mname);
+            else if (w)
+                region_text(o, r, sizeof(r));
+            else
+                snprintf(r, sizeof(r), "the whole screen");
+            fprintf(stderr, "mcshare: showing %s from the dashboard (%dx%d)\n", r, o->s.width,
+                    o->s.height);
+            snprintf(msg, cap, "Showing %s.", r);
             again |= MCSHARE_RESTART;
             *regrab = 1;
             break;

@@ -16,6 +16,10 @@ typedef struct {
     const char *backend; /* "x11", "wlr", "test", "test-video"; NULL = "x11" */
     const char *display; /* X11: NULL = $DISPLAY */
     int x, y, w, h;      /* screens: the region; w = 0 means the whole screen */
+    const char *monitor; /* screens: a monitor by its index (0, 1, ...) or name, as
+                            mc_capture_monitors lists them; NULL = the whole
+                            screen (X11) or the first output (wlr). Not with a region
+                            on X11; on wlr the region is within the monitor */
     int width, height;   /* test patterns: their size (0 = 1280x720) */
     int cursor;          /* draw the mouse pointer into the picture */
     int no_shm;          /* X11: force XGetImage (tests the fallback) */
@@ -76,7 +80,8 @@ void mc_capture_describe(const mc_capture *c, char *out, size_t cap);
  * when the backend does not count them. */
 int mc_capture_stats(const mc_capture *c, uint64_t *frames, uint64_t *rects);
 /* The monitors of the screen (a region of it is captured or not): how many
- * were written to out, 0 when the source cannot list them. */
+ * were written to out, 0 when the source cannot list them. X11: RandR's
+ * monitors, parts of one screen; wlr: the compositor's outputs. */
 int mc_capture_monitors(const mc_capture *c, mc_monitor *out, int max);
 /* The backends this build has, as "x11, wlr, test, test-video". */
 const char *mc_capture_backends(void);

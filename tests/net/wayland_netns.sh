@@ -90,6 +90,7 @@ frames, rects = int(m.group(1)), int(m.group(2))
 sys.exit(0 if 2 <= frames <= 60 and rects >= frames else 1)
 PY
 
+
 # The viewer on Wayland: an X11 teacher shows picture A; mcview on sway.
 [ -x "$BIN/xshow" ] || skip "xshow not built"
 convert "$RT/a.png" "$TMPDIR_TEST/a.ppm"
@@ -122,4 +123,27 @@ grep -q "SDL video driver wayland" "$TMPDIR_TEST/v.log" || fail "mcview did not 
 stop_checked "$VIEW" mcview
 stop_checked "$SENDER" mcshare
 log "mcview on Wayland shows the picture exactly"
+# A second output: --list-monitors lists both, --monitor captures the one
+# asked for (exact against grim's screenshot of that output).
+swaymsg -q create_output || fail "swaymsg create_output failed"
+swaymsg -q "output HEADLESS-2 resolution 320x240 position $W 0 bg $RT/b.png center #000000" ||
+    fail "cannot set up HEADLESS-2"
+sleep 1
+ip netns exec "mcwA$$" env -u DISPLAY "$BIN/mcshare" --source wlr --list-monitors \
+    >"$TMPDIR_TEST/monitors.txt" 2>/dev/null || fail "--list-monitors failed"
+# (wlroots puts every output at +0+0 in wl_output's geometry: only the
+# names and sizes are checked.)
+grep -q "^0 HEADLESS-1 ${W}x$H+" "$TMPDIR_TEST/monitors.txt" &&
+    grep -q "^1 HEADLESS-2 320x240+" "$TMPDIR_TEST/monitors.txt" ||
+    fail "--list-monitors: $(cat "$TMPDIR_TEST/monitors.txt")"
+grim -t ppm -o HEADLESS-2 "$TMPDIR_TEST/ref-c.ppm" || fail "grim -o HEADLESS-2 failed"
+start_bg ip netns exec "mcwA$$" env -u DISPLAY "$BIN/mcshare" --group "$GROUP" --port "$PORT" \
+    --iface "$IF_A" --cursor off --audio none --monitor HEADLESS-2 2>"$TMPDIR_TEST/s3.log"
+SENDER=$LAST_PID
+ip netns exec "mcwB$$" "$BIN/mcprobe" "$GROUP:$PORT" --iface "$IF_B" --duration 3 --no-audio -q \
+    --snapshot "$TMPDIR_TEST/got-c.ppm" >/dev/null || fail "mcprobe received nothing from --monitor"
+ae=$(compare -metric AE "$TMPDIR_TEST/got-c.ppm" "$TMPDIR_TEST/ref-c.ppm" null: 2>&1)
+[ "$ae" = 0 ] || fail "--monitor HEADLESS-2: the student's picture differs in $ae pixels"
+stop_checked "$SENDER" mcshare
+log "two outputs listed; --monitor HEADLESS-2 exact"
 log "PASS"
