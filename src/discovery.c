@@ -4,14 +4,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "bytes.h"
 #include "mc/common.h"
@@ -283,7 +280,7 @@ void mc_disco_announcer_destroy(mc_disco_announcer *a)
     if (!a)
         return;
     announce(a, 1);
-    close(a->fd);
+    mc_sock_close(a->fd);
     sodium_memzero(&a->key, sizeof(a->key));
     free(a);
 }
@@ -420,7 +417,7 @@ int mc_disco_listener_poll(mc_disco_listener *l, uint64_t now_us)
 {
     uint8_t buf[2048];
     for (int i = 0; i < 1000; i++) {
-        ssize_t r = recv(l->fd, buf, sizeof(buf), MSG_DONTWAIT);
+        long r = mc_sock_recv(l->fd, buf, sizeof(buf), NULL);
         if (r <= 0)
             break;
         mc_disco_listener_feed(l, buf, (size_t)r, now_us);
@@ -435,8 +432,8 @@ int mc_disco_listener_poll(mc_disco_listener *l, uint64_t now_us)
 
 void mc_disco_listener_wait(mc_disco_listener *l, uint64_t timeout_us)
 {
-    struct pollfd p = {.fd = l->fd, .events = POLLIN};
-    poll(&p, 1, (int)(timeout_us / 1000));
+    uint8_t ready;
+    mc_sock_wait(&l->fd, 1, (int)(timeout_us / 1000), &ready);
 }
 
 static int by_name(const void *a, const void *b)
@@ -461,6 +458,6 @@ void mc_disco_listener_destroy(mc_disco_listener *l)
 {
     if (!l)
         return;
-    close(l->fd);
+    mc_sock_close(l->fd);
     free(l);
 }

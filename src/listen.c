@@ -4,13 +4,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "mc/common.h"
+#include "mc/platform.h"
 #include "mc/net.h"
 #include "mc/wire.h"
 
@@ -70,19 +68,18 @@ int mc_listen_for_broadcast(const char *group, uint16_t port, const char *iface,
         /* Seen in full (its size, and its key unless it is unsigned): enough. */
         if (o->packets >= 20 && (o->width || o->sealed) && o->have_fpr)
             break;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, 1, (int)((end - now + 999) / 1000));
-        if (r < 0 && errno == EINTR)
+        uint8_t ready;
+        int r = mc_sock_wait(&fd, 1, (int)((end - now + 999) / 1000), &ready);
+        if (r == -EINTR)
             break; /* Ctrl-C while listening */
         if (r <= 0)
             continue;
         struct sockaddr_in src;
-        socklen_t sl = sizeof(src);
-        ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&src, &sl);
+        long n = mc_sock_recv(fd, buf, sizeof(buf), &src);
         if (n > 0)
             heard(o, buf, (size_t)n, &src);
     }
-    close(fd);
+    mc_sock_close(fd);
     return o->packets > 0 && !o->ended;
 }
 

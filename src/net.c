@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mc/common.h"
+#include "mc/platform.h"
 
 static int is_multicast(struct in_addr a) { return (ntohl(a.s_addr) >> 28) == 14; }
 
@@ -131,6 +132,8 @@ static int open_socket(const char *group, uint16_t port, const char *iface,
     if (err)
         return err;
     mr->imr_multiaddr = sa->sin_addr;
+    if ((err = mc_sock_startup()))
+        return err;
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     return fd < 0 ? -errno : fd;
 }
@@ -155,7 +158,7 @@ int mc_net_open_sender(const char *group, uint16_t port, const char *iface, int 
     return fd;
 fail:
     err = -errno;
-    close(fd);
+    mc_sock_close(fd);
     return err;
 }
 
@@ -220,7 +223,7 @@ int mc_net_open_receiver_from(const char *group, uint16_t port, const char *ifac
         struct ip_mreq_source ms = {.imr_multiaddr = sa.sin_addr, .imr_sourceaddr = src};
         err = iface_address(iface, &ms.imr_interface);
         if (err) {
-            close(fd);
+            mc_sock_close(fd);
             return err;
         }
         if (setsockopt(fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)))
@@ -232,21 +235,46 @@ int mc_net_open_receiver_from(const char *group, uint16_t port, const char *ifac
     return fd;
 fail:
     err = -errno;
-    close(fd);
+    mc_sock_close(fd);
     return err;
+}
+
+int mc_net_open_udp(const struct sockaddr_in *bind_to, const struct sockaddr_in *connect_to,
+                    int rcvbuf_bytes, int sndbuf_bytes)
+{
+    int err = mc_sock_startup();
+    if (err)
+        return err;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    /* The FORCE variants pass rmem_max/wmem_max when we may. */
+    if (rcvbuf_bytes &&
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf_bytes, sizeof(rcvbuf_bytes)))
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof(rcvbuf_bytes));
+    if (sndbuf_bytes &&
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf_bytes, sizeof(sndbuf_bytes)))
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf_bytes, sizeof(sndbuf_bytes));
+    if ((bind_to && bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to))) ||
+        (connect_to && connect(fd, (const struct sockaddr *)connect_to, sizeof(*connect_to)))) {
+        err = -errno;
+        mc_sock_close(fd);
+        return err;
+    }
+    return fd;
 }
 
 int mc_net_send(int fd, const uint8_t *buf, size_t len)
 {
     for (int tries = 0; tries < 100; tries++) {
-        ssize_t n = send(fd, buf, len, 0);
-        if (n == (ssize_t)len)
+        long n = mc_sock_send(fd, buf, len, NULL, 0);
+        if (n == (long)len)
             return 0;
-        if (n < 0 && errno != EINTR && errno != ENOBUFS && errno != EAGAIN)
-            return -errno;
+        if (n < 0 && n != -EINTR && n != -ENOBUFS && n != -EAGAIN)
+            return (int)n;
         /* ENOBUFS: the qdisc is full; back off briefly rather than drop. */
-        if (n < 0 && errno != EINTR)
-            usleep(200);
+        if (n < 0 && n != -EINTR)
+            mc_sleep_until_us(mc_now_us() + 200);
     }
     return -ENOBUFS;
 }

@@ -1,13 +1,18 @@
 /* The platform layer on POSIX (mc/platform.h): pthreads, the monotonic
- * clock, getrandom. */
+ * clock, getrandom, socket I/O (poll, recvmmsg). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "mc/platform.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mc/common.h"
 
@@ -83,4 +88,68 @@ void mc_sleep_until_us(uint64_t deadline_us)
                           .tv_nsec = (long)(deadline_us % 1000000u) * 1000};
     /* EINTR (a signal) just returns early; callers re-check their state. */
     clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+int mc_sock_startup(void) { return 0; }
+
+void mc_sock_close(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+int mc_sock_wait(const int *fds, int n, int timeout_ms, uint8_t *ready)
+{
+    struct pollfd small[8], *p = n <= 8 ? small : calloc((size_t)n, sizeof(*p));
+    if (!p)
+        return MC_ENOMEM;
+    for (int i = 0; i < n; i++)
+        p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN}; /* negative: ignored by poll */
+    int r = poll(p, (nfds_t)n, timeout_ms);
+    if (r < 0)
+        r = -errno;
+    for (int i = 0; i < n; i++)
+        ready[i] = r > 0 && (p[i].revents & (POLLIN | POLLERR | POLLHUP));
+    if (p != small)
+        free(p);
+    return r;
+}
+
+long mc_sock_recv(int fd, void *buf, size_t cap, struct sockaddr_in *from)
+{
+    socklen_t fl = sizeof(*from);
+    ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)from, from ? &fl : NULL);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+    return (long)n;
+}
+
+int mc_sock_recv_batch(int fd, uint8_t *const *bufs, size_t cap, size_t *lens,
+                       struct sockaddr_in *froms, int max)
+{
+    enum { MAXB = 64 };
+    struct mmsghdr msgs[MAXB];
+    struct iovec iov[MAXB];
+    if (max > MAXB)
+        max = MAXB;
+    for (int i = 0; i < max; i++) {
+        iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = cap};
+        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1,
+                                               .msg_name = froms ? &froms[i] : NULL,
+                                               .msg_namelen = froms ? sizeof(froms[i]) : 0}};
+    }
+    int n = recvmmsg(fd, msgs, (unsigned)max, MSG_DONTWAIT, NULL);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -errno;
+    for (int i = 0; i < n; i++)
+        lens[i] = msgs[i].msg_len;
+    return n;
+}
+
+long mc_sock_send(int fd, const void *buf, size_t len, const struct sockaddr_in *to, int nowait)
+{
+    ssize_t n = to ? sendto(fd, buf, len, nowait ? MSG_DONTWAIT : 0, (const struct sockaddr *)to,
+                            sizeof(*to))
+                   : send(fd, buf, len, nowait ? MSG_DONTWAIT : 0);
+    return n < 0 ? -errno : (long)n;
 }

@@ -1,12 +1,16 @@
 /* The platform layer on Windows 8 and later (mc/platform.h): threads from
  * _beginthreadex, SRW locks, condition variables, InitOnce, the
  * performance counter as the monotonic clock, the system time as the wall
- * clock, BCryptGenRandom. Built by the Windows cross-build (issue 13);
+ * clock, BCryptGenRandom, Winsock (WSAPoll). Built by the Windows cross-build (issue 13);
  * tools/check compiles it with mingw-w64 where that is installed. */
 #include "mc/platform.h"
 
+#include <winsock2.h>
+#include <ws2tcpip.h>
 #include <bcrypt.h>
+#include <errno.h>
 #include <process.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "mc/common.h"
@@ -134,4 +138,99 @@ void mc_sleep_until_us(uint64_t deadline_us)
     } else {
         Sleep((DWORD)((deadline_us - now + 999) / 1000));
     }
+}
+
+/* ---- socket I/O: Winsock --------------------------------------------------- */
+
+static INIT_ONCE wsa_once = INIT_ONCE_STATIC_INIT;
+static int wsa_err;
+
+static BOOL CALLBACK wsa_start(PINIT_ONCE o, PVOID p, PVOID *ctx)
+{
+    (void)o, (void)p, (void)ctx;
+    WSADATA d;
+    wsa_err = WSAStartup(MAKEWORD(2, 2), &d) ? MC_ENOMEM : 0;
+    return TRUE;
+}
+
+int mc_sock_startup(void)
+{
+    InitOnceExecuteOnce(&wsa_once, wsa_start, NULL, NULL);
+    return wsa_err;
+}
+
+/* Winsock's errors as the library's negative codes. */
+static long sock_err(void)
+{
+    int e = WSAGetLastError();
+    return e == WSAEWOULDBLOCK ? -EAGAIN : e == WSAENOBUFS ? -ENOBUFS : e == WSAEINTR ? -EINTR
+                                                                                  : -EIO;
+}
+
+void mc_sock_close(int fd)
+{
+    if (fd >= 0)
+        closesocket((SOCKET)fd);
+}
+
+int mc_sock_wait(const int *fds, int n, int timeout_ms, uint8_t *ready)
+{
+    WSAPOLLFD small[8], *p = n <= 8 ? small : calloc((size_t)n, sizeof(*p));
+    if (!p)
+        return MC_ENOMEM;
+    int live = 0;
+    for (int i = 0; i < n; i++) /* WSAPoll takes no placeholders: skip the negative */
+        if (fds[i] >= 0)
+            p[live++] = (WSAPOLLFD){.fd = (SOCKET)fds[i], .events = POLLRDNORM};
+    int r = live ? WSAPoll(p, (ULONG)live, timeout_ms) : (Sleep((DWORD)timeout_ms), 0);
+    if (r < 0)
+        r = (int)sock_err();
+    for (int i = 0, k = 0; i < n; i++)
+        ready[i] = fds[i] >= 0 && r > 0 && (p[k++].revents & (POLLRDNORM | POLLERR | POLLHUP));
+    if (p != small)
+        free(p);
+    return r;
+}
+
+long mc_sock_recv(int fd, void *buf, size_t cap, struct sockaddr_in *from)
+{
+    /* No MSG_DONTWAIT in Winsock: ask first, so the call never blocks. */
+    WSAPOLLFD p = {.fd = (SOCKET)fd, .events = POLLRDNORM};
+    if (WSAPoll(&p, 1, 0) <= 0 || !(p.revents & (POLLRDNORM | POLLERR)))
+        return 0;
+    int fl = sizeof(*from);
+    int n = recvfrom((SOCKET)fd, buf, (int)(cap > INT_MAX ? INT_MAX : cap), 0,
+                     (struct sockaddr *)from, from ? &fl : NULL);
+    if (n == SOCKET_ERROR) {
+        int e = WSAGetLastError();
+        /* A datagram longer than cap is cut, as on POSIX; an ICMP port
+         * unreachable from an earlier send is not an error of this read. */
+        if (e == WSAEMSGSIZE)
+            return (long)cap;
+        return e == WSAECONNRESET || e == WSAEWOULDBLOCK ? 0 : sock_err();
+    }
+    return n;
+}
+
+int mc_sock_recv_batch(int fd, uint8_t *const *bufs, size_t cap, size_t *lens,
+                       struct sockaddr_in *froms, int max)
+{
+    int n = 0;
+    while (n < max) {
+        long got = mc_sock_recv(fd, bufs[n], cap, froms ? &froms[n] : NULL);
+        if (got < 0)
+            return n ? n : (int)got;
+        if (got == 0)
+            break;
+        lens[n++] = (size_t)got;
+    }
+    return n;
+}
+
+long mc_sock_send(int fd, const void *buf, size_t len, const struct sockaddr_in *to, int nowait)
+{
+    (void)nowait; /* a UDP send on Windows does not wait for the peer */
+    int n = to ? sendto((SOCKET)fd, buf, (int)len, 0, (const struct sockaddr *)to, sizeof(*to))
+               : send((SOCKET)fd, buf, (int)len, 0);
+    return n == SOCKET_ERROR ? sock_err() : n;
 }

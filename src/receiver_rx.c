@@ -5,10 +5,8 @@
 #include "mc/receiver.h"
 
 #include <netinet/in.h>
-#include <poll.h>
 #include "mc/platform.h"
 #include <string.h>
-#include <sys/socket.h>
 
 #include "receiver_state.h"
 #include "receiver_internal.h"
@@ -113,14 +111,11 @@ void *mc__rx_main(void *arg)
 {
     mc_receiver *r = arg;
     uint8_t(*bufs)[RX_BUF_BYTES] = r->rxbufs;
-    struct mmsghdr msgs[RX_BATCH];
-    struct iovec iov[RX_BATCH];
+    uint8_t *bp[RX_BATCH];
+    size_t lens[RX_BATCH];
     struct sockaddr_in src[RX_BATCH];
-    for (int i = 0; i < RX_BATCH; i++) {
-        iov[i] = (struct iovec){.iov_base = bufs[i], .iov_len = RX_BUF_BYTES};
-        msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1,
-                                               .msg_name = &src[i], .msg_namelen = sizeof(src[i])}};
-    }
+    for (int i = 0; i < RX_BATCH; i++)
+        bp[i] = bufs[i];
     for (;;) {
         mc_mutex_lock(&r->mu);
         int stop = r->stop;
@@ -128,16 +123,14 @@ void *mc__rx_main(void *arg)
         if (stop)
             break;
         mc_relay_sub_tick(r->relay, mc_now_us()); /* a relay's subscription, renewed */
-        struct pollfd pfd = {.fd = r->fd, .events = POLLIN};
-        if (poll(&pfd, 1, r->relay ? 50 : 100) <= 0)
+        uint8_t ready;
+        if (mc_sock_wait(&r->fd, 1, r->relay ? 50 : 100, &ready) <= 0)
             continue;
-        for (int i = 0; i < RX_BATCH; i++)
-            msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
-        int n = recvmmsg(r->fd, msgs, RX_BATCH, MSG_DONTWAIT, NULL);
+        int n = mc_sock_recv_batch(r->fd, bp, RX_BUF_BYTES, lens, src, RX_BATCH);
         uint64_t now = mc_now_us();
         mc_mutex_lock(&r->mu); /* once per batch, not per datagram */
         for (int i = 0; i < n; i++) {
-            if (r->relay && mc_relay_sub_take(r->relay, bufs[i], msgs[i].msg_len, now))
+            if (r->relay && mc_relay_sub_take(r->relay, bufs[i], lens[i], now))
                 continue; /* the relay's own message */
             if (drop_this(r)) {
                 r->st.dropped_on_purpose++;
@@ -146,7 +139,7 @@ void *mc__rx_main(void *arg)
             /* Where the sender's control channel would be. Loopback multicast
              * without an interface address arrives from 0.0.0.0: that can
              * only be this host. */
-            feed_from(r, bufs[i], msgs[i].msg_len, now,
+            feed_from(r, bufs[i], lens[i], now,
                       src[i].sin_addr.s_addr ? src[i].sin_addr.s_addr : htonl(INADDR_LOOPBACK));
         }
         mc_mutex_unlock(&r->mu);

@@ -5,16 +5,14 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "mc/common.h"
 #include "mc/net.h"
+#include "mc/platform.h"
 #include "mc/wire.h"
 
 #define MAGIC "MCRS"
@@ -102,16 +100,11 @@ int mc_relay_sub_open(const char *host_port, mc_relay_sub **out, int *fd, char *
     char a[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &s->to.sin_addr, a, sizeof(a));
     snprintf(s->name, sizeof(s->name), "%s:%u", a, (unsigned)ntohs(s->to.sin_port));
-    s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int buf = 8 << 20;
-    if (s->fd >= 0 && setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
-        setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
     /* Connected: only the relay's datagrams are received. */
-    if (s->fd < 0 || connect(s->fd, (struct sockaddr *)&s->to, sizeof(s->to))) {
-        err = -errno;
+    s->fd = mc_net_open_udp(NULL, &s->to, 8 << 20, 0);
+    if (s->fd < 0) {
+        err = s->fd;
         snprintf(why, cap, "cannot reach the relay %s: %s", s->name, mc_strerror(err));
-        if (s->fd >= 0)
-            close(s->fd);
         free(s);
         return err;
     }
@@ -129,7 +122,7 @@ void mc_relay_sub_tick(mc_relay_sub *s, uint64_t now_us)
         s->have_cookie = 0;
     uint8_t m[32];
     size_t n = mc_relay_msg(m, s->have_cookie ? MC_RELAY_SUBSCRIBE : MC_RELAY_HELLO, s->cookie);
-    (void)!send(s->fd, m, n, MSG_DONTWAIT); /* lost: the next tick sends again */
+    mc_sock_send(s->fd, m, n, NULL, 1); /* lost: the next tick sends again */
     /* Without a cookie (or a relay yet), ask twice a second. */
     s->next_us = now_us + (s->have_cookie ? MC_RELAY_RENEW_US : 500000u);
 }
@@ -164,9 +157,9 @@ void mc_relay_sub_close(mc_relay_sub *s)
     if (s->have_cookie) {
         uint8_t m[32];
         size_t n = mc_relay_msg(m, MC_RELAY_BYE, s->cookie);
-        (void)!send(s->fd, m, n, MSG_DONTWAIT);
+        mc_sock_send(s->fd, m, n, NULL, 1);
     }
-    close(s->fd);
+    mc_sock_close(s->fd);
     free(s);
 }
 
@@ -221,7 +214,8 @@ struct mc_relay {
     proxy *px;
     int npx, max_px;
     struct sockaddr_in target; /* where control goes; port 0 = not known yet */
-    struct pollfd *pfd;
+    int *pfd;                  /* the sockets polled, and which are ready */
+    uint8_t *ready;
     uint8_t *ring;
     slot *idx;
     uint64_t head, head_pos;   /* the next datagram's index and byte position */
@@ -262,36 +256,31 @@ int mc_relay_create(const mc_relay_config *cfg, mc_relay **out, char *why, size_
     r->max_px = r->cfg.no_ctrl ? 0 : r->cfg.max_viewers < PROXY_MAX ? r->cfg.max_viewers : PROXY_MAX;
     r->px = calloc((size_t)r->max_px + 1, sizeof(*r->px));
     r->pfd = calloc((size_t)r->max_px + 3, sizeof(*r->pfd));
+    r->ready = calloc((size_t)r->max_px + 3, 1);
     r->ring = malloc(RING_BYTES);
     r->idx = calloc(RING_COUNT, sizeof(*r->idx));
     if (r->cfg.viewer_mbit <= 0)
         r->cfg.viewer_mbit = MC_RELAY_VIEWER_MBIT;
     r->rate = r->cfg.viewer_mbit / 8.0; /* Mbit/s = bits/us; bytes/us */
-    int err = r->v && r->px && r->pfd && r->ring && r->idx ? 0 : MC_ENOMEM;
+    int err = r->v && r->px && r->pfd && r->ready && r->ring && r->idx ? 0 : MC_ENOMEM;
     if (!err) {
-        r->lfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct sockaddr_in la = {.sin_family = AF_INET, .sin_port = htons(r->cfg.listen_port)};
         if (cfg->listen_addr && inet_pton(AF_INET, cfg->listen_addr, &la.sin_addr) != 1) {
             snprintf(why, cap, "--listen '%s' is not an IPv4 address", cfg->listen_addr);
             err = MC_EINVAL;
-        } else if (r->lfd < 0 || bind(r->lfd, (struct sockaddr *)&la, sizeof(la))) {
-            err = -errno;
+        } else if ((r->lfd = mc_net_open_udp(&la, NULL, 0, 8 << 20)) < 0) {
+            err = r->lfd;
             snprintf(why, cap, "cannot listen on UDP port %u: %s", (unsigned)r->cfg.listen_port,
                      mc_strerror(err));
         }
-        int buf = 8 << 20;
-        if (!err && setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUFFORCE, &buf, sizeof(buf)))
-            setsockopt(r->lfd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
     }
     if (!err && !r->cfg.no_ctrl) { /* the control channel: the next port */
-        r->cfd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct sockaddr_in ca = {.sin_family = AF_INET,
                                  .sin_port = htons((uint16_t)(r->cfg.listen_port + 1))};
         if (cfg->listen_addr)
             inet_pton(AF_INET, cfg->listen_addr, &ca.sin_addr);
-        if (r->cfd < 0 || r->cfg.listen_port == 65535 ||
-            bind(r->cfd, (struct sockaddr *)&ca, sizeof(ca))) {
-            err = r->cfd < 0 || r->cfg.listen_port != 65535 ? -errno : MC_EINVAL;
+        if (r->cfg.listen_port == 65535 || (r->cfd = mc_net_open_udp(&ca, NULL, 0, 0)) < 0) {
+            err = r->cfg.listen_port == 65535 ? MC_EINVAL : r->cfd;
             snprintf(why, cap, "cannot listen on UDP port %u for the viewers' control channel "
                      "(the port after --listen-port): %s; --no-control goes without",
                      (unsigned)r->cfg.listen_port + 1, mc_strerror(err));
@@ -337,7 +326,7 @@ static void on_request(mc_relay *r, const uint8_t *buf, size_t len, const struct
         /* The answer is no bigger than the question: no amplification. */
         cookie_for(r, from, epoch, want);
         size_t n = mc_relay_msg(m, MC_RELAY_COOKIE_MSG, want);
-        sendto(r->lfd, m, n, MSG_DONTWAIT, (const struct sockaddr *)from, sizeof(*from));
+        mc_sock_send(r->lfd, m, n, from, 1);
         return;
     }
     if (type != MC_RELAY_SUBSCRIBE && type != MC_RELAY_BYE) {
@@ -351,7 +340,7 @@ static void on_request(mc_relay *r, const uint8_t *buf, size_t len, const struct
         r->st.refused++; /* not a cookie we gave this address: spoofed or stale */
         cookie_for(r, from, epoch, want); /* a stale one gets a fresh cookie */
         size_t n = mc_relay_msg(m, MC_RELAY_COOKIE_MSG, want);
-        sendto(r->lfd, m, n, MSG_DONTWAIT, (const struct sockaddr *)from, sizeof(*from));
+        mc_sock_send(r->lfd, m, n, from, 1);
         return;
     }
     viewer *v = find_viewer(r, from);
@@ -379,7 +368,7 @@ static void on_request(mc_relay *r, const uint8_t *buf, size_t len, const struct
 
 static void proxy_close(mc_relay *r, int i)
 {
-    close(r->px[i].fd);
+    mc_sock_close(r->px[i].fd);
     r->px[i] = r->px[--r->npx];
 }
 
@@ -436,19 +425,15 @@ static void on_ctrl_up(mc_relay *r, const uint8_t *buf, size_t len, const struct
             r->st.ctrl_refused++;
             return;
         }
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int fd = mc_net_open_udp(NULL, &r->target, 0, 0);
         if (fd < 0)
             return;
-        if (connect(fd, (const struct sockaddr *)&r->target, sizeof(r->target))) {
-            close(fd);
-            return;
-        }
         p = &r->px[r->npx++];
         p->from = *from;
         p->fd = fd;
     }
     p->last_us = now;
-    if (send(p->fd, buf, len, MSG_DONTWAIT) == (ssize_t)len)
+    if (mc_sock_send(p->fd, buf, len, NULL, 1) == (long)len)
         r->st.ctrl_up++;
 }
 
@@ -498,9 +483,8 @@ static int send_paced(mc_relay *r, uint64_t now)
             const slot *d = &r->idx[v->next % RING_COUNT];
             if (v->tokens < (double)d->len)
                 break;
-            ssize_t n = sendto(r->lfd, r->ring + d->pos % RING_BYTES, d->len, MSG_DONTWAIT,
-                               (struct sockaddr *)&v->addr, sizeof(v->addr));
-            if (n == (ssize_t)d->len) {
+            long n = mc_sock_send(r->lfd, r->ring + d->pos % RING_BYTES, d->len, &v->addr, 1);
+            if (n == (long)d->len) {
                 r->st.out++;
                 r->st.out_bytes += d->len;
             } else {
@@ -537,21 +521,24 @@ void mc_relay_run(mc_relay *r, volatile sig_atomic_t *stop, void (*every_5s)(mc_
     while (!*stop) {
         uint64_t now = mc_now_us();
         mc_relay_sub_tick(r->up, now);
-        struct pollfd *p = r->pfd;
-        p[0] = (struct pollfd){.fd = r->in_fd, .events = POLLIN};
-        p[1] = (struct pollfd){.fd = r->lfd, .events = POLLIN};
-        p[2] = (struct pollfd){.fd = r->cfd, .events = POLLIN}; /* -1 without control: ignored */
+        int *p = r->pfd;
+        uint8_t *ready = r->ready;
+        p[0] = r->in_fd;
+        p[1] = r->lfd;
+        p[2] = r->cfd; /* -1 without control: skipped */
         int np = r->npx; /* the channels polled this round */
         for (int i = 0; i < np; i++)
-            p[3 + i] = (struct pollfd){.fd = r->px[i].fd, .events = POLLIN};
+            p[3 + i] = r->px[i].fd;
         /* A viewer waiting for its pacer: back within a millisecond. */
-        if (poll(p, (nfds_t)(3 + np), waiting ? 1 : 100) < 0 && errno != EINTR)
+        int w = mc_sock_wait(p, 3 + np, waiting ? 1 : 100, ready);
+        if (w < 0 && w != -EINTR)
             break;
+        if (w <= 0)
+            memset(ready, 0, (size_t)(3 + np));
         now = mc_now_us();
-        for (int k = 0; k < 256 && (p[0].revents & POLLIN); k++) {
+        for (int k = 0; k < 256 && ready[0]; k++) {
             struct sockaddr_in src;
-            socklen_t sl = sizeof(src);
-            ssize_t n = recvfrom(r->in_fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&src, &sl);
+            long n = mc_sock_recv(r->in_fd, buf, sizeof(buf), &src);
             if (n <= 0)
                 break;
             if (r->up && mc_relay_sub_take(r->up, buf, (size_t)n, now))
@@ -567,21 +554,19 @@ void mc_relay_run(mc_relay *r, volatile sig_atomic_t *stop, void (*every_5s)(mc_
         /* The teacher's answers, each to its viewer (before the channels
          * below can move in the table). */
         for (int i = 0; i < np && i < r->npx; i++) {
-            if (!(p[3 + i].revents & POLLIN) || p[3 + i].fd != r->px[i].fd)
+            if (!ready[3 + i] || p[3 + i] != r->px[i].fd)
                 continue;
             for (int k = 0; k < 64; k++) {
-                ssize_t n = recv(r->px[i].fd, buf, sizeof(buf), MSG_DONTWAIT);
+                long n = mc_sock_recv(r->px[i].fd, buf, sizeof(buf), NULL);
                 if (n <= 0)
                     break;
-                if (sendto(r->cfd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&r->px[i].from,
-                           sizeof(r->px[i].from)) == n)
+                if (mc_sock_send(r->cfd, buf, (size_t)n, &r->px[i].from, 1) == n)
                     r->st.ctrl_down++;
             }
         }
-        for (int k = 0; k < 256 && r->cfd >= 0 && (p[2].revents & POLLIN); k++) {
+        for (int k = 0; k < 256 && r->cfd >= 0 && ready[2]; k++) {
             struct sockaddr_in from;
-            socklen_t fl = sizeof(from);
-            ssize_t n = recvfrom(r->cfd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+            long n = mc_sock_recv(r->cfd, buf, sizeof(buf), &from);
             if (n <= 0)
                 break;
             on_ctrl_up(r, buf, (size_t)n, &from, now);
@@ -592,11 +577,9 @@ void mc_relay_run(mc_relay *r, volatile sig_atomic_t *stop, void (*every_5s)(mc_
             else
                 i++;
         r->st.ctrl_channels = r->npx;
-        for (int k = 0; k < 256 && (p[1].revents & POLLIN); k++) {
+        for (int k = 0; k < 256 && ready[1]; k++) {
             struct sockaddr_in from;
-            socklen_t fl = sizeof(from);
-            ssize_t n = recvfrom(r->lfd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
-                                 &fl);
+            long n = mc_sock_recv(r->lfd, buf, sizeof(buf), &from);
             if (n <= 0)
                 break;
             on_request(r, buf, (size_t)n, &from, now);
@@ -622,16 +605,15 @@ void mc_relay_destroy(mc_relay *r)
         return;
     if (r->up)
         mc_relay_sub_close(r->up); /* closes in_fd too */
-    else if (r->in_fd >= 0)
-        close(r->in_fd);
-    if (r->lfd >= 0)
-        close(r->lfd);
+    else
+        mc_sock_close(r->in_fd);
+    mc_sock_close(r->lfd);
     while (r->npx)
         proxy_close(r, r->npx - 1);
-    if (r->cfd >= 0)
-        close(r->cfd);
+    mc_sock_close(r->cfd);
     free(r->px);
     free(r->pfd);
+    free(r->ready);
     free(r->ring);
     free(r->idx);
     free(r->v);

@@ -735,8 +735,7 @@ void mc_sender_destroy(mc_sender *s)
             send_bye(s);
     }
     mc__ctrl_server_destroy(s->ctrl);
-    if (s->fd >= 0)
-        close(s->fd);
+    mc_sock_close(s->fd);
     for (int i = 0; s->coders && i < s->cfg.threads; i++)
         mc_tile_coder_destroy(s->coders[i]);
     free(s->coders);

@@ -43,4 +43,11 @@ int mc_net_iface_address(const char *iface, char *out, size_t cap);
 /* Sends one datagram on a socket made by mc_net_open_sender. */
 int mc_net_send(int fd, const uint8_t *buf, size_t len);
 
+struct sockaddr_in;
+/* A unicast UDP socket, bound to bind_to and/or connected to connect_to
+ * (either may be NULL), with receive and send buffers of these sizes (0:
+ * the system's): the fd, or a negative code. */
+int mc_net_open_udp(const struct sockaddr_in *bind_to, const struct sockaddr_in *connect_to,
+                    int rcvbuf_bytes, int sndbuf_bytes);
+
 #endif

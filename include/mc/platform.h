@@ -1,17 +1,22 @@
 /* The platform layer: threads, mutexes, condition variables with timed
- * waits, a once-only initialiser and random bytes. One implementation per
+ * waits, a once-only initialiser, random bytes and socket I/O. One implementation per
  * platform, one file each: src/platform_posix.c (Linux, the BSDs) and
  * src/platform_win32.c (Windows 8 and later: SRW locks, condition
  * variables, BCryptGenRandom). The library uses only these; the clock is
  * mc_now_us / mc_sleep_until_us (mc/common.h), implemented beside them.
- * Sockets have their seam in mc/net.h. */
+ * Sockets are opened, joined and sized in src/net.c (mc/net.h); reading,
+ * writing, waiting and closing them is here. A socket is an int: a file
+ * descriptor, or a Winsock SOCKET (kernel handles, which fit). */
 #ifndef MC_PLATFORM_H
 #define MC_PLATFORM_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+struct sockaddr_in;
+
 #ifdef _WIN32
+#include <winsock2.h>
 #include <windows.h>
 typedef HANDLE mc_thread;
 typedef SRWLOCK mc_mutex;
@@ -59,5 +64,30 @@ uint64_t mc_wall_us(void);
 
 /* n bytes from the system's secure generator: 0, or a negative code. */
 int mc_random_bytes(void *buf, size_t n);
+
+/* ---- socket I/O (UDP, IPv4) --------------------------------------------- */
+
+/* Starts the socket library where there is one (WSAStartup), once per
+ * process: 0 or a negative code. src/net.c calls it before opening. */
+int mc_sock_startup(void);
+/* Closes a socket; a negative one is ignored. */
+void mc_sock_close(int fd);
+/* Waits up to timeout_ms for any of fds[0..n) to be readable (negative
+ * entries are skipped): how many are, with ready[i] set for each; 0 on
+ * timeout; -EINTR when a signal came (POSIX), another negative code on
+ * failure. */
+int mc_sock_wait(const int *fds, int n, int timeout_ms, uint8_t *ready);
+/* Takes one datagram without waiting: its length, 0 when none waits, or a
+ * negative code. *from gets the sender when not NULL. */
+long mc_sock_recv(int fd, void *buf, size_t cap, struct sockaddr_in *from);
+/* Takes up to max datagrams without waiting (recvmmsg where there is one):
+ * how many, each in bufs[i] with lens[i] and, when froms is not NULL,
+ * froms[i]; 0 when none waits, or a negative code. */
+int mc_sock_recv_batch(int fd, uint8_t *const *bufs, size_t cap, size_t *lens,
+                       struct sockaddr_in *froms, int max);
+/* Sends one datagram, to the connected peer (to = NULL) or to `to`;
+ * without waiting when nowait. Returns the bytes sent or a negative code
+ * (MC_EAGAIN-like codes are the system's: -EAGAIN, -ENOBUFS). */
+long mc_sock_send(int fd, const void *buf, size_t len, const struct sockaddr_in *to, int nowait);
 
 #endif
