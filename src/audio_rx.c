@@ -377,7 +377,9 @@ int mc_audio_rx_clock(const mc_audio_rx *a, uint64_t now_us, uint64_t *ts_us)
     if (since > span)
         since = span;
     double ts = (double)a->pull_ts + since * a->pull_step;
-    *ts_us = ts > 0 ? (uint64_t)ts : 0;
+    /* pull_ts comes from the packets' timestamps: a forged one near 2^64
+     * must clamp, not overflow the conversion (found by fuzz_receiver). */
+    *ts_us = !(ts > 0) ? 0 : ts >= 18446744073709551616.0 ? UINT64_MAX : (uint64_t)ts;
     return 1;
 }
 
