@@ -198,7 +198,7 @@ void mcshare_dash_publish(mc_dashboard *d, const options *o, const source *src, 
     mc_sender_stats st;
     mc_sender_get_stats(s, &st);
     int n = mc_sender_roster(s, v, 4096);
-    size_t need = 4096 + (size_t)n * 512;
+    size_t need = 16384 + (size_t)n * 512; /* 16 monitors' escaped names fit the base */
     if (need > cap) {
         char *nb = realloc(buf, need);
         if (!nb)
