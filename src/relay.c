@@ -84,6 +84,7 @@ struct mc_relay_sub {
     uint8_t cookie[MC_RELAY_COOKIE];
     int have_cookie;
     uint64_t next_us, cookie_us;
+    uint64_t last_rx_us, sent_us; /* the relay's last datagram; our last message */
 };
 
 int mc_relay_sub_open(const char *host_port, mc_relay_sub **out, int *fd, char *why, size_t cap)
@@ -115,7 +116,13 @@ int mc_relay_sub_open(const char *host_port, mc_relay_sub **out, int *fd, char *
 
 void mc_relay_sub_tick(mc_relay_sub *s, uint64_t now_us)
 {
-    if (!s || now_us < s->next_us)
+    if (!s)
+        return;
+    /* Nothing from the relay for half a second while subscribed: it may
+     * have restarted (it answers our stale cookie with a fresh one), so
+     * ask four times a second until the stream flows again. */
+    int silent = s->have_cookie && now_us - s->last_rx_us > 500000u;
+    if (now_us < s->next_us && !(silent && now_us - s->sent_us >= 250000u))
         return;
     /* A cookie lasts one to two epochs at the relay: ask again in time. */
     if (s->have_cookie && now_us - s->cookie_us > EPOCH_US)
@@ -123,6 +130,7 @@ void mc_relay_sub_tick(mc_relay_sub *s, uint64_t now_us)
     uint8_t m[32];
     size_t n = mc_relay_msg(m, s->have_cookie ? MC_RELAY_SUBSCRIBE : MC_RELAY_HELLO, s->cookie);
     mc_sock_send(s->fd, m, n, NULL, 1); /* lost: the next tick sends again */
+    s->sent_us = now_us;
     /* Without a cookie (or a relay yet), ask twice a second. */
     s->next_us = now_us + (s->have_cookie ? MC_RELAY_RENEW_US : 500000u);
 }
@@ -131,6 +139,7 @@ int mc_relay_sub_take(mc_relay_sub *s, const uint8_t *buf, size_t len, uint64_t 
 {
     const uint8_t *cookie;
     int type = mc_relay_parse(buf, len, &cookie);
+    s->last_rx_us = now_us;
     if (type == MC_EMAGIC)
         return 0; /* a forwarded datagram */
     if (type == MC_RELAY_COOKIE_MSG) {
@@ -481,7 +490,9 @@ static int send_paced(mc_relay *r, uint64_t now)
         }
         while (v->next < r->head) {
             const slot *d = &r->idx[v->next % RING_COUNT];
-            if (v->tokens < (double)d->len)
+            /* A datagram bigger than the burst goes once the bucket is full
+             * (the tokens go below zero): it must not stall the viewer. */
+            if (v->tokens < (double)d->len && v->tokens < burst)
                 break;
             long n = mc_sock_send(r->lfd, r->ring + d->pos % RING_BYTES, d->len, &v->addr, 1);
             if (n == (long)d->len) {

@@ -15,7 +15,9 @@
  * The cookie makes a subscriber prove it receives at its address, so no
  * one can make a relay flood a third party with spoofed subscriptions.
  * Subscribers send SUBSCRIBE every second (which also keeps a NAT's
- * mapping open: the relay sends from the port they send to).
+ * mapping open: the relay sends from the port they send to), and four
+ * times a second while nothing has come from the relay for 0.5 s (a
+ * restarted relay answers the stale cookie with a fresh one).
  *
  * The viewers' control channel (repairs, keyframes, reports, clock sync)
  * goes to the relay's next port (default 5007), from addresses that hold a

@@ -184,5 +184,36 @@ python3 -c "import sys; sys.exit(0 if $lossU >= 10 else 1)" ||
     fail "the slow line did not lose at line rate: the test shows nothing"
 python3 -c "import sys; sys.exit(0 if $lossP <= 1 and $heldP == $tilesP else 1)" ||
     fail "paced per viewer, the slow line still lost $lossP % ($heldP/$tilesP tiles)"
+
+# A 40 KB datagram with mcshare's magic (anyone on the LAN can send one)
+# is bigger than a paced viewer's burst: it must not stall that viewer.
+start_bg ip netns exec "$R" "$BIN/mcrelay" "$G2:$PORT" --iface "yr$$" --listen-port 5010 \
+    --viewer-rate 4 2>>"$TMPDIR_TEST/r3.log"
+RP=$LAST_PID
+sleep 0.5
+ip netns exec "$Q" "$BIN/mcprobe" "10.$X.4.1:5010" --trust "$FPR" --no-audio --duration 7 \
+    --interval 500 --json >"$TMPDIR_TEST/big.json" 2>/dev/null &
+BPROBE=$!
+PIDS+=($BPROBE)
+sleep 2
+INJECT=$(date +%s.%N)
+ip netns exec "$T" python3 - "$G2" "$PORT" "10.$X.1.1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(sys.argv[3]))
+s.sendto(b"MC\x02\x01" + bytes(40000), (sys.argv[1], int(sys.argv[2])))
+PY
+wait "$BPROBE" || fail "mcprobe through the relay got nothing"
+stop_checked "$RP" mcrelay
+python3 - "$TMPDIR_TEST/big.json" "$INJECT" <<'PY' || fail "a big datagram stalled the paced viewer"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+t = float(sys.argv[2])
+after = [l for l in lines if l["type"] != "summary" and l["wall"] > t + 1.0]
+grew = after[-1]["frames_decoded"] - after[0]["frames_decoded"] if len(after) >= 2 else 0
+span = after[-1]["wall"] - after[0]["wall"] if len(after) >= 2 else 0
+print(f"  after a 40 KB datagram: {grew} frames decoded in the next {span:.1f} s", file=sys.stderr)
+sys.exit(0 if grew >= 4 else 1)
+PY
 stop_checked "$SENDER" mcshare
 log "PASS"
