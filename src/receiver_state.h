@@ -15,6 +15,9 @@
 #include "mc/codec.h"
 #include "mc/receiver.h"
 #include "mc/tiles.h"
+
+/* Behind this long after news of a newer version: a tile is stale. */
+#define STALE_AFTER_US 250000u
 #include "mc/wire.h"
 
 #define FRAME_RING 128
@@ -186,6 +189,8 @@ static inline void mc__rx_lat_add(float *ring, int *n, double ms)
 
 /* Percentiles pct[i] (0..100) of the newest samples of a ring; 0 when empty. */
 void mc__rx_quantiles(const float *ring, int n, const int *pct, int count, double *out);
+/* The receiver as its control client's host (receiver_report.c). */
+void mc__receiver_ctrl_host(mc_receiver *r, mc__ctrl_host *host);
 
 /* The effective version of a tile: the newest of shown and held. */
 static inline uint32_t mc__rx_tile_version(const tile_slot *t)

@@ -105,7 +105,10 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--timeout"))
             timeout = strtod(v, &end);
         else if (!strcmp(a, "--gap")) {
-            if (sscanf(v, "%lf-%lf", &gap_min, &gap_max) != 2 || gap_min < 0 || gap_max < gap_min) {
+            char *dash;
+            gap_min = strtod(v, &dash);
+            if (dash == v || *dash != '-' || (gap_max = strtod(dash + 1, &end), end == dash + 1) ||
+                *end || gap_min < 0 || gap_max < gap_min) {
                 fprintf(stderr, "g2g: --gap expects MIN-MAX in ms\n");
                 return 2;
             }

@@ -15,6 +15,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include <X11/Xlib.h>
 #include <X11/Xutil.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +63,29 @@ static unsigned long long now_us(void)
     return (unsigned long long)t.tv_sec * 1000000ull + (unsigned long long)t.tv_nsec / 1000u;
 }
 
+/* Splits line into at most max words (in copy): how many. */
+static int words(const char *line, char *copy, char **w, int max)
+{
+    snprintf(copy, 4096, "%s", line);
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(copy, " \t\r\n", &save); t && n < max;
+         t = strtok_r(NULL, " \t\r\n", &save))
+        w[n++] = t;
+    return n;
+}
+
+/* A whole number in [lo, hi] in this base: 1 and *out, or 0. */
+static int num(const char *text, long lo, long hi, int base, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, base);
+    if (end == text || *end || errno || v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
 int main(void)
 {
     Display *d = XOpenDisplay(NULL);
@@ -90,32 +114,33 @@ int main(void)
     }
     char line[4096];
     for (int ln = 1; fgets(line, sizeof(line), stdin); ln++) {
-        char cmd[16] = "", arg[4000] = "";
-        int a = 0, b = 0, c = 0, e = 0;
-        unsigned rgb = 0;
-        if (sscanf(line, "%15s", cmd) != 1)
+        char copy[4096], *w[8] = {0};
+        int nw = words(line, copy, w, 8);
+        long a = 0, b = 0, c = 0, e = 0, rgb = 0;
+        if (!nw)
             continue;
+        const char *cmd = w[0];
         if (!strcmp(cmd, "quit"))
             break;
-        if (!strcmp(cmd, "load") && sscanf(line, "%*s %d %3999s", &a, arg) == 2 && a >= 0 &&
-            a < SLOTS) {
-            if (load_ppm(arg, &slots[a]))
-                fprintf(stderr, "xshow: line %d: cannot read %s as a binary PPM\n", ln, arg);
-        } else if (!strcmp(cmd, "show") && sscanf(line, "%*s %d %d", &a, &b) >= 1 && a >= 0 &&
-                   a < SLOTS && slots[a].px) {
+        if (!strcmp(cmd, "load") && nw == 3 && num(w[1], 0, SLOTS - 1, 10, &a)) {
+            if (load_ppm(w[2], &slots[a]))
+                fprintf(stderr, "xshow: line %d: cannot read %s as a binary PPM\n", ln, w[2]);
+        } else if (!strcmp(cmd, "show") && (nw == 2 || nw == 3) && num(w[1], 0, SLOTS - 1, 10, &a) &&
+                   (nw == 2 || num(w[2], -100000, 100000, 10, &b)) && slots[a].px) {
             picture *p = &slots[a];
-            b = b < 0 ? 0 : b;
+            int off = b < 0 ? 0 : (int)b;
             for (int y = 0; y < sh; y++)
                 for (int x = 0; x < sw; x++)
                     frame[(size_t)y * sw + x] =
-                        x < p->w && y + b < p->h ? p->px[(size_t)(y + b) * p->w + x] : 0;
+                        x < p->w && y + off < p->h ? p->px[(size_t)(y + off) * p->w + x] : 0;
             XPutImage(d, pm, gc, img, 0, 0, 0, 0, (unsigned)sw, (unsigned)sh);
             XClearWindow(d, win);
-        } else if (!strcmp(cmd, "fill") &&
-                   sscanf(line, "%*s %d %d %d %d %x", &a, &b, &c, &e, &rgb) == 5 && c > 0 && e > 0) {
-            XSetForeground(d, gc, rgb);
-            XFillRectangle(d, pm, gc, a, b, (unsigned)c, (unsigned)e);
-            XClearArea(d, win, a, b, (unsigned)c, (unsigned)e, False);
+        } else if (!strcmp(cmd, "fill") && nw == 6 && num(w[1], -100000, 100000, 10, &a) &&
+                   num(w[2], -100000, 100000, 10, &b) && num(w[3], 1, 100000, 10, &c) &&
+                   num(w[4], 1, 100000, 10, &e) && num(w[5], 0, 0xFFFFFF, 16, &rgb)) {
+            XSetForeground(d, gc, (unsigned long)rgb);
+            XFillRectangle(d, pm, gc, (int)a, (int)b, (unsigned)c, (unsigned)e);
+            XClearArea(d, win, (int)a, (int)b, (unsigned)c, (unsigned)e, False);
         } else if (!strcmp(cmd, "sync")) {
             XSync(d, False);
             printf("ok %llu\n", now_us());
