@@ -18,15 +18,29 @@ static const mc_capture_backend *const backends[] = {
 #ifdef MC_HAVE_WLR
     &mc_capture_wlr,
 #endif
+#ifdef MC_HAVE_PORTAL
+    &mc_capture_portal,
+#endif
     &mc_capture_test, &mc_capture_test_video};
 
 const char *mc_capture_backends(void)
 {
+    return "x11"
 #ifdef MC_HAVE_WLR
-    return "x11, wlr, test, test-video";
-#else
-    return "x11, test, test-video (built without Wayland)";
+           ", wlr"
 #endif
+#ifdef MC_HAVE_PORTAL
+           ", portal"
+#endif
+           ", test, test-video"
+#if !defined(MC_HAVE_WLR) && !defined(MC_HAVE_PORTAL)
+           " (built without Wayland)"
+#elif !defined(MC_HAVE_WLR)
+           " (built without wlr-screencopy)"
+#elif !defined(MC_HAVE_PORTAL)
+           " (built without the portal: libpipewire-0.3-dev or libsystemd-dev missing)"
+#endif
+        ;
 }
 
 int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why, size_t cap)
@@ -121,6 +135,11 @@ void mc__monitor_names(const mc_monitor *m, int n, char *out, size_t cap)
 int mc_capture_monitors(const mc_capture *c, mc_monitor *out, int max)
 {
     return c->b->monitors && max > 0 ? c->b->monitors(c->state, out, max) : 0;
+}
+
+const char *mc_capture_error(const mc_capture *c)
+{
+    return c->b->error ? c->b->error(c->state) : NULL;
 }
 
 void mc_capture_destroy(mc_capture *c)

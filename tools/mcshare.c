@@ -42,10 +42,12 @@ static void usage(FILE *f)
 "  --group ADDR         multicast group (default 239.1.1.1)\n"
 "  --port N             UDP port (default 5004)\n"
 "  --display :N         X display to capture (default $DISPLAY)\n"
-"  --source auto|x11|wlr|test|test-video\n"
+"  --source auto|x11|wlr|portal|test|test-video\n"
 "                       the screen: auto (default) takes wlr in a Wayland\n"
 "                       session whose compositor offers wlr-screencopy (sway,\n"
-"                       Hyprland), x11 with an X display, and says which; or\n"
+"                       Hyprland), the desktop's ScreenCast portal in other\n"
+"                       Wayland sessions (GNOME, KDE: a dialog asks once),\n"
+"                       x11 with an X display, and says which; or\n"
 "                       the built-in moving test pattern, or a photo-like\n"
 "                       pattern where every tile changes every frame (benchmarks)\n"
 "  --region WxH+X+Y     capture only this part of the screen (default: all)\n"
@@ -175,9 +177,9 @@ static int parse_one(options *o, int c, const char *v)
         return 0;
     case O_DISPLAY: o->display = v; return 0;
     case O_SOURCE:
-        if (strcmp(v, "auto") && strcmp(v, "x11") && strcmp(v, "wlr") && strcmp(v, "test") &&
-            strcmp(v, "test-video"))
-            return bad("--source", v, "must be auto, x11, wlr, test or test-video");
+        if (strcmp(v, "auto") && strcmp(v, "x11") && strcmp(v, "wlr") && strcmp(v, "portal") &&
+            strcmp(v, "test") && strcmp(v, "test-video"))
+            return bad("--source", v, "must be auto, x11, wlr, portal, test or test-video");
         o->source = v;
         return 0;
     case O_REGION:
@@ -407,7 +409,7 @@ static int open_source(options *o, source *src)
     if (!backend)
         backend = o->display ? "x11" : pick_backend(chose, sizeof(chose));
     src->backend = backend;
-    src->screen = !strcmp(backend, "x11") || !strcmp(backend, "wlr");
+    src->screen = !strcmp(backend, "x11") || !strcmp(backend, "wlr") || !strcmp(backend, "portal");
     if (!src->screen && (o->rw || o->display))
         mc_log(0, "mcshare: --region/--display apply to screen capture only; ignored for --source %s",
                o->source);
@@ -417,6 +419,15 @@ static int open_source(options *o, source *src)
                             .cursor = o->cursor, .no_damage = !o->damage};
     char why[512];
     int err = mc_capture_create(&cc, &src->cap, why, sizeof(why));
+    if (err == MC_EDISPLAY && chose[0] && !strcmp(backend, "wlr") &&
+        strstr(mc_capture_backends(), "portal")) {
+        /* A Wayland desktop without wlr-screencopy (GNOME, KDE): its portal. */
+        fprintf(stderr, "mcshare: %s; trying the desktop's ScreenCast portal\n", why);
+        size_t l = strlen(chose);
+        snprintf(chose + l, sizeof(chose) - l, ", wlr-screencopy unavailable: the portal");
+        src->backend = backend = cc.backend = "portal";
+        err = mc_capture_create(&cc, &src->cap, why, sizeof(why));
+    }
     if (err) {
         /* Never a silent test pattern, or X programs alone, instead of the
          * teacher's screen. */
@@ -573,7 +584,9 @@ static int run(options *o, source *src, mc_sender **sp)
         if (!o->paused || regrab) { /* paused: the same picture again (the refresh goes on) */
             int err = grab(src, o, n, regrab, &px, &pitch);
             if (err) {
-                fprintf(stderr, "mcshare: capture failed: %s\n", mc_strerror(err));
+                const char *why = mc_capture_error(src->cap);
+                fprintf(stderr, "mcshare: capture failed: %s; the broadcast ends\n",
+                        why ? why : mc_strerror(err));
                 return 1;
             }
             regrab = 0;
@@ -832,6 +845,8 @@ cleanup:
                 (unsigned long long)cap_rects);
     if (!rc && g_stop && told)
         fprintf(stderr, "mcshare: stopped; viewers were told the broadcast ended\n");
+    else if (rc && told)
+        fprintf(stderr, "mcshare: viewers were told the broadcast ended\n");
     mc_capture_destroy(src.cap);
     free(src.scaled);
     return rc;

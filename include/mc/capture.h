@@ -1,8 +1,10 @@
 /* Screen capture behind one interface. A backend per source, one file
  * each: X11 (src/capture_x11.c: MIT-SHM or XGetImage, DAMAGE, the cursor
  * from XFixes), wlroots compositors (src/capture_wlr.c: wlr-screencopy
- * with damage) and the built-in test patterns (src/capture_test.c); the
- * portal and Windows backends join the table in src/capture.c. Pixels
+ * with damage), the ScreenCast portal with PipeWire (src/capture_portal.c:
+ * GNOME, KDE and any desktop with a portal backend) and the built-in test
+ * patterns (src/capture_test.c); the Windows backends join the table in
+ * src/capture.c. Pixels
  * come out as BGRX, 4 bytes per pixel. */
 #ifndef MC_CAPTURE_H
 #define MC_CAPTURE_H
@@ -13,7 +15,7 @@
 typedef struct mc_capture mc_capture;
 
 typedef struct {
-    const char *backend; /* "x11", "wlr", "test", "test-video"; NULL = "x11" */
+    const char *backend; /* "x11", "wlr", "portal", "test", "test-video"; NULL = "x11" */
     const char *display; /* X11: NULL = $DISPLAY */
     int x, y, w, h;      /* screens: the region; w = 0 means the whole screen */
     const char *monitor; /* screens: a monitor by its index (0, 1, ...) or name, as
@@ -56,11 +58,14 @@ typedef struct {
     /* Optional: the screen's monitors (up to max), for choosing one as the
      * region; returns how many. NULL: the source has no monitors to list. */
     int (*monitors)(void *state, mc_monitor *out, int max);
+    /* Optional: why the source stopped, in words, once grab has failed
+     * ("the desktop ended the screen sharing"); NULL when it does not know. */
+    const char *(*error)(void *state);
     void (*close)(void *state);
 } mc_capture_backend;
 
 extern const mc_capture_backend mc_capture_x11, mc_capture_test, mc_capture_test_video,
-    mc_capture_wlr;
+    mc_capture_wlr, mc_capture_portal;
 
 /* Opens cfg->backend. Returns 0 or an MC_E* code with *why filled. */
 int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why, size_t cap);
@@ -83,6 +88,9 @@ int mc_capture_stats(const mc_capture *c, uint64_t *frames, uint64_t *rects);
  * were written to out, 0 when the source cannot list them. X11: RandR's
  * monitors, parts of one screen; wlr: the compositor's outputs. */
 int mc_capture_monitors(const mc_capture *c, mc_monitor *out, int max);
+/* Why the source stopped after a failed grab, in words; NULL when the
+ * backend cannot say. */
+const char *mc_capture_error(const mc_capture *c);
 /* The backends this build has, as "x11, wlr, test, test-video". */
 const char *mc_capture_backends(void);
 void mc_capture_destroy(mc_capture *c);

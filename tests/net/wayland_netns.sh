@@ -18,38 +18,16 @@ for c in sway swaymsg swaybg grim dbus-run-session setpriv convert compare pytho
 done
 "$BIN/mcshare" --source wlr --duration 0.1 2>&1 | grep -q "no capture backend 'wlr'" &&
     skip "this build has no Wayland capture (libwayland-dev missing)"
-RT=$(mktemp -d /tmp/mcway.XXXXXX)
-chown 65534:65534 "$RT"
-chmod 755 "$RT"
-mkdir -m 700 "$RT/run" && chown 65534:65534 "$RT/run"
-SWAY_PID=
-stop_sway() {
-    [ -n "$SWAY_PID" ] && kill "$SWAY_PID" 2>/dev/null
-    pkill -u 65534 -f "sway -c $RT/sway.conf" 2>/dev/null
-    rm -rf "$RT"
-}
+. "$(dirname "$0")/desktops.sh"
 trap 'stop_sway; cleanup' EXIT
+RT=$TMPDIR_TEST
 W=640 H=360
 convert -size ${W}x$H xc:'#1d3557' -fill '#f1faee' -draw "rectangle 40,40 600,90" \
     -fill '#e63946' -draw "circle 320,220 320,300" -depth 8 "$RT/a.png"
 convert -size ${W}x$H xc:'#f1faee' -fill '#1d3557' -draw "rectangle 60,120 580,160" \
     -depth 8 "$RT/b.png"
-chmod 644 "$RT"/*.png
-cat >"$RT/sway.conf" <<CONF
-output HEADLESS-1 resolution ${W}x$H bg $RT/a.png center #000000
-default_border none
-CONF
-chmod 644 "$RT/sway.conf"
-setpriv --reuid=65534 --regid=65534 --clear-groups env -i HOME="$RT" XDG_RUNTIME_DIR="$RT/run" \
-    WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1 PATH=/usr/bin:/bin \
-    dbus-run-session sway -c "$RT/sway.conf" >"$TMPDIR_TEST/sway.log" 2>&1 &
-SWAY_PID=$!
-for _ in $(seq 50); do ls "$RT/run"/wayland-* >/dev/null 2>&1 && ls "$RT/run"/sway-ipc.* >/dev/null 2>&1 && break; sleep 0.1; done
-WLD=$(basename "$(ls "$RT/run"/wayland-[0-9] | head -1)")
-[ -n "$WLD" ] || fail "sway did not start: $(cat "$TMPDIR_TEST/sway.log")"
-export XDG_RUNTIME_DIR="$RT/run" WAYLAND_DISPLAY="$WLD" SWAYSOCK
-SWAYSOCK=$(ls "$RT/run"/sway-ipc.* | head -1)
-sleep 1 # swaybg draws the picture
+start_sway $W $H "$RT/a.png"
+install -m 644 "$RT/b.png" "$SWAY_RT/b.png" # sway runs as nobody
 grim -t ppm "$TMPDIR_TEST/ref-a.ppm" || fail "grim failed"
 
 make_pair "mcwA$$" "mcwB$$" 213
@@ -73,7 +51,7 @@ start_bg ip netns exec "mcwB$$" "$BIN/mcprobe" "$GROUP:$PORT" --iface "$IF_B" --
     --snapshot "$TMPDIR_TEST/got-b.ppm"
 PROBE=$LAST_PID
 sleep 1.5
-swaymsg -q "output HEADLESS-1 bg $RT/b.png center #000000" || fail "swaymsg failed"
+swaymsg -q "output HEADLESS-1 bg $SWAY_RT/b.png center #000000" || fail "swaymsg failed"
 sleep 1
 grim -t ppm "$TMPDIR_TEST/ref-b.ppm"
 wait "$PROBE" || fail "mcprobe received nothing"
@@ -126,7 +104,7 @@ log "mcview on Wayland shows the picture exactly"
 # A second output: --list-monitors lists both, --monitor captures the one
 # asked for (exact against grim's screenshot of that output).
 swaymsg -q create_output || fail "swaymsg create_output failed"
-swaymsg -q "output HEADLESS-2 resolution 320x240 position $W 0 bg $RT/b.png center #000000" ||
+swaymsg -q "output HEADLESS-2 resolution 320x240 position $W 0 bg $SWAY_RT/b.png center #000000" ||
     fail "cannot set up HEADLESS-2"
 sleep 1
 ip netns exec "mcwA$$" env -u DISPLAY "$BIN/mcshare" --source wlr --list-monitors \
