@@ -58,10 +58,17 @@ portal_need() {
 
 # start_portal_stack W H: pipewire, wireplumber, the PipeWire test screen
 # (W x H; commands with pw_cmd, answers in $TMPDIR_TEST/src.out), the
-# tests' backend and the portal frontend, with HOME and the runtime and
-# config directories of their own under $TMPDIR_TEST/rt. Sets NODE.
+# tests' backend handing out its node, and the portal frontend. Sets NODE.
 start_portal_stack() {
-    PW_W=$1 PW_H=$2
+    start_pipewire_session
+    start_pw_source "$1" "$2"
+    PORTAL_SRC=(--node "$NODE" --size "${PW_W}x$PW_H")
+    start_portal_frontend
+}
+
+# start_pipewire_session: pipewire and wireplumber, with HOME and the
+# runtime and config directories of their own under $TMPDIR_TEST/rt.
+start_pipewire_session() {
     local rt=$TMPDIR_TEST/rt
     mkdir -p -m 700 "$rt/run" "$rt/home" "$rt/portals"
     export XDG_RUNTIME_DIR=$rt/run HOME=$rt/home XDG_CONFIG_HOME=$rt/home/.config
@@ -70,6 +77,11 @@ start_portal_stack() {
     for _ in $(seq 50); do [ -S "$rt/run/pipewire-0" ] && break; sleep 0.1; done
     [ -S "$rt/run/pipewire-0" ] || fail "pipewire did not start"
     start_bg wireplumber
+}
+
+# start_pw_source W H: the PipeWire test screen. Sets NODE, PW_W, PW_H.
+start_pw_source() {
+    PW_W=$1 PW_H=$2
     mkfifo "$TMPDIR_TEST/cmd"
     exec 7<>"$TMPDIR_TEST/cmd"
     # (not start_bg: an & inside a function would read /dev/null)
@@ -78,14 +90,35 @@ start_portal_stack() {
     for _ in $(seq 50); do grep -q '^node' "$TMPDIR_TEST/src.out" && break; sleep 0.1; done
     NODE=$(awk '/^node/ {print $2; exit}' "$TMPDIR_TEST/src.out")
     [ -n "$NODE" ] || fail "the PipeWire test screen did not start: $(cat "$TMPDIR_TEST/src.err")"
+}
+
+# start_portal_frontend: the tests' backend (its screen: PORTAL_SRC, the
+# arguments backend.py takes) and the xdg-desktop-portal frontend.
+start_portal_frontend() {
     start_portal_backend
     # The frontend finds our backend by these; also when the bus starts it.
-    export XDG_DESKTOP_PORTAL_DIR=$rt/portals XDG_CURRENT_DESKTOP=mctest
+    export XDG_DESKTOP_PORTAL_DIR=$TMPDIR_TEST/rt/portals XDG_CURRENT_DESKTOP=mctest
     dbus-update-activation-environment XDG_DESKTOP_PORTAL_DIR XDG_CURRENT_DESKTOP HOME \
         XDG_RUNTIME_DIR XDG_CONFIG_HOME || fail "cannot set the session bus's environment"
     start_bg "$XDP" 2>"$TMPDIR_TEST/xdp.log"
     for _ in $(seq 100); do has_portal && return; sleep 0.1; done
     fail "xdg-desktop-portal did not start: $(cat "$TMPDIR_TEST/xdp.log")"
+}
+
+# start_mutter W H: GNOME's compositor, headless with one virtual monitor
+# (Meta-0) and software rendering; its screen cast API is what GNOME's
+# portal backend uses. Exports WAYLAND_DISPLAY.
+start_mutter() {
+    start_bg mutter --headless --virtual-monitor "${1}x$2" --wayland --no-x11
+    local n
+    for n in $(seq 100); do
+        gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+            --method org.freedesktop.DBus.NameHasOwner org.gnome.Mutter.ScreenCast 2>/dev/null |
+            grep -q true && [ -S "$XDG_RUNTIME_DIR/wayland-0" ] && break
+        sleep 0.1
+    done
+    [ "$n" -lt 100 ] || fail "mutter did not start"
+    export WAYLAND_DISPLAY=wayland-0
 }
 
 has_portal() {
@@ -94,13 +127,14 @@ has_portal() {
         grep -q true
 }
 
-# start_portal_backend ARGS...: (re)starts the tests' portal backend
-# (backend.py: --cancel, --close-after S); it logs to $TMPDIR_TEST/backend.log.
+# start_portal_backend ARGS...: (re)starts the tests' portal backend on
+# PORTAL_SRC (backend.py: --cancel, --close-after S); it logs to
+# $TMPDIR_TEST/backend.log.
 PORTAL_BACKEND=
 start_portal_backend() {
     [ -n "$PORTAL_BACKEND" ] && kill "$PORTAL_BACKEND" 2>/dev/null && wait "$PORTAL_BACKEND" 2>/dev/null
     : >"$TMPDIR_TEST/backend.log"
-    start_bg "$PY" "$PORTAL_DIR/backend.py" --node "$NODE" --size "${PW_W}x$PW_H" \
+    start_bg "$PY" "$PORTAL_DIR/backend.py" "${PORTAL_SRC[@]}" \
         --log "$TMPDIR_TEST/backend.log" "$@" >/dev/null
     PORTAL_BACKEND=$LAST_PID
     for _ in $(seq 50); do grep -q ready "$TMPDIR_TEST/backend.log" && return; sleep 0.1; done

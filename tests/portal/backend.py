@@ -5,6 +5,7 @@ dialog. It hands out the node of tests/portal/pw_source, and plays the
 teacher:
 
   backend.py --node N --log FILE [--cancel] [--close-after S]
+  backend.py --mutter CONNECTOR --log FILE ...   (GNOME's mutter records)
 
 --cancel      the teacher cancels the permission dialog (Start answers 1)
 --close-after the compositor ends the session S seconds after Start
@@ -25,7 +26,10 @@ PATH = "/org/freedesktop/portal/desktop"
 NAME = "org.freedesktop.impl.portal.desktop.mctest"
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--node", type=int, required=True)
+ap.add_argument("--node", type=int, default=0)
+ap.add_argument("--mutter", metavar="CONNECTOR",
+                help="a real screen: ask mutter (org.gnome.Mutter.ScreenCast) to record "
+                     "this monitor, as xdg-desktop-portal-gnome does, and hand out its node")
 ap.add_argument("--size", default="640x360")
 ap.add_argument("--log", required=True)
 ap.add_argument("--cancel", action="store_true")
@@ -60,6 +64,37 @@ class ScreenCast(dbus.service.Object):
         super().__init__(bus, PATH)
         self.bus = bus
         self.sessions = {}
+        self.cursor_mode = {}
+
+    def mutter_record(self, portal_cursor_mode, done):
+        """mutter's own screen cast API, as xdg-desktop-portal-gnome uses
+        it: a session recording one monitor; the node comes later with the
+        stream's PipeWireStreamAdded signal, then done(node) (None after 10 s
+        without it). The answer to Start waits for it (libdbus cannot
+        dispatch the signal inside the method call: async reply)."""
+        sc = dbus.Interface(self.bus.get_object("org.gnome.Mutter.ScreenCast",
+                                                "/org/gnome/Mutter/ScreenCast"),
+                            "org.gnome.Mutter.ScreenCast")
+        path = sc.CreateSession(dbus.Dictionary({}, signature="sv"))
+        sess = dbus.Interface(self.bus.get_object("org.gnome.Mutter.ScreenCast", path),
+                              "org.gnome.Mutter.ScreenCast.Session")
+        # portal cursor modes 1 hidden, 2 embedded, 4 metadata -> mutter's 0, 1, 2
+        mode = {1: 0, 2: 1, 4: 2}.get(portal_cursor_mode, 0)
+        spath = sess.RecordMonitor(args.mutter, dbus.Dictionary(
+            {"cursor-mode": dbus.UInt32(mode)}, signature="sv"))
+        state = {"done": False}
+
+        def finish(node):
+            if not state["done"]:
+                state["done"] = True
+                log("mutter node %s" % node)
+                done(node)
+            return False
+        self.bus.add_signal_receiver(lambda node: finish(int(node)), "PipeWireStreamAdded",
+                                     "org.gnome.Mutter.ScreenCast.Stream", None, spath)
+        self.mutter_session = sess
+        sess.Start()
+        GLib.timeout_add(10000, lambda: finish(None))
 
     @dbus.service.method(IFACE, in_signature="oosa{sv}", out_signature="ua{sv}")
     def CreateSession(self, handle, session_handle, app_id, options):
@@ -71,6 +106,7 @@ class ScreenCast(dbus.service.Object):
     def SelectSources(self, handle, session_handle, app_id, options):
         s = self.sessions.get(str(session_handle))
         cm = int(options.get("cursor_mode", 0))
+        self.cursor_mode[str(session_handle)] = cm
         pm = int(options.get("persist_mode", 0))
         if s is not None and "restore_data" in options:
             s.restored = True
@@ -80,13 +116,27 @@ class ScreenCast(dbus.service.Object):
                 cm, pm, int(options.get("types", 0))))
         return dbus.UInt32(0), dbus.Dictionary({}, signature="sv")
 
-    @dbus.service.method(IFACE, in_signature="ooss" "a{sv}", out_signature="ua{sv}")
-    def Start(self, handle, session_handle, app_id, parent_window, options):
+    @dbus.service.method(IFACE, in_signature="ooss" "a{sv}", out_signature="ua{sv}",
+                         async_callbacks=("reply", "error"))
+    def Start(self, handle, session_handle, app_id, parent_window, options, reply, error):
         if args.cancel:
             log("cancelled")
-            return dbus.UInt32(1), dbus.Dictionary({}, signature="sv")
+            reply(dbus.UInt32(1), dbus.Dictionary({}, signature="sv"))
+            return
         log("start")
-        stream = dbus.Struct((dbus.UInt32(args.node), dbus.Dictionary({
+        if not args.mutter:
+            reply(*self.started(session_handle, args.node))
+            return
+
+        def done(node):
+            if node is None:
+                reply(dbus.UInt32(2), dbus.Dictionary({}, signature="sv"))
+            else:
+                reply(*self.started(session_handle, node))
+        self.mutter_record(int(self.cursor_mode.get(str(session_handle), 1)), done)
+
+    def started(self, session_handle, node):
+        stream = dbus.Struct((dbus.UInt32(node), dbus.Dictionary({
             "position": dbus.Struct((dbus.Int32(0), dbus.Int32(0)), signature=None),
             "size": dbus.Struct((dbus.Int32(W), dbus.Int32(H)), signature=None),
             "source_type": dbus.UInt32(1)}, signature="sv")), signature=None)
