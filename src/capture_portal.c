@@ -34,6 +34,7 @@
 #include "mc/common.h"
 #include "mc/files.h"
 #include "mc/platform.h"
+#include "mc/scale.h"
 
 #define DESKTOP "org.freedesktop.portal.Desktop"
 #define DESKTOP_PATH "/org/freedesktop/portal/desktop"
@@ -70,6 +71,7 @@ typedef struct {
     int fw, fh;               /* the stream's current size */
     uint32_t format;          /* SPA_VIDEO_FORMAT_* */
     uint8_t *pic;             /* the screen, without the pointer */
+    uint8_t *stage;           /* a stream of another size, before scaling */
     int pic_dirty, dy0, dy1;  /* rows changed since the last grab */
     int got_first;
     uint64_t last_seq;        /* the last buffer's sequence number */
@@ -328,7 +330,9 @@ static int portal_session(portal_cap *c, const mc_capture_config *cfg, int *fd, 
     if (r < 0)
         goto bus_error;
 
-    /* SelectSources: one monitor; the restore token of the last run. */
+    /* SelectSources: one monitor, or one window where the desktop offers
+     * that (a stream of its own size, scaled if it changes); the restore
+     * token of the last run. */
     restore_token_path(c);
     char *token = NULL;
     size_t tlen = 0;
@@ -339,7 +343,7 @@ static int portal_session(portal_cap *c, const mc_capture_config *cfg, int *fd, 
     if ((r = new_call(c, &m, "SelectSources")) < 0 ||
         (r = sd_bus_message_append(m, "o", c->session)) < 0 ||
         (r = sd_bus_message_open_container(m, 'a', "{sv}")) < 0 ||
-        (r = dict_u(m, "types", (types & 1) ? 1u : types)) < 0 ||
+        (r = dict_u(m, "types", (types & 3) ? types & 3 : 1u)) < 0 ||
         (r = sd_bus_message_append(m, "{sv}", "multiple", "b", 0)) < 0 ||
         (c->cursor_mode && (r = dict_u(m, "cursor_mode", (uint32_t)c->cursor_mode)) < 0) ||
         (version >= 4 && (r = dict_u(m, "persist_mode", 2)) < 0) ||
@@ -462,13 +466,21 @@ static void on_param(void *data, uint32_t id, const struct spa_pod *param)
     c->format = info.format;
     c->fw = (int)info.size.width;
     c->fh = (int)info.size.height;
-    if (!c->pic) { /* the picture keeps the first size; a later one is clipped */
+    if (!c->pic) { /* the picture keeps the first size; a later one is scaled */
         c->w = c->fw;
         c->h = c->fh;
         c->dy0 = c->h;
         c->pic = calloc((size_t)c->w * (size_t)c->h, 4);
     }
+    /* A stream of another size (a window resized, the screen's mode
+     * changed): scaled to the picture's, through a copy of its own. */
     int ok = c->pic != NULL;
+    if (ok && (c->fw != c->w || c->fh != c->h)) {
+        uint8_t *st = realloc(c->stage, (size_t)c->fw * (size_t)c->fh * 4);
+        if (st)
+            c->stage = st;
+        ok = st != NULL;
+    }
     mc_mutex_unlock(&c->lock);
     if (!ok) {
         pw_stream_set_error(c->stream, -ENOMEM, "out of memory for the picture");
@@ -502,15 +514,15 @@ static void on_param(void *data, uint32_t id, const struct spa_pod *param)
     pw_stream_update_params(c->stream, p, (uint32_t)n);
 }
 
-/* Copies rows y0..y1, columns x0..x1 of the stream's buffer into the
- * picture as BGRX. Under lock. */
-static void copy_rect(portal_cap *c, const uint8_t *src, int stride, int x0, int y0, int x1,
-                      int y1)
+/* Copies rows y0..y1, columns x0..x1 of the stream's buffer into dst
+ * (dw pixels a row) as BGRX. Under lock. */
+static void convert_rect(const portal_cap *c, const uint8_t *src, int stride, uint8_t *dst,
+                         int dw, int x0, int y0, int x1, int y1)
 {
     int rgb = c->format == SPA_VIDEO_FORMAT_RGBx || c->format == SPA_VIDEO_FORMAT_RGBA;
     for (int y = y0; y < y1; y++) {
         const uint8_t *s = src + (size_t)y * (size_t)stride + (size_t)x0 * 4;
-        uint8_t *d = c->pic + ((size_t)y * (size_t)c->w + (size_t)x0) * 4;
+        uint8_t *d = dst + ((size_t)y * (size_t)dw + (size_t)x0) * 4;
         if (!rgb) {
             memcpy(d, s, (size_t)(x1 - x0) * 4);
             continue;
@@ -522,6 +534,13 @@ static void copy_rect(portal_cap *c, const uint8_t *src, int stride, int x0, int
             d[3] = 0xFF;
         }
     }
+}
+
+/* The same into the picture, noting the rows changed. */
+static void copy_rect(portal_cap *c, const uint8_t *src, int stride, int x0, int y0, int x1,
+                      int y1)
+{
+    convert_rect(c, src, stride, c->pic, c->w, x0, y0, x1, y1);
     if (y0 < c->dy0)
         c->dy0 = y0;
     if (y1 > c->dy1)
@@ -542,6 +561,10 @@ static void take_cursor(portal_cap *c, struct spa_buffer *b)
         return;
     }
     int at_x = mc->position.x - mc->hotspot.x, at_y = mc->position.y - mc->hotspot.y;
+    if (c->fw != c->w && c->fw > 0) /* a stream scaled to the picture */
+        at_x = (int)((int64_t)at_x * c->w / c->fw);
+    if (c->fh != c->h && c->fh > 0)
+        at_y = (int)((int64_t)at_y * c->h / c->fh);
     if (at_x != c->cur_x || at_y != c->cur_y || !c->cur_on)
         c->cur_dirty = 1;
     c->cur_on = 1;
@@ -603,16 +626,24 @@ static void on_process(void *data)
             c->have_seq = 1;
         }
         int stride = d && d->chunk->stride > 0 ? d->chunk->stride : c->fw * 4;
-        int w = c->fw < c->w ? c->fw : c->w, h = c->fh < c->h ? c->fh : c->h;
+        int scaled = c->fw != c->w || c->fh != c->h;
+        int w = c->fw, h = c->fh;
         /* A picture: data mapped, a chunk that holds every row we read. */
         if (d && d->data && !corrupt && d->chunk->size > 0 && stride >= c->fw * 4 &&
+            (!scaled || c->stage) &&
             d->chunk->offset < d->maxsize &&
             (uint64_t)d->chunk->offset + (uint64_t)stride * (uint64_t)(h - 1) +
                     (uint64_t)w * 4 <= d->maxsize) {
             const uint8_t *src = (const uint8_t *)d->data + d->chunk->offset;
             struct spa_meta *dm = spa_buffer_find_meta(b, SPA_META_VideoDamage);
             int listed = 0;
-            if (dm && c->got_first && in_order) {
+            if (scaled) { /* all of it, scaled */
+                convert_rect(c, src, stride, c->stage, w, 0, 0, w, h);
+                mc_scale_bgrx(c->stage, w, h, w * 4, c->pic, c->w, c->h, c->w * 4);
+                c->dy0 = 0;
+                c->dy1 = c->h;
+                listed = -1;
+            } else if (dm && c->got_first && in_order) {
                 struct spa_meta_region *r;
                 spa_meta_for_each(r, dm) {
                     if (!spa_meta_region_is_valid(r))
@@ -628,7 +659,8 @@ static void on_process(void *data)
             }
             if (!listed) /* no damage list, a buffer missed, the first: all of it */
                 copy_rect(c, src, stride, 0, 0, w, h);
-            c->rects += (uint64_t)listed;
+            if (listed > 0)
+                c->rects += (uint64_t)listed;
             c->frames++;
             c->pic_dirty = 1;
             c->got_first = 1;
@@ -888,6 +920,7 @@ static void portal_close(void *state)
     mc_cond_destroy(&c->cond);
     mc_mutex_destroy(&c->lock);
     free(c->pic);
+    free(c->stage);
     free(c->out);
     free(c->cur);
     free(c);

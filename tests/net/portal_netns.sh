@@ -65,8 +65,8 @@ cmd rect 40 40 560 50 f1faee
 teacher "$TMPDIR_TEST/s1.log" --cursor off
 grep -q "capturing ${W}x$H: ScreenCast portal v[0-9]*, PipeWire node $NODE, pointer hidden (auto: .*the portal)" \
     "$TMPDIR_TEST/s1.log" || fail "--source auto did not take the portal: $(cat "$TMPDIR_TEST/s1.log")"
-grep -q "^dialog cursor_mode=1 persist_mode=2 types=1" "$TMPDIR_TEST/backend.log" ||
-    fail "the portal was not asked for a monitor, the pointer hidden, persist_mode 2: $(cat "$TMPDIR_TEST/backend.log")"
+grep -q "^dialog cursor_mode=1 persist_mode=2 types=3" "$TMPDIR_TEST/backend.log" ||
+    fail "the portal was not asked for a monitor or a window, the pointer hidden, persist_mode 2: $(cat "$TMPDIR_TEST/backend.log")"
 base=$(sent) # pictures the screen sent before mcshare was there
 cmd save "$TMPDIR_TEST/ref1.ppm"
 probe 2 "$TMPDIR_TEST/got1.ppm" || fail "mcprobe received nothing"
@@ -86,6 +86,13 @@ cmd lost 300 20 120 60 8ecae6 # a buffer missed: its damage cannot be trusted
 cmd save "$TMPDIR_TEST/ref2.ppm"
 wait "$PROBE" || fail "mcprobe received nothing after the changes"
 exact "$TMPDIR_TEST/got2.ppm" "$TMPDIR_TEST/ref2.ppm" "after the changes"
+# The stream changes size (a shared window resized): the picture keeps its
+# size, the stream scaled into it.
+cmd resize 320 180 e9c46a
+convert -size ${W}x$H xc:'#e9c46a' -depth 8 "$TMPDIR_TEST/ref-resized.ppm"
+probe 2 "$TMPDIR_TEST/got-resized.ppm" || fail "mcprobe received nothing after the resize"
+exact "$TMPDIR_TEST/got-resized.ppm" "$TMPDIR_TEST/ref-resized.ppm" "the stream at 320x180"
+log "1. a stream of another size is scaled into the picture"
 copies=$(( $(sent) - base ))
 stop_checked "$SENDER" mcshare
 grep -q "^closed by the app" "$TMPDIR_TEST/backend.log" ||
@@ -104,6 +111,8 @@ frames, rects, sent = int(m.group(1)), int(m.group(2)), int(sys.argv[2])
 sys.exit(0 if 2 <= frames <= sent + 1 and 1 <= rects <= 3 else 1)
 PY
 log "1. the changes followed exactly; the stream's damage was used"
+
+cmd resize $W $H f4a261 # back, for the next mcshare
 
 # --- 2. the restore token: no dialog; the pointer as metadata -------------
 [ -s "$XDG_CONFIG_HOME/mcshare/portal-restore-token" ] || fail "no restore token was kept"

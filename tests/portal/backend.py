@@ -164,7 +164,7 @@ class ScreenCast(dbus.service.Object):
     def GetAll(self, iface):
         if iface != IFACE:
             return dbus.Dictionary({}, signature="sv")
-        return dbus.Dictionary({"AvailableSourceTypes": dbus.UInt32(1),
+        return dbus.Dictionary({"AvailableSourceTypes": dbus.UInt32(1 | 2),
                                 "AvailableCursorModes": dbus.UInt32(1 | 2 | 4),
                                 "version": dbus.UInt32(4)}, signature="sv")
 

@@ -14,6 +14,7 @@
  *   lost X Y W H RRGGBB      a rectangle, sent as if the buffer before was lost:
  *                            the sequence number skips one, the damage lists
  *                            a pixel at 0,0 only
+ *   resize W H RRGGBB        a new size (a new format), all RRGGBB
  *   load N FILE              a binary PPM of the screen's size into slot N (0..3)
  *   show N                   slot N as the whole picture, damage = all of it
  *   save FILE                the picture (without the pointer) as a PPM
@@ -134,6 +135,20 @@ static void on_timer(void *data, uint64_t expirations)
     }
 }
 
+/* BGRx at w x h, frames when they change (up to 60 a second). */
+static const struct spa_pod *format_param(struct spa_pod_builder *b, int w, int h)
+{
+    return spa_pod_builder_add_object(b,
+        SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat,
+        SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
+        SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
+        SPA_FORMAT_VIDEO_format, SPA_POD_Id(SPA_VIDEO_FORMAT_BGRx),
+        SPA_FORMAT_VIDEO_size, SPA_POD_Rectangle(&SPA_RECTANGLE((uint32_t)w, (uint32_t)h)),
+        SPA_FORMAT_VIDEO_framerate, SPA_POD_Fraction(&SPA_FRACTION(0, 1)),
+        SPA_FORMAT_VIDEO_maxFramerate, SPA_POD_CHOICE_RANGE_Fraction(
+            &SPA_FRACTION(60, 1), &SPA_FRACTION(1, 1), &SPA_FRACTION(60, 1)));
+}
+
 /* A binary PPM of the screen's size into slot n. */
 static int load_ppm(src *s, int n, const char *path)
 {
@@ -201,6 +216,28 @@ static void command(src *s, const char *l)
     } else if (sscanf(l, "show %d", &x) == 1 && x >= 0 && x < SLOTS && s->slot[x]) {
         memcpy(s->pic, s->slot[x], (size_t)s->w * s->h * 4);
         send_frame(s, 1, 0, 0, s->w, s->h, 1);
+    } else if (sscanf(l, "resize %d %d %x", &w, &h, &rgb) == 3 && w > 0 && h > 0 && w <= 4096 &&
+               h <= 4096) {
+        /* A window resized, a screen's mode changed: a new format; the
+         * picture, all of rgb, comes once the consumer has agreed to it. */
+        uint32_t *np = malloc((size_t)w * h * 4);
+        if (!np) {
+            printf("cannot\n");
+            fflush(stdout);
+            return;
+        }
+        free(s->pic);
+        s->pic = np;
+        for (int i = 0; i < SLOTS; i++) /* of the old size */
+            free(s->slot[i]), s->slot[i] = NULL;
+        s->w = w, s->h = h, s->stride = w * 4;
+        fill(s, 0, 0, w, h, rgb);
+        uint8_t buf[1024];
+        struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buf, sizeof(buf));
+        const struct spa_pod *fmt = format_param(&b, w, h);
+        pw_stream_update_params(s->stream, &fmt, 1);
+        s->first_pending = 1; /* sent by the timer once buffers of the new size exist */
+        printf("sent %lu\n", s->sent); /* answered now; the picture follows */
     } else if (!strncmp(l, "save ", 5)) {
         FILE *f = fopen(l + 5, "wb");
         if (f) {
@@ -318,15 +355,7 @@ int main(int argc, char **argv)
     pw_stream_add_listener(s.stream, &s.listener, &events, &s);
     uint8_t buf[1024];
     struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buf, sizeof(buf));
-    const struct spa_pod *fmt = spa_pod_builder_add_object(&b,
-        SPA_TYPE_OBJECT_Format, SPA_PARAM_EnumFormat,
-        SPA_FORMAT_mediaType, SPA_POD_Id(SPA_MEDIA_TYPE_video),
-        SPA_FORMAT_mediaSubtype, SPA_POD_Id(SPA_MEDIA_SUBTYPE_raw),
-        SPA_FORMAT_VIDEO_format, SPA_POD_Id(SPA_VIDEO_FORMAT_BGRx),
-        SPA_FORMAT_VIDEO_size, SPA_POD_Rectangle(&SPA_RECTANGLE((uint32_t)s.w, (uint32_t)s.h)),
-        SPA_FORMAT_VIDEO_framerate, SPA_POD_Fraction(&SPA_FRACTION(0, 1)),
-        SPA_FORMAT_VIDEO_maxFramerate, SPA_POD_CHOICE_RANGE_Fraction(
-            &SPA_FRACTION(60, 1), &SPA_FRACTION(1, 1), &SPA_FRACTION(60, 1)));
+    const struct spa_pod *fmt = format_param(&b, s.w, s.h);
     if (pw_stream_connect(s.stream, PW_DIRECTION_OUTPUT, PW_ID_ANY,
                           PW_STREAM_FLAG_DRIVER | PW_STREAM_FLAG_MAP_BUFFERS, &fmt, 1) < 0) {
         fprintf(stderr, "pw_source: cannot connect the stream\n");
