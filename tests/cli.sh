@@ -198,25 +198,25 @@ check 2 "mcview --kiosk without a group" "$BIN/mcview" --kiosk
 check 2 "mcshare --monitor empty" "$BIN/mcshare" --monitor ""
 check 1 "mcshare --list-monitors of the test pattern" "$BIN/mcshare" --source test --list-monitors
 # The portal: no session bus, or a region (the desktop's dialog chooses)
-# are errors that say so, before anything is sent.
-out=$(env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR=/nonexistent "$BIN/mcshare" --source portal 2>&1)
-rc=$?
-if [ $rc = 1 ] && { echo "$out" | grep -q "no session bus to reach the ScreenCast portal" ||
-                    echo "$out" | grep -q "no capture backend 'portal' in this build"; }; then
-    passes=$((passes + 1))
-else
-    echo "FAIL: mcshare --source portal without a session bus: exit $rc: $out"
-    fails=$((fails + 1))
-fi
-out=$("$BIN/mcshare" --source portal --region 100x100+0+0 2>&1)
-rc=$?
-if [ $rc = 1 ] && { echo "$out" | grep -q "the teacher chooses the monitor in the desktop's dialog" ||
-                    echo "$out" | grep -q "no capture backend 'portal' in this build"; }; then
-    passes=$((passes + 1))
-else
-    echo "FAIL: mcshare --source portal --region: exit $rc: $out"
-    fails=$((fails + 1))
-fi
+# are errors that say so, before anything is sent (or, in a build without
+# the portal, that say that).
+portal_refuses() { # WHY DESCRIPTION CMD...
+    local why=$1 what=$2 out rc
+    shift 2
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ $rc = 1 ] && { echo "$out" | grep -q "$why" ||
+                        echo "$out" | grep -q "no capture backend 'portal' in this build"; }; then
+        passes=$((passes + 1))
+    else
+        echo "FAIL: $what: exit $rc: $out"
+        fails=$((fails + 1))
+    fi
+}
+portal_refuses "no session bus to reach the ScreenCast portal" "mcshare --source portal without a session bus" \
+    env -u DBUS_SESSION_BUS_ADDRESS XDG_RUNTIME_DIR=/nonexistent "$BIN/mcshare" --source portal
+portal_refuses "the teacher chooses the monitor in the desktop's dialog" "mcshare --source portal --region" \
+    "$BIN/mcshare" --source portal --region 100x100+0+0
 check 2 "mcshare --dashboard-listen without a port" "$BIN/mcshare" --dashboard-listen 127.0.0.1
 check 2 "mcshare --dashboard-listen port out of range" "$BIN/mcshare" --dashboard-listen 127.0.0.1:70000
 check 1 "mcshare --dashboard-listen on an address not this computer's" \
