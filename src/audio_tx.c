@@ -18,6 +18,10 @@
 #include "mc/common.h"
 #include "mc/wav.h"
 
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
 enum { SRC_TONE, SRC_FILE, SRC_DEVICE };
 
 #define MARKS 16

@@ -19,6 +19,16 @@
 #include "mc/files.h"
 #include "mc/wire.h"
 
+#ifdef _WIN32
+/* The key lives in the user's %APPDATA%, kept from others by its access
+ * list: Windows has no mode bits to check. */
+#define O_CLOEXEC O_NOINHERIT
+#define MC_CHECK_MODE 0
+#else
+#define O_BINARY 0
+#define MC_CHECK_MODE 1
+#endif
+
 
 static int sodium_ready(void)
 {
@@ -33,6 +43,10 @@ int mc_key_default_path(char *out, size_t cap, const char *file)
     int n;
     if (xdg && *xdg)
         n = snprintf(out, cap, "%s/mcshare/%s", xdg, file);
+#ifdef _WIN32
+    else if (getenv("APPDATA") && *getenv("APPDATA")) /* the user's roaming settings */
+        n = snprintf(out, cap, "%s\\mcshare\\%s", getenv("APPDATA"), file);
+#endif
     else
         n = snprintf(out, cap, "%s/.config/mcshare/%s", home && *home ? home : ".", file);
     return n < 0 || (size_t)n >= cap ? MC_ETOOBIG : 0;
@@ -60,7 +74,7 @@ int mc_key_load_or_create(const char *path, mc_signing_key *key, int *created)
     if (sodium_ready())
         return MC_ENOMEM;
     uint8_t seed[32];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_BINARY);
     if (fd >= 0) {
         struct stat st;
         char buf[sizeof(KEY_MAGIC) + 80];
@@ -68,7 +82,7 @@ int mc_key_load_or_create(const char *path, mc_signing_key *key, int *created)
         close(fd);
         if (n < 0)
             return -errno;
-        if (st.st_mode & 077) {
+        if (MC_CHECK_MODE && (st.st_mode & 077)) {
             mc_log(0, "mcshare: key file %s is readable by others (mode %03o); chmod 600 it",
                    path, (unsigned)(st.st_mode & 0777));
             return MC_EINVAL;

@@ -1,7 +1,7 @@
 /* Shared command-line messages of the tools. */
 #include "mc/cli.h"
 
-#include <arpa/inet.h>
+#include "mc/platform.h"
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +10,38 @@
 
 #include "mc/common.h"
 #include "mc/net.h"
+
+#include <signal.h>
+
+static void (*stop_fn)(int);
+
+#ifdef _WIN32
+static BOOL WINAPI console_event(DWORD ev)
+{
+    if (ev == CTRL_CLOSE_EVENT || ev == CTRL_LOGOFF_EVENT || ev == CTRL_SHUTDOWN_EVENT) {
+        stop_fn(SIGTERM);
+        Sleep(3000); /* Windows ends the process when this returns: let main finish */
+        return TRUE;
+    }
+    return FALSE; /* Ctrl-C and Ctrl-Break: the C library's SIGINT */
+}
+#endif
+
+void mc_cli_on_stop(void (*fn)(int))
+{
+    stop_fn = fn;
+#ifdef _WIN32
+    signal(SIGINT, fn);
+    signal(SIGTERM, fn);
+    SetConsoleCtrlHandler(console_event, TRUE);
+#else
+    struct sigaction sa = {.sa_handler = fn};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+#endif
+}
 
 int mc_cli_unknown(const char *prog, const char *arg)
 {

@@ -172,7 +172,13 @@ int mc_config_load(mc_config *cfg, const char *prog, const struct option *option
             rc = 1;
         }
     } else {
+#ifdef _WIN32
+        /* The admins' settings for every user: %ProgramData%\\mcshare. */
+        const char *pd = getenv("ProgramData");
+        snprintf(path, sizeof(path), "%s\\mcshare\\%s", pd && *pd ? pd : "C:\\ProgramData", name);
+#else
         snprintf(path, sizeof(path), "/etc/mcshare/%s", name);
+#endif
         const char *sys = getenv("MC_SYSCONFDIR"); /* tests point this elsewhere */
         if (sys)
             snprintf(path, sizeof(path), "%s/%s", sys, name);

@@ -44,7 +44,7 @@ struct mc__ctrl_client {
     _Atomic uint64_t keyframes_asked, repairs_asked, refused;
     uint8_t nonce[16];  /* our challenge in this connection's HELLO */
     int proven;         /* the WELCOME proved the teacher's key (or none is required) */
-    unsigned rng;
+    uint32_t rng;
 };
 
 static void send_msg(mc__ctrl_client *c, const mc_ctrl_msg *m)
@@ -61,7 +61,7 @@ static void send_msg(mc__ctrl_client *c, const mc_ctrl_msg *m)
 static uint64_t jitter(mc__ctrl_client *c, uint64_t base_us)
 {
     /* +-20 %: a hundred viewers started together spread their reports. */
-    return base_us * 8 / 10 + (uint64_t)(rand_r(&c->rng) % 1000) * base_us * 4 / 10000;
+    return base_us * 8 / 10 + (uint64_t)(mc_rand_next(&c->rng) % 1000) * base_us * 4 / 10000;
 }
 
 static void disconnect(mc__ctrl_client *c)
@@ -171,7 +171,7 @@ static void on_event(mc__ctrl_client *c, ENetEvent *ev, uint64_t now)
         memcpy(h.name, c->name, sizeof(h.name));
         if (mc_random_bytes(c->nonce, sizeof(c->nonce)))
             for (size_t i = 0; i < sizeof(c->nonce); i++)
-                c->nonce[i] = (uint8_t)rand_r(&c->rng);
+                c->nonce[i] = (uint8_t)mc_rand_next(&c->rng);
         memcpy(h.nonce, c->nonce, sizeof(h.nonce));
         c->proven = 0;
         send_msg(c, &h);
@@ -276,7 +276,7 @@ int mc__ctrl_client_create(const mc__ctrl_host *host, const char *name, mc__ctrl
         return MC_ENOMEM;
     c->h = *host;
     c->backoff_us = BACKOFF_MIN_US;
-    c->rng = (unsigned)mc_now_us() ^ (unsigned)getpid();
+    c->rng = (uint32_t)mc_now_us() ^ (uint32_t)getpid();
     mc_mutex_init(&c->mu);
     char hostname[256] = "viewer";
     if (!name && gethostname(hostname, sizeof(hostname) - 1) == 0)

@@ -2,7 +2,6 @@
  * sender reads (merged requests, reports) is behind one mutex. */
 #include "ctrl_server.h"
 
-#include <arpa/inet.h>
 #include <enet/enet.h>
 #include "mc/platform.h"
 #include <stdio.h>

@@ -1,9 +1,7 @@
 /* SAP/SDP announcements of a broadcast, signed (mc/discovery.h). */
 #include "mc/discovery.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>

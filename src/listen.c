@@ -1,9 +1,7 @@
 /* Listening for another broadcast before starting one (mc/listen.h). */
 #include "mc/listen.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 

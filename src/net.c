@@ -2,16 +2,9 @@
  * (by address or by name), since a classroom PC often has several. */
 #include "mc/net.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "mc/common.h"
 #include "mc/platform.h"
@@ -72,26 +65,23 @@ int mc_net_check_iface(const char *iface, char *why, size_t cap)
         return 0;
     struct in_addr want;
     int by_addr = inet_pton(AF_INET, iface, &want) == 1;
-    struct ifaddrs *list = NULL;
-    if (getifaddrs(&list))
+    mc_iface list[64];
+    int n = mc_net_ifaces(list, 64);
+    if (n < 0)
         return 0; /* cannot list: let the socket calls say what is wrong */
     int found = 0;
     size_t used = 0;
     char names[512] = "";
-    for (struct ifaddrs *i = list; i; i = i->ifa_next) {
-        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
-            continue;
-        struct in_addr a = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
-        if (by_addr ? a.s_addr == want.s_addr : !strcmp(i->ifa_name, iface))
+    for (int i = 0; i < n; i++) {
+        if (by_addr ? list[i].addr.s_addr == want.s_addr : !strcmp(list[i].name, iface))
             found = 1;
         char ab[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &a, ab, sizeof(ab));
-        int n = snprintf(names + used, sizeof(names) - used, "%s%s (%s)", used ? ", " : "",
-                         i->ifa_name, ab);
-        if (n > 0 && used + (size_t)n < sizeof(names))
-            used += (size_t)n;
+        inet_ntop(AF_INET, &list[i].addr, ab, sizeof(ab));
+        int k = snprintf(names + used, sizeof(names) - used, "%s%s (%s)", used ? ", " : "",
+                         list[i].name, ab);
+        if (k > 0 && used + (size_t)k < sizeof(names))
+            used += (size_t)k;
     }
-    freeifaddrs(list);
     if (found)
         return 0;
     snprintf(why, cap, "%s '%s' on this computer%s%s", by_addr ? "no interface has the address" :
@@ -100,86 +90,77 @@ int mc_net_check_iface(const char *iface, char *why, size_t cap)
     return MC_EADDR;
 }
 
-/* Resolves an interface given as an IPv4 address or a name into an
- * ip_mreqn-style (address, index) pair. */
-static int resolve_iface(const char *iface, struct in_addr *addr, int *index)
-{
-    addr->s_addr = htonl(INADDR_ANY);
-    *index = 0;
-    if (!iface || !*iface)
-        return 0;
-    if (inet_pton(AF_INET, iface, addr) == 1)
-        return 0;
-    unsigned idx = if_nametoindex(iface);
-    if (idx == 0)
-        return MC_EADDR;
-    *index = (int)idx;
-    return 0;
-}
-
-/* Resolves group, port and interface, then opens a UDP socket. Returns
- * the fd or a negative error. */
-static int open_socket(const char *group, uint16_t port, const char *iface,
-                       struct sockaddr_in *sa, struct ip_mreqn *mr)
-{
-    memset(sa, 0, sizeof(*sa));
-    memset(mr, 0, sizeof(*mr));
-    sa->sin_family = AF_INET;
-    sa->sin_port = htons(port);
-    if (inet_pton(AF_INET, group, &sa->sin_addr) != 1 || !is_multicast(sa->sin_addr))
-        return MC_EADDR;
-    int err = resolve_iface(iface, &mr->imr_address, &mr->imr_ifindex);
-    if (err)
-        return err;
-    mr->imr_multiaddr = sa->sin_addr;
-    if ((err = mc_sock_startup()))
-        return err;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    return fd < 0 ? -errno : fd;
-}
-
-int mc_net_open_sender(const char *group, uint16_t port, const char *iface, int ttl, int loop)
-{
-    struct sockaddr_in sa;
-    struct ip_mreqn mr;
-    int err, fd = open_socket(group, port, iface, &sa, &mr);
-    if (fd < 0)
-        return fd;
-    unsigned char t = (unsigned char)ttl, l = (unsigned char)(loop ? 1 : 0);
-    int sndbuf = 4 << 20;
-    if (setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, sizeof(t)) ||
-        setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &l, sizeof(l)) ||
-        ((iface && *iface) && setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, &mr, sizeof(mr))))
-        goto fail;
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-    /* connect() fixes the destination so each send is a plain send(). */
-    if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-        goto fail;
-    return fd;
-fail:
-    err = -errno;
-    mc_sock_close(fd);
-    return err;
-}
-
 /* The IPv4 address of an interface given by address or name (0.0.0.0 for
- * none): what ip_mreq_source wants, which takes no interface index. */
+ * none: the system chooses). Multicast joins and sends name the interface
+ * by this address, which every system takes. */
 static int iface_address(const char *iface, struct in_addr *out)
 {
     out->s_addr = htonl(INADDR_ANY);
     if (!iface || !*iface || inet_pton(AF_INET, iface, out) == 1)
         return 0;
-    struct ifaddrs *list = NULL;
-    if (getifaddrs(&list))
-        return -errno;
-    int found = 0;
-    for (struct ifaddrs *i = list; i && !found; i = i->ifa_next)
-        if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET && !strcmp(i->ifa_name, iface)) {
-            *out = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
-            found = 1;
+    mc_iface list[64];
+    int n = mc_net_ifaces(list, 64);
+    if (n < 0)
+        return n;
+    for (int i = 0; i < n; i++)
+        if (!strcmp(list[i].name, iface)) {
+            *out = list[i].addr;
+            return 0;
         }
-    freeifaddrs(list);
-    return found ? 0 : MC_EADDR;
+    return MC_EADDR;
+}
+
+/* Resolves group, port and interface, then opens a UDP socket. Returns
+ * the fd or a negative error. */
+static int open_socket(const char *group, uint16_t port, const char *iface,
+                       struct sockaddr_in *sa, struct in_addr *ifaddr)
+{
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons(port);
+    if (inet_pton(AF_INET, group, &sa->sin_addr) != 1 || !is_multicast(sa->sin_addr))
+        return MC_EADDR;
+    int err = iface_address(iface, ifaddr);
+    if (err)
+        return err;
+    if ((err = mc_sock_startup()))
+        return err;
+    return mc_sock_udp();
+}
+
+/* Sets a socket buffer's size; Linux's FORCE variant passes rmem_max /
+ * wmem_max when we may. */
+static void set_buffer(int fd, int recv, int bytes)
+{
+#ifdef SO_RCVBUFFORCE
+    if (!mc_sock_opt(fd, SOL_SOCKET, recv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE, &bytes,
+                     sizeof(bytes)))
+        return;
+#endif
+    mc_sock_opt(fd, SOL_SOCKET, recv ? SO_RCVBUF : SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
+int mc_net_open_sender(const char *group, uint16_t port, const char *iface, int ttl, int loop)
+{
+    struct sockaddr_in sa;
+    struct in_addr ifaddr;
+    int err, fd = open_socket(group, port, iface, &sa, &ifaddr);
+    if (fd < 0)
+        return fd;
+    int t = ttl, l = loop ? 1 : 0; /* ints: what Windows wants, and Linux takes */
+    if ((err = mc_sock_opt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &t, sizeof(t))) ||
+        (err = mc_sock_opt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &l, sizeof(l))) ||
+        ((iface && *iface) &&
+         (err = mc_sock_opt(fd, IPPROTO_IP, IP_MULTICAST_IF, &ifaddr, sizeof(ifaddr)))))
+        goto fail;
+    set_buffer(fd, 0, 4 << 20);
+    /* connect() fixes the destination so each send is a plain send(). */
+    if ((err = mc_sock_connect(fd, &sa)))
+        goto fail;
+    return fd;
+fail:
+    mc_sock_close(fd);
+    return err;
 }
 
 int mc_net_iface_address(const char *iface, char *out, size_t cap)
@@ -200,41 +181,41 @@ int mc_net_open_receiver_from(const char *group, uint16_t port, const char *ifac
                               const char *source, int rcvbuf_bytes)
 {
     struct sockaddr_in sa;
-    struct ip_mreqn mr;
-    struct in_addr src;
+    struct in_addr ifaddr, src;
     if (source && inet_pton(AF_INET, source, &src) != 1)
         return MC_EADDR;
-    int err, fd = open_socket(group, port, iface, &sa, &mr);
+    int err, fd = open_socket(group, port, iface, &sa, &ifaddr);
     if (fd < 0)
         return fd;
     int one = 1;
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)))
+    if ((err = mc_sock_opt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))))
         goto fail;
     /* A big receive buffer absorbs a frame's burst while the receive thread
-     * is descheduled; SO_RCVBUFFORCE passes rmem_max when we may. */
-    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf_bytes, sizeof(rcvbuf_bytes)))
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof(rcvbuf_bytes));
+     * is descheduled. */
+    set_buffer(fd, 1, rcvbuf_bytes);
     /* Binding to the group address (not INADDR_ANY) keeps other groups'
-     * traffic on the same port out of this socket. */
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+     * traffic on the same port out of this socket. Windows refuses a
+     * multicast address there: INADDR_ANY, and the receiver's checks of
+     * the session and signature keep other groups' packets out. */
+    struct sockaddr_in local = sa;
+#ifdef _WIN32
+    local.sin_addr.s_addr = htonl(INADDR_ANY);
+#endif
+    if ((err = mc_sock_bind(fd, &local)))
         goto fail;
     if (source) {
         /* Source-specific (IGMPv3): only this sender's datagrams. */
-        struct ip_mreq_source ms = {.imr_multiaddr = sa.sin_addr, .imr_sourceaddr = src};
-        err = iface_address(iface, &ms.imr_interface);
-        if (err) {
-            mc_sock_close(fd);
-            return err;
-        }
-        if (setsockopt(fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms)))
+        struct ip_mreq_source ms = {.imr_multiaddr = sa.sin_addr, .imr_sourceaddr = src,
+                                    .imr_interface = ifaddr};
+        if ((err = mc_sock_opt(fd, IPPROTO_IP, IP_ADD_SOURCE_MEMBERSHIP, &ms, sizeof(ms))))
             goto fail;
         return fd;
     }
-    if (setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr)))
+    struct ip_mreq mr = {.imr_multiaddr = sa.sin_addr, .imr_interface = ifaddr};
+    if ((err = mc_sock_opt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr, sizeof(mr))))
         goto fail;
     return fd;
 fail:
-    err = -errno;
     mc_sock_close(fd);
     return err;
 }
@@ -245,19 +226,15 @@ int mc_net_open_udp(const struct sockaddr_in *bind_to, const struct sockaddr_in 
     int err = mc_sock_startup();
     if (err)
         return err;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = mc_sock_udp();
     if (fd < 0)
-        return -errno;
-    /* The FORCE variants pass rmem_max/wmem_max when we may. */
-    if (rcvbuf_bytes &&
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf_bytes, sizeof(rcvbuf_bytes)))
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf_bytes, sizeof(rcvbuf_bytes));
-    if (sndbuf_bytes &&
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf_bytes, sizeof(sndbuf_bytes)))
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf_bytes, sizeof(sndbuf_bytes));
-    if ((bind_to && bind(fd, (const struct sockaddr *)bind_to, sizeof(*bind_to))) ||
-        (connect_to && connect(fd, (const struct sockaddr *)connect_to, sizeof(*connect_to)))) {
-        err = -errno;
+        return fd;
+    if (rcvbuf_bytes)
+        set_buffer(fd, 1, rcvbuf_bytes);
+    if (sndbuf_bytes)
+        set_buffer(fd, 0, sndbuf_bytes);
+    if ((bind_to && (err = mc_sock_bind(fd, bind_to))) ||
+        (connect_to && (err = mc_sock_connect(fd, connect_to)))) {
         mc_sock_close(fd);
         return err;
     }

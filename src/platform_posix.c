@@ -6,7 +6,11 @@
 #include "mc/platform.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/random.h>
@@ -52,6 +56,12 @@ void mc_cond_broadcast(mc_cond *c) { pthread_cond_broadcast(c); }
 
 void mc_once_run(mc_once *o, void (*fn)(void)) { pthread_once(o, fn); }
 
+int mc_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 int mc_random_bytes(void *buf, size_t n)
 {
     uint8_t *p = buf;
@@ -91,6 +101,45 @@ void mc_sleep_until_us(uint64_t deadline_us)
 }
 
 int mc_sock_startup(void) { return 0; }
+
+int mc_sock_udp(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    return fd < 0 ? -errno : fd;
+}
+
+int mc_sock_opt(int fd, int level, int name, const void *val, int len)
+{
+    return setsockopt(fd, level, name, val, (socklen_t)len) ? -errno : 0;
+}
+
+int mc_sock_bind(int fd, const struct sockaddr_in *a)
+{
+    return bind(fd, (const struct sockaddr *)a, sizeof(*a)) ? -errno : 0;
+}
+
+int mc_sock_connect(int fd, const struct sockaddr_in *a)
+{
+    return connect(fd, (const struct sockaddr *)a, sizeof(*a)) ? -errno : 0;
+}
+
+int mc_net_ifaces(mc_iface *out, int max)
+{
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list))
+        return -errno;
+    int n = 0;
+    for (struct ifaddrs *i = list; i && n < max; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET)
+            continue;
+        snprintf(out[n].name, sizeof(out[n].name), "%s", i->ifa_name);
+        out[n].addr = ((struct sockaddr_in *)i->ifa_addr)->sin_addr;
+        out[n].index = if_nametoindex(i->ifa_name);
+        n++;
+    }
+    freeifaddrs(list);
+    return n;
+}
 
 void mc_sock_close(int fd)
 {

@@ -8,6 +8,8 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <bcrypt.h>
+#include <iphlpapi.h>
+#include <stdio.h>
 #include <errno.h>
 #include <process.h>
 #include <limits.h>
@@ -89,6 +91,12 @@ void mc_once_run(mc_once *o, void (*fn)(void))
     InitOnceExecuteOnce(o, once_trampoline, (PVOID)fn, NULL);
 }
 
+int mc_cpu_count(void)
+{
+    DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);
+    return n > 0 ? (int)n : 1;
+}
+
 int mc_random_bytes(void *buf, size_t n)
 {
     uint8_t *p = buf;
@@ -162,9 +170,83 @@ int mc_sock_startup(void)
 /* Winsock's errors as the library's negative codes. */
 static long sock_err(void)
 {
-    int e = WSAGetLastError();
-    return e == WSAEWOULDBLOCK ? -EAGAIN : e == WSAENOBUFS ? -ENOBUFS : e == WSAEINTR ? -EINTR
-                                                                                  : -EIO;
+    switch (WSAGetLastError()) {
+    case WSAEWOULDBLOCK: return -EAGAIN;
+    case WSAENOBUFS: return -ENOBUFS;
+    case WSAEINTR: return -EINTR;
+    case WSAEADDRINUSE: return -EADDRINUSE;
+    case WSAEADDRNOTAVAIL: return -EADDRNOTAVAIL;
+    case WSAEACCES: return -EACCES;
+    case WSAENETUNREACH: return -ENETUNREACH;
+    case WSAEHOSTUNREACH: return -EHOSTUNREACH;
+    case WSAEINVAL: return -EINVAL;
+    case WSAEMFILE: return -EMFILE;
+    case WSAEAFNOSUPPORT: return -EAFNOSUPPORT;
+    default: return -EIO;
+    }
+}
+
+int mc_sock_udp(void)
+{
+    SOCKET s = WSASocketW(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_NO_HANDLE_INHERIT);
+    if (s == INVALID_SOCKET)
+        return (int)sock_err();
+    if (s > INT_MAX) { /* kernel handles are small; never seen */
+        closesocket(s);
+        return -EMFILE;
+    }
+    return (int)s;
+}
+
+int mc_sock_opt(int fd, int level, int name, const void *val, int len)
+{
+    return setsockopt((SOCKET)fd, level, name, val, len) == SOCKET_ERROR ? (int)sock_err() : 0;
+}
+
+int mc_sock_bind(int fd, const struct sockaddr_in *a)
+{
+    return bind((SOCKET)fd, (const struct sockaddr *)a, sizeof(*a)) == SOCKET_ERROR
+               ? (int)sock_err() : 0;
+}
+
+int mc_sock_connect(int fd, const struct sockaddr_in *a)
+{
+    return connect((SOCKET)fd, (const struct sockaddr *)a, sizeof(*a)) == SOCKET_ERROR
+               ? (int)sock_err() : 0;
+}
+
+int mc_net_ifaces(mc_iface *out, int max)
+{
+    ULONG size = 16384;
+    IP_ADAPTER_ADDRESSES *list = NULL;
+    ULONG r = ERROR_BUFFER_OVERFLOW;
+    for (int tries = 0; tries < 3 && r == ERROR_BUFFER_OVERFLOW; tries++) {
+        free(list);
+        if (!(list = malloc(size)))
+            return MC_ENOMEM;
+        r = GetAdaptersAddresses(AF_INET, GAA_FLAG_SKIP_ANYCAST | GAA_FLAG_SKIP_MULTICAST |
+                                 GAA_FLAG_SKIP_DNS_SERVER, NULL, list, &size);
+    }
+    if (r != NO_ERROR) {
+        free(list);
+        return r == ERROR_NO_DATA ? 0 : -EIO;
+    }
+    int n = 0;
+    for (IP_ADAPTER_ADDRESSES *a = list; a && n < max; a = a->Next) {
+        IP_ADAPTER_UNICAST_ADDRESS *u = a->FirstUnicastAddress;
+        while (u && u->Address.lpSockaddr->sa_family != AF_INET)
+            u = u->Next;
+        if (!u)
+            continue;
+        if (!WideCharToMultiByte(CP_UTF8, 0, a->FriendlyName, -1, out[n].name,
+                                 (int)sizeof(out[n].name), NULL, NULL))
+            snprintf(out[n].name, sizeof(out[n].name), "%s", a->AdapterName);
+        out[n].addr = ((struct sockaddr_in *)u->Address.lpSockaddr)->sin_addr;
+        out[n].index = a->IfIndex;
+        n++;
+    }
+    free(list);
+    return n;
 }
 
 void mc_sock_close(int fd)

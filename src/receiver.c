@@ -18,14 +18,11 @@
 
 #include <errno.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include "mc/platform.h"
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "pixel_loop.h"
@@ -53,8 +50,8 @@ void mc_receiver_config_default(mc_receiver_config *cfg)
     cfg->rcvbuf_bytes = 8 << 20;
     cfg->ctrl = 1;
     cfg->volume = 100;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->threads = n > 0 && n < 64 ? (int)n : 2;
+    int n = mc_cpu_count();
+    cfg->threads = n < 64 ? n : 2;
 }
 
 /* ---- session memory ---------------------------------------------------- */

@@ -4,7 +4,6 @@
  * mc__rx_feed_locked in receiver.c. */
 #include "mc/receiver.h"
 
-#include <netinet/in.h>
 #include "mc/platform.h"
 #include <string.h>
 

@@ -1,10 +1,10 @@
 /* The relay and its subscription protocol (mc/relay.h). */
 #include "mc/relay.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
+#ifndef _WIN32
 #include <netdb.h>
-#include <netinet/in.h>
+#endif
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>

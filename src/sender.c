@@ -50,8 +50,8 @@ void mc_sender_config_default(mc_sender_config *cfg)
     cfg->fec_percent = 20;
     cfg->fec_block = 32;
     cfg->max_viewers = 256;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->threads = n > 0 && n < 64 ? (int)n : 2;
+    int n = mc_cpu_count();
+    cfg->threads = n < 64 ? n : 2;
 }
 
 static int config_check(const mc_sender_config *c)

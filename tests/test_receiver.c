@@ -10,6 +10,10 @@
 #include "mc/wire.h"
 #include "test.h"
 #include "test_util.h"
+#ifdef _WIN32
+#include <windows.h>
+#include <psapi.h>
+#endif
 
 #define W 256
 #define H 128
@@ -203,6 +207,14 @@ static void test_receiver_survives_garbage(void)
     recorder_free(&rec);
 }
 
+#ifdef _WIN32
+static long rss_kb(void)
+{
+    PROCESS_MEMORY_COUNTERS pmc;
+    return K32GetProcessMemoryInfo(GetCurrentProcess(), &pmc, sizeof(pmc))
+               ? (long)(pmc.WorkingSetSize / 1024) : 0;
+}
+#else
 static long rss_kb(void)
 {
     long pages = 0, rss = 0;
@@ -214,6 +226,7 @@ static long rss_kb(void)
     }
     return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
+#endif
 
 static void render_still(uint8_t *dst, int pitch, int w, int h, uint32_t frame)
 {

@@ -2,14 +2,12 @@
  * The same receiver code as mcview, decoding included. */
 #define _GNU_SOURCE
 #include <getopt.h>
-#include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 #include <unistd.h>
 
 #include "mc/cli.h"
@@ -19,6 +17,7 @@
 #include "mc/trust.h"
 #include "plot.h"
 #include "mc/net.h"
+#include "mc/platform.h"
 #include "mc/receiver.h"
 #include "mc/verify.h"
 #include "mc/wire.h"
@@ -511,11 +510,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "mcprobe: (that setting is in %s)\n", mc_config_origin(&cf, optind - 1));
     if (rc)
         return rc < 0 ? 0 : rc;
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL); /* the terminal closed: still write every file asked for */
-    signal(SIGPIPE, SIG_IGN);     /* and a closed pipe on stdout must not lose them either */
+    /* The terminal closed: still write every file asked for; and a closed
+     * pipe on stdout must not lose them either. */
+    mc_cli_on_stop(on_signal);
     if (mc_cli_iface("mcprobe", o.iface) ||
         (o.snapshot && mc_cli_output_path("mcprobe", "--snapshot", o.snapshot)) ||
         (o.plot_path && mc_cli_output_path("mcprobe", "--plot", o.plot_path)))

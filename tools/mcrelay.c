@@ -159,11 +159,7 @@ int main(int argc, char **argv)
         return 1;
     o.rc.group = o.group;
     o.rc.port = o.port;
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    mc_cli_on_stop(on_signal);
     mc_relay *r;
     char why[400] = "";
     int err = mc_relay_create(&o.rc, &r, why, sizeof(why));

@@ -717,12 +717,11 @@ int main(int argc, char **argv)
         if (!src.scaled)
             return 1;
     }
+    mc_cli_on_stop(on_signal); /* the terminal closed: end as cleanly as Ctrl-C */
+#ifdef SIGUSR1
     struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL); /* the terminal closed: end as cleanly as Ctrl-C */
-    sigaction(SIGUSR1, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    sigaction(SIGUSR1, &sa, NULL); /* the roster */
+#endif
 
     mc_sender *s = NULL;
     char fpr_text[MC_FPR_CHARS] = "";

@@ -1,8 +1,8 @@
 /* mcview: show an mcshare broadcast in a window (SDL2). */
 #define _GNU_SOURCE
+#define SDL_MAIN_HANDLED /* our own main, on Windows too */
 #include <SDL.h>
 #include <SDL_ttf.h>
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +17,7 @@
 #include "mc/trust.h"
 #include "picker.h"
 #include "mc/net.h"
+#include "mc/platform.h"
 #include "mc/receiver.h"
 #include "mc/wire.h"
 
@@ -217,10 +218,25 @@ static int parse_args(int argc, char **argv, options *o)
 
 static TTF_Font *open_font(int size)
 {
+    /* Beside the program first (the Windows zip carries DejaVuSans.ttf),
+     * then where the systems keep fonts. */
+    char *base = SDL_GetBasePath();
+    if (base) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%sDejaVuSans.ttf", base);
+        SDL_free(base);
+        TTF_Font *f = TTF_OpenFont(path, size);
+        if (f)
+            return f;
+    }
     static const char *paths[] = {
         "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
         "/usr/share/fonts/TTF/DejaVuSans.ttf",
         "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+#ifdef _WIN32
+        "C:\\Windows\\Fonts\\segoeui.ttf",
+        "C:\\Windows\\Fonts\\arial.ttf",
+#endif
     };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
         TTF_Font *f = TTF_OpenFont(paths[i], size);
@@ -556,6 +572,7 @@ static void open_audio(viewer *v)
 
 int main(int argc, char **argv)
 {
+    SDL_SetMainReady();
     viewer v = {.o = {.group = MC_DEFAULT_GROUP, .port = MC_DEFAULT_PORT, .win_w = 1280,
                       .win_h = 720, .volume = 100}};
     /* The admins' files first, then the command line (which wins). The
@@ -574,10 +591,7 @@ int main(int argc, char **argv)
         return mc_pick_list(v.o.iface, v.o.known, v.o.json, v.o.list_s);
     if (mc_cli_iface("mcview", v.o.iface))
         return 1;
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    mc_cli_on_stop(on_signal);
     rc = open_window(&v);
     char typed[256] = "";
     if (!rc && !v.o.group_given) {

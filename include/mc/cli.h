@@ -26,4 +26,10 @@ int mc_cli_iface(const char *prog, const char *iface);
  * directory). Returns 0, or prints why not and returns 1. */
 int mc_cli_output_path(const char *prog, const char *opt, const char *path);
 
+/* Calls fn(signal) when the program is asked to stop: Ctrl-C, SIGTERM, and
+ * the terminal closing (SIGHUP; on Windows the console window closed, the
+ * user logging off or the system shutting down). A write to a closed pipe
+ * is an error, not a signal. fn must only set a flag. */
+void mc_cli_on_stop(void (*fn)(int));
+
 #endif

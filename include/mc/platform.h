@@ -17,6 +17,7 @@ struct sockaddr_in;
 
 #ifdef _WIN32
 #include <winsock2.h>
+#include <ws2tcpip.h>
 #include <windows.h>
 typedef HANDLE mc_thread;
 typedef SRWLOCK mc_mutex;
@@ -24,7 +25,10 @@ typedef CONDITION_VARIABLE mc_cond;
 typedef INIT_ONCE mc_once;
 #define MC_ONCE_INIT INIT_ONCE_STATIC_INIT
 #else
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
 typedef pthread_t mc_thread;
 typedef pthread_mutex_t mc_mutex;
 typedef pthread_cond_t mc_cond;
@@ -64,6 +68,42 @@ uint64_t mc_wall_us(void);
 
 /* n bytes from the system's secure generator: 0, or a negative code. */
 int mc_random_bytes(void *buf, size_t n);
+
+/* Processors online (at least 1). */
+int mc_cpu_count(void);
+
+/* A small fast generator for jitter (not for secrets): the next number
+ * from *state, which any seed starts. */
+static inline uint32_t mc_rand_next(uint32_t *state)
+{
+    uint32_t x = *state ? *state : 0x9e3779b9u; /* xorshift32 */
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return *state = x;
+}
+
+/* ---- socket set-up (UDP, IPv4; src/net.c builds on these) --------------- */
+
+/* A UDP socket that child processes do not inherit: its number, or a
+ * negative code. */
+int mc_sock_udp(void);
+/* setsockopt, bind and connect with the error as a negative code
+ * (-errno; Winsock's errors mapped to the same codes): 0 or < 0. */
+int mc_sock_opt(int fd, int level, int name, const void *val, int len);
+int mc_sock_bind(int fd, const struct sockaddr_in *a);
+int mc_sock_connect(int fd, const struct sockaddr_in *a);
+
+/* A network interface with an IPv4 address: its name as people see it
+ * (Linux: "eth0"; Windows: the adapter's friendly name, "Ethernet",
+ * in UTF-8), its first IPv4 address and its index. */
+typedef struct {
+    char name[128];
+    struct in_addr addr;
+    unsigned index;
+} mc_iface;
+/* The interfaces with an IPv4 address (up to max): how many, or < 0. */
+int mc_net_ifaces(mc_iface *out, int max);
 
 /* ---- socket I/O (UDP, IPv4) --------------------------------------------- */
 

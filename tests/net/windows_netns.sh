@@ -1,0 +1,82 @@
+#!/bin/bash
+# The Windows viewer against a Linux teacher: mcprobe.exe (cross-built by
+# tools/build-windows) under wine in the student's namespace receives an
+# X11 teacher's mcshare in the teacher's namespace. Its picture must be the
+# teacher's exactly, without loss and with 5 % of the packets dropped (the
+# control channel's repairs come from the Windows build's ENet and Winsock);
+# its settings live in %APPDATA%; an unknown --iface lists Windows' names.
+#   windows_netns.sh BUILD_DIR WIN_BUILD_DIR
+TEST_NAME=windows_netns
+BIN=${1:?usage: $0 BUILD_DIR WIN_BUILD_DIR}
+WIN=${2:?usage: $0 BUILD_DIR WIN_BUILD_DIR}
+. "$(dirname "$0")/lib.sh"
+need_root_netns
+WINE=$(command -v wine64 || ls /usr/lib/wine/wine64 2>/dev/null || true)
+[ -n "$WINE" ] || skip "wine64 missing (tools/install-deps installs it)"
+[ -f "$WIN/mcprobe.exe" ] || skip "no $WIN/mcprobe.exe (tools/build-windows builds it)"
+for c in Xvfb xdpyinfo compare convert; do
+    command -v $c >/dev/null || skip "$c missing (tools/install-deps installs it)"
+done
+[ -x "$BIN/xshow" ] || skip "xshow not built"
+make_pair "mcwnA$$" "mcwnB$$" 225
+GROUP=$(unique_group 25)
+PORT=$(( 20000 + ($$ + 61) % 20000 ))
+W=640 H=360
+ADDR_B="10.225.$(( $$ % 250 )).2"
+
+# wine in the student's namespace: its own prefix, and its wineserver
+# started there (it creates the sockets), stopped at the end.
+export WINEPREFIX=$TMPDIR_TEST/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+unset XDG_CONFIG_HOME # the Windows build keeps its files in %APPDATA%
+WINESERVER=$(dirname "$WINE")/wineserver
+trap 'ip netns exec "mcwnB$$" timeout 20 "$WINESERVER" -k 2>/dev/null; cleanup' EXIT
+wprobe() { ip netns exec "mcwnB$$" timeout 180 "$WINE" "$WIN/mcprobe.exe" "$@"; }
+wprobe --version >/dev/null 2>&1 || fail "mcprobe.exe does not run under wine"
+
+convert -size ${W}x$H xc:'#264653' -fill '#e9c46a' -draw "rectangle 40,40 600,90" \
+    -fill '#e76f51' -draw "circle 320,220 320,300" -fill white -font DejaVu-Sans -pointsize 28 \
+    -annotate +60+330 "Windows student" -depth 8 "$TMPDIR_TEST/a.ppm"
+DS=$(pick_display); start_xvfb "mcwnA$$" "$DS" "${W}x$H"
+mkfifo "$TMPDIR_TEST/show"
+exec 8<>"$TMPDIR_TEST/show"
+ip netns exec "mcwnA$$" env DISPLAY=":$DS" "$BIN/xshow" <"$TMPDIR_TEST/show" >/dev/null &
+PIDS+=($!)
+echo "load 0 $TMPDIR_TEST/a.ppm" >&8
+echo "show 0" >&8
+start_bg ip netns exec "mcwnA$$" "$BIN/mcshare" --display ":$DS" --group "$GROUP" --port "$PORT" \
+    --iface "$IF_A" --cursor off --audio none --refresh 2000 2>"$TMPDIR_TEST/s.log"
+SENDER=$LAST_PID
+for _ in $(seq 100); do grep -q "key fingerprint" "$TMPDIR_TEST/s.log" && break; sleep 0.1; done
+
+# An unknown interface: the error lists the interfaces by Windows' names.
+out=$(wprobe "$GROUP:$PORT" --iface no-such-nic --duration 1 2>&1)
+echo "$out" | grep -q "$ADDR_B" || fail "--iface no-such-nic did not list the interfaces: $out"
+log "an unknown --iface lists: $(echo "$out" | grep -o 'there are: .*' | head -c 200)"
+
+# 1. No loss: the picture exact.
+wprobe "$GROUP:$PORT" --iface "$ADDR_B" --duration 4 --no-audio --json -q \
+    --snapshot "Z:$TMPDIR_TEST/got1.ppm" >"$TMPDIR_TEST/p1.json" 2>"$TMPDIR_TEST/p1.err" ||
+    fail "mcprobe.exe failed: $(cat "$TMPDIR_TEST/p1.err")"
+ae=$(compare -metric AE "$TMPDIR_TEST/got1.ppm" "$TMPDIR_TEST/a.ppm" null: 2>&1)
+[ "$ae" = 0 ] || fail "the Windows student's picture differs in $ae pixels"
+grep -q "trusting the sender" "$TMPDIR_TEST/p1.err" || fail "no trust on first use: $(cat "$TMPDIR_TEST/p1.err")"
+[ -n "$(find "$WINEPREFIX/drive_c/users" -path '*AppData/Roaming/mcshare/known_senders' 2>/dev/null)" ] ||
+    fail "the known senders are not in %APPDATA%\\mcshare"
+log "1. mcprobe.exe under wine: the picture exact; the sender remembered in %APPDATA%"
+
+# 2. 5 % loss on the student's side: still exact, repairs asked for over
+# the control channel.
+drop_incoming "mcwnB$$" "$PORT" 5
+wprobe "$GROUP:$PORT" --iface "$ADDR_B" --duration 6 --no-audio --json -q \
+    --snapshot "Z:$TMPDIR_TEST/got2.ppm" >"$TMPDIR_TEST/p2.json" 2>"$TMPDIR_TEST/p2.err" ||
+    fail "mcprobe.exe failed under loss: $(cat "$TMPDIR_TEST/p2.err")"
+ae=$(compare -metric AE "$TMPDIR_TEST/got2.ppm" "$TMPDIR_TEST/a.ppm" null: 2>&1)
+[ "$ae" = 0 ] || fail "with 5 % loss the Windows student's picture differs in $ae pixels"
+loss=$(json_field "$TMPDIR_TEST/p2.json" loss_pct)
+python3 -c "import sys; sys.exit(0 if 2 <= $loss <= 10 else 1)" ||
+    fail "mcprobe.exe saw $loss % loss, not about 5 %"
+stop_checked "$SENDER" mcshare
+grep -q "1 viewer" "$TMPDIR_TEST/s.log" ||
+    fail "the teacher never saw the Windows student on the control channel: $(cat "$TMPDIR_TEST/s.log")"
+log "2. with $loss % loss the picture is still exact; the Windows student was in the roster"
+log "PASS"
