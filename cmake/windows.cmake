@@ -21,17 +21,36 @@ add_library(mcshare_core STATIC
   src/platform_win32.c src/common.c src/wire.c src/tiles.c src/motion.c src/codec.c src/codec_jpeg.c src/codec_lossless.c
   src/testsrc.c src/net.c src/sender.c src/sender_plan.c
   src/receiver.c src/receiver_report.c src/receiver_av.c src/receiver_rx.c src/receiver_move.c
-  src/capture.c src/capture_test.c src/scale.c src/verify.c src/cli.c src/status.c src/fec.c src/fecrx.c src/ctrl.c src/ctrl_server.c src/ctrl_client.c
+  src/capture.c src/capture_gdi.c src/capture_test.c src/scale.c src/verify.c src/cli.c src/status.c src/fec.c src/fecrx.c src/ctrl.c src/ctrl_server.c src/ctrl_client.c
   src/audio_tx.c src/audio_rx.c src/auth.c src/trust.c src/files.c src/listen.c src/wav.c src/discovery.c src/config.c src/relay.c)
 target_include_directories(mcshare_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(mcshare_core PRIVATE PkgConfig::TURBOJPEG PkgConfig::ISAL PkgConfig::ENET
   PkgConfig::OPUS PkgConfig::SDLCORE PkgConfig::SODIUM PkgConfig::ZSTD
-  PUBLIC ws2_32 iphlpapi bcrypt ssp)
+  PUBLIC ws2_32 iphlpapi bcrypt gdi32 user32 ssp)
 # Programs with no DLLs beside them but Windows' own; ASLR (64-bit) and DEP.
 add_link_options(-static -static-libgcc -Wl,--dynamicbase,--nxcompat,--high-entropy-va)
 
 add_executable(mcprobe tools/mcprobe.c tools/plot.c)
 target_link_libraries(mcprobe PRIVATE mcshare_core)
+
+# mcshare: the screen through GDI; the dashboard with libmicrohttpd.
+pkg_check_modules(MHD IMPORTED_TARGET libmicrohttpd)
+if(MHD_FOUND)
+  set(DASH_HTML ${CMAKE_CURRENT_SOURCE_DIR}/src/dashboard.html)
+  set(DASH_C ${CMAKE_CURRENT_BINARY_DIR}/dashboard_html.c)
+  add_custom_command(OUTPUT ${DASH_C}
+    COMMAND ${CMAKE_COMMAND} -DIN=${DASH_HTML} -DOUT=${DASH_C} -DNAME=mc_dashboard_html
+            -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake
+    DEPENDS ${DASH_HTML} ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake)
+  add_library(mcshare_dashboard STATIC src/dashboard.c ${DASH_C})
+  target_link_libraries(mcshare_dashboard PUBLIC mcshare_core PRIVATE PkgConfig::MHD PkgConfig::SODIUM ws2_32)
+  add_executable(mcshare tools/mcshare.c tools/mcshare_dash.c)
+  target_link_libraries(mcshare PRIVATE mcshare_core mcshare_dashboard PkgConfig::MHD ws2_32)
+endif()
+
+# The codec and pipeline benchmark, for the figures beside Linux's.
+add_executable(mcbench tools/mcbench.c)
+target_link_libraries(mcbench PRIVATE mcshare_core PkgConfig::TURBOJPEG PkgConfig::OPUS)
 
 # mcview: SDL2's window; its text with SDL2_ttf (FreeType). A window
 # program (no console of its own), whose messages still reach a console it

@@ -14,7 +14,12 @@ struct mc_capture {
 };
 
 static const mc_capture_backend *const backends[] = {
+#ifdef MC_HAVE_X11
     &mc_capture_x11,
+#endif
+#ifdef _WIN32
+    &mc_capture_gdi,
+#endif
 #ifdef MC_HAVE_WLR
     &mc_capture_wlr,
 #endif
@@ -25,7 +30,12 @@ static const mc_capture_backend *const backends[] = {
 
 const char *mc_capture_backends(void)
 {
-    return "x11"
+    return
+#ifdef _WIN32
+           "gdi"
+#else
+           "x11"
+#endif
 #ifdef MC_HAVE_WLR
            ", wlr"
 #endif
@@ -33,7 +43,9 @@ const char *mc_capture_backends(void)
            ", portal"
 #endif
            ", test, test-video"
-#if !defined(MC_HAVE_WLR) && !defined(MC_HAVE_PORTAL)
+#if defined(_WIN32)
+        ""
+#elif !defined(MC_HAVE_WLR) && !defined(MC_HAVE_PORTAL)
            " (built without Wayland)"
 #elif !defined(MC_HAVE_WLR)
            " (built without wlr-screencopy)"
@@ -46,7 +58,11 @@ const char *mc_capture_backends(void)
 int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why, size_t cap)
 {
     *out = NULL;
+#ifdef _WIN32
+    const char *name = cfg->backend ? cfg->backend : "gdi";
+#else
     const char *name = cfg->backend ? cfg->backend : "x11";
+#endif
     const mc_capture_backend *b = NULL;
     for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
         if (!strcmp(backends[i]->name, name))
@@ -89,8 +105,12 @@ int mc_capture_wait(mc_capture *c, uint64_t timeout_us)
 
 int mc_capture_reports_changes(const mc_capture *c)
 {
+#ifdef MC_HAVE_X11
     /* X11 without the DAMAGE extension cannot tell either. */
-    return c->b->wait && (c->b != &mc_capture_x11 || mc_capture_x11_uses_damage(c));
+    if (c->b == &mc_capture_x11)
+        return mc_capture_x11_uses_damage(c);
+#endif
+    return c->b->wait != NULL;
 }
 
 const char *mc_capture_backend_name(const mc_capture *c) { return c->b->name; }
@@ -150,4 +170,12 @@ void mc_capture_destroy(mc_capture *c)
     free(c);
 }
 
-void *mc__capture_state(const mc_capture *c) { return c->b == &mc_capture_x11 ? c->state : NULL; }
+void *mc__capture_state(const mc_capture *c)
+{
+#ifdef MC_HAVE_X11
+    return c->b == &mc_capture_x11 ? c->state : NULL;
+#else
+    (void)c;
+    return NULL;
+#endif
+}

@@ -279,8 +279,8 @@ int mc__ctrl_client_create(const mc__ctrl_host *host, const char *name, mc__ctrl
     c->rng = (uint32_t)mc_now_us() ^ (uint32_t)getpid();
     mc_mutex_init(&c->mu);
     char hostname[256] = "viewer";
-    if (!name && gethostname(hostname, sizeof(hostname) - 1) == 0)
-        hostname[sizeof(hostname) - 1] = '\0';
+    if (!name && (mc_host_name(hostname, sizeof(hostname)) || !hostname[0]))
+        snprintf(hostname, sizeof(hostname), "viewer");
     snprintf(c->name, sizeof(c->name), "%.*s", MC_CTRL_MAX_NAME, name ? name : hostname);
     for (char *p = c->name; *p; p++) /* the wire takes printable ASCII only */
         if (*p < 0x20 || *p > 0x7E)

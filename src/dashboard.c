@@ -3,15 +3,12 @@
 #define _GNU_SOURCE
 #include "mc/dashboard.h"
 
-#include <arpa/inet.h>
+#include "mc/platform.h" /* the socket headers, before microhttpd.h */
 #include <microhttpd.h>
-#include <netinet/in.h>
-#include "mc/platform.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -327,9 +324,8 @@ int mc_dashboard_create(const char *listen_addr, mc_dashboard **out, char *why, 
     unsigned port = info ? info->port : ntohs(sa.sin_port);
     char host[64];
     if (sa.sin_addr.s_addr == htonl(INADDR_ANY)) {
-        if (gethostname(host, sizeof(host) - 1))
+        if (mc_host_name(host, sizeof(host)) || !host[0])
             snprintf(host, sizeof(host), "localhost");
-        host[sizeof(host) - 1] = 0;
     } else {
         inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
     }

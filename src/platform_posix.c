@@ -56,6 +56,18 @@ void mc_cond_broadcast(mc_cond *c) { pthread_cond_broadcast(c); }
 
 void mc_once_run(mc_once *o, void (*fn)(void)) { pthread_once(o, fn); }
 
+int mc_host_name(char *out, size_t cap)
+{
+    if (!cap)
+        return MC_EINVAL;
+    if (gethostname(out, cap - 1)) {
+        out[0] = 0;
+        return -errno;
+    }
+    out[cap - 1] = 0;
+    return 0;
+}
+
 int mc_cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -91,6 +91,18 @@ void mc_once_run(mc_once *o, void (*fn)(void))
     InitOnceExecuteOnce(o, once_trampoline, (PVOID)fn, NULL);
 }
 
+int mc_host_name(char *out, size_t cap)
+{
+    DWORD n = (DWORD)(cap > 0xFFFF ? 0xFFFF : cap);
+    if (!cap)
+        return MC_EINVAL;
+    if (!GetComputerNameExA(ComputerNameDnsHostname, out, &n)) {
+        out[0] = 0;
+        return -EIO;
+    }
+    return 0;
+}
+
 int mc_cpu_count(void)
 {
     DWORD n = GetActiveProcessorCount(ALL_PROCESSOR_GROUPS);

@@ -19,7 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/resource.h>
+#endif
 #include <opus/opus.h>
 #include <turbojpeg.h>
 
@@ -181,6 +185,17 @@ static size_t whole_frame_jpeg(const uint8_t *pic, int w, int h, int quality)
     return size;
 }
 
+#ifdef _WIN32
+static double cpu_seconds(void)
+{
+    FILETIME c, e, k, u;
+    if (!GetProcessTimes(GetCurrentProcess(), &c, &e, &k, &u))
+        return 0;
+    ULARGE_INTEGER kk = {.LowPart = k.dwLowDateTime, .HighPart = k.dwHighDateTime};
+    ULARGE_INTEGER uu = {.LowPart = u.dwLowDateTime, .HighPart = u.dwHighDateTime};
+    return (double)(kk.QuadPart + uu.QuadPart) / 1e7; /* 100 ns units */
+}
+#else
 static double cpu_seconds(void)
 {
     struct rusage ru;
@@ -188,6 +203,7 @@ static double cpu_seconds(void)
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
 }
+#endif
 
 typedef struct {
     uint8_t **pkt;

@@ -410,8 +410,9 @@ static int write_ppm(mc_receiver *r, const char *path)
  * seed + i, and decodes on one thread (there may be hundreds). */
 static int open_viewers(const options *o, const mc_receiver_config *base, mc_receiver **all)
 {
-    char host[64] = "probe";
-    gethostname(host, sizeof(host) - 1);
+    char host[64];
+    if (mc_host_name(host, sizeof(host)) || !host[0])
+        snprintf(host, sizeof(host), "probe");
     for (long i = 0; i < o->viewers; i++) {
         mc_receiver_config c = *base;
         char name[64];

@@ -17,6 +17,7 @@
 #include "mc/discovery.h"
 #include "mc/listen.h"
 #include "mc/net.h"
+#include "mc/platform.h"
 #include "mc/scale.h"
 #include "mc/sender.h"
 #include "mc/testsrc.h"
@@ -27,10 +28,15 @@ static volatile sig_atomic_t g_stop, g_roster;
 
 static void on_signal(int sig)
 {
-    if (sig == SIGUSR1)
+#ifdef SIGUSR1
+    if (sig == SIGUSR1) {
         g_roster = 1;
-    else
-        g_stop = 1;
+        return;
+    }
+#else
+    (void)sig;
+#endif
+    g_stop = 1;
 }
 
 static void usage(FILE *f)
@@ -42,12 +48,12 @@ static void usage(FILE *f)
 "  --group ADDR         multicast group (default 239.1.1.1)\n"
 "  --port N             UDP port (default 5004)\n"
 "  --display :N         X display to capture (default $DISPLAY)\n"
-"  --source auto|x11|wlr|portal|test|test-video\n"
+"  --source auto|x11|wlr|portal|gdi|test|test-video\n"
 "                       the screen: auto (default) takes wlr in a Wayland\n"
 "                       session whose compositor offers wlr-screencopy (sway,\n"
 "                       Hyprland), the desktop's ScreenCast portal in other\n"
 "                       Wayland sessions (GNOME, KDE: a dialog asks once),\n"
-"                       x11 with an X display, and says which; or\n"
+"                       x11 with an X display, gdi on Windows, and says which; or\n"
 "                       the built-in moving test pattern, or a photo-like\n"
 "                       pattern where every tile changes every frame (benchmarks)\n"
 "  --region WxH+X+Y     capture only this part of the screen (default: all)\n"
@@ -178,8 +184,8 @@ static int parse_one(options *o, int c, const char *v)
     case O_DISPLAY: o->display = v; return 0;
     case O_SOURCE:
         if (strcmp(v, "auto") && strcmp(v, "x11") && strcmp(v, "wlr") && strcmp(v, "portal") &&
-            strcmp(v, "test") && strcmp(v, "test-video"))
-            return bad("--source", v, "must be auto, x11, wlr, portal, test or test-video");
+            strcmp(v, "gdi") && strcmp(v, "test") && strcmp(v, "test-video"))
+            return bad("--source", v, "must be auto, x11, wlr, portal, gdi, test or test-video");
         o->source = v;
         return 0;
     case O_REGION:
@@ -387,6 +393,10 @@ static int parse_args(int argc, char **argv, options *o)
 /* --source auto: the session decides. Returns the backend, and why. */
 static const char *pick_backend(char *why, size_t cap)
 {
+#ifdef _WIN32
+    snprintf(why, cap, "auto: Windows");
+    return "gdi";
+#endif
     const char *wl = getenv("WAYLAND_DISPLAY"), *x = getenv("DISPLAY");
     const char *type = getenv("XDG_SESSION_TYPE");
     if (wl && *wl) {
@@ -409,7 +419,8 @@ static int open_source(options *o, source *src)
     if (!backend)
         backend = o->display ? "x11" : pick_backend(chose, sizeof(chose));
     src->backend = backend;
-    src->screen = !strcmp(backend, "x11") || !strcmp(backend, "wlr") || !strcmp(backend, "portal");
+    src->screen = !strcmp(backend, "x11") || !strcmp(backend, "wlr") || !strcmp(backend, "portal") ||
+                  !strcmp(backend, "gdi");
     if (!src->screen && (o->rw || o->display))
         mc_log(0, "mcshare: --region/--display apply to screen capture only; ignored for --source %s",
                o->source);
@@ -521,9 +532,8 @@ static void announce(options *o, mc_sender *s, int quiet)
     mc_disco_entry de = {.port = o->s.port, .ctrl_port = o->s.ctrl_port,
                          .session = mc_sender_session(s), .sealed = o->pass_file != NULL};
     char host[64] = "mcshare";
-    if (!o->name && gethostname(host, sizeof(host) - 1))
+    if (!o->name && mc_host_name(host, sizeof(host)))
         snprintf(host, sizeof(host), "mcshare");
-    host[sizeof(host) - 1] = 0;
     snprintf(de.name, sizeof(de.name), "%s", o->name ? o->name : host);
     snprintf(de.group, sizeof(de.group), "%.15s", o->group); /* a dotted quad */
     int aerr = mc_disco_announcer_create(&de, &o->key, o->s.iface, o->s.ttl, o->s.loop, &g_announcer);

@@ -6,12 +6,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
+#ifdef _WIN32
+#include <windows.h>
+#include <shellapi.h>
+#else
+#include <sys/wait.h>
+#endif
 
 #include "mc/cli.h"
 #include "mc/codec.h"
 #include "mc/common.h"
+#include "mc/platform.h"
 #include "mc/wire.h"
 #include "mcshare.h"
 
@@ -216,9 +222,8 @@ void mcshare_dash_publish(mc_dashboard *d, const options *o, const source *src, 
     region_text(o, region, sizeof(region));
     if (o->name)
         snprintf(name, sizeof(name), "%s", o->name);
-    else if (gethostname(name, sizeof(name) - 1))
+    else if (mc_host_name(name, sizeof(name)))
         snprintf(name, sizeof(name), "mcshare");
-    name[sizeof(name) - 1] = 0;
     size_t l = 0;
 #define ADD(...) l += (size_t)snprintf(buf + l, l < cap ? cap - l : 0, __VA_ARGS__)
 #define STR(x) l = mc_json_string(buf, l, cap, (x))
@@ -293,6 +298,14 @@ void mcshare_dash_publish(mc_dashboard *d, const options *o, const source *src, 
     *prev = st;
 }
 
+#ifdef _WIN32
+void mcshare_open_browser(const char *url)
+{
+    /* The user's default browser, as a double-click on a link would. */
+    if ((INT_PTR)ShellExecuteA(NULL, "open", url, NULL, NULL, SW_SHOWNORMAL) <= 32)
+        fprintf(stderr, "mcshare: cannot open a browser: open the address above\n");
+}
+#else
 void mcshare_open_browser(const char *url)
 {
     const char *d = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
@@ -317,4 +330,5 @@ void mcshare_open_browser(const char *url)
     if (pid > 0)
         waitpid(pid, NULL, 0);
 }
+#endif
 

@@ -69,6 +69,10 @@ uint64_t mc_wall_us(void);
 /* n bytes from the system's secure generator: 0, or a negative code. */
 int mc_random_bytes(void *buf, size_t n);
 
+/* This computer's name (the host name; on Windows the computer name) in
+ * out: 0, or a negative code (out then holds ""). */
+int mc_host_name(char *out, size_t cap);
+
 /* Processors online (at least 1). */
 int mc_cpu_count(void);
 

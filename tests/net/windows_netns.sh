@@ -6,7 +6,8 @@
 # control channel's repairs come from the Windows build's ENet and Winsock);
 # its settings live in %APPDATA%; an unknown --iface lists Windows' names.
 # Then mcview.exe, full screen on an X screen through wine, must show the
-# teacher's picture exactly.
+# teacher's picture exactly; last, mcshare.exe captures an X screen through
+# wine's GDI for a Linux student.
 #   windows_netns.sh BUILD_DIR WIN_BUILD_DIR
 TEST_NAME=windows_netns
 BIN=${1:?usage: $0 BUILD_DIR WIN_BUILD_DIR}
@@ -31,7 +32,7 @@ ADDR_B="10.225.$(( $$ % 250 )).2"
 export WINEPREFIX=$TMPDIR_TEST/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 unset XDG_CONFIG_HOME # the Windows build keeps its files in %APPDATA%
 WINESERVER=$(dirname "$WINE")/wineserver
-trap 'ip netns exec "mcwnB$$" timeout 20 "$WINESERVER" -k 2>/dev/null; cleanup' EXIT
+trap 'for ns in "mcwnA$$" "mcwnB$$"; do ip netns exec "$ns" timeout 20 "$WINESERVER" -k 2>/dev/null; done; cleanup' EXIT
 wprobe() { ip netns exec "mcwnB$$" timeout 180 "$WINE" "$WIN/mcprobe.exe" "$@"; }
 wprobe --version >/dev/null 2>&1 || fail "mcprobe.exe does not run under wine"
 
@@ -108,4 +109,34 @@ stop_checked "$SENDER" mcshare
 grep -q "1 viewer\|2 viewers" "$TMPDIR_TEST/s.log" ||
     fail "the teacher never saw the Windows student on the control channel: $(cat "$TMPDIR_TEST/s.log")"
 log "the Windows students were in the teacher's roster"
+
+# 4. The other way: mcshare.exe under wine captures the teacher's X screen
+# through GDI (wine's Desktop Duplication is a stub) and a Linux mcprobe
+# gets the picture exactly, and the next one after it changes.
+if [ -f "$WIN/mcshare.exe" ]; then
+    convert -size ${W}x$H xc:'#f1faee' -fill '#1d3557' -draw "rectangle 60,120 580,160" \
+        -depth 8 "$TMPDIR_TEST/b.ppm"
+    echo "load 1 $TMPDIR_TEST/b.ppm" >&8
+    ADDR_A="10.225.$(( $$ % 250 )).1"
+    ip netns exec "mcwnA$$" timeout 20 "$WINESERVER" -k 2>/dev/null || true
+    ip netns exec "mcwnA$$" env DISPLAY=":$DS" timeout 120 "$WINE" "$WIN/mcshare.exe" \
+        --group "$GROUP" --port "$PORT" --iface "$ADDR_A" --cursor off --audio none \
+        >"$TMPDIR_TEST/ws.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 300); do grep -q "key fingerprint" "$TMPDIR_TEST/ws.log" && break; sleep 0.1; done
+    grep -q "capturing ${W}x$H: Windows GDI (BitBlt) (auto: Windows)" "$TMPDIR_TEST/ws.log" ||
+        fail "mcshare.exe did not capture through GDI: $(cat "$TMPDIR_TEST/ws.log")"
+    grep -q 'AppData\\Roaming\\mcshare\\sender.key' "$TMPDIR_TEST/ws.log" ||
+        fail "mcshare.exe's key is not in %APPDATA%: $(cat "$TMPDIR_TEST/ws.log")"
+    for n in a b; do
+        [ $n = b ] && echo "show 1" >&8
+        ip netns exec "mcwnB$$" "$BIN/mcprobe" "$GROUP:$PORT" --iface "$IF_B" --duration 3 \
+            --no-audio -q --snapshot "$TMPDIR_TEST/got-w$n.ppm" >/dev/null ||
+            fail "mcprobe received nothing from mcshare.exe"
+        ae=$(compare -metric AE "$TMPDIR_TEST/got-w$n.ppm" "$TMPDIR_TEST/$n.ppm" null: 2>&1)
+        [ "$ae" = 0 ] || fail "mcshare.exe's picture $n differs in $ae pixels"
+    done
+    log "4. mcshare.exe under wine (GDI) to a Linux student: both pictures exact"
+    ip netns exec "mcwnA$$" timeout 20 "$WINESERVER" -k 2>/dev/null || true
+fi
 log "PASS"
