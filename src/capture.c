@@ -18,7 +18,7 @@ static const mc_capture_backend *const backends[] = {
     &mc_capture_x11,
 #endif
 #ifdef _WIN32
-    &mc_capture_gdi,
+    &mc_capture_dxgi, &mc_capture_gdi,
 #endif
 #ifdef MC_HAVE_WLR
     &mc_capture_wlr,
@@ -32,7 +32,7 @@ const char *mc_capture_backends(void)
 {
     return
 #ifdef _WIN32
-           "gdi"
+           "dxgi, gdi"
 #else
            "x11"
 #endif
@@ -59,7 +59,7 @@ int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why,
 {
     *out = NULL;
 #ifdef _WIN32
-    const char *name = cfg->backend ? cfg->backend : "gdi";
+    const char *name = cfg->backend ? cfg->backend : "dxgi";
 #else
     const char *name = cfg->backend ? cfg->backend : "x11";
 #endif

@@ -48,12 +48,13 @@ static void usage(FILE *f)
 "  --group ADDR         multicast group (default 239.1.1.1)\n"
 "  --port N             UDP port (default 5004)\n"
 "  --display :N         X display to capture (default $DISPLAY)\n"
-"  --source auto|x11|wlr|portal|gdi|test|test-video\n"
+"  --source auto|x11|wlr|portal|dxgi|gdi|test|test-video\n"
 "                       the screen: auto (default) takes wlr in a Wayland\n"
 "                       session whose compositor offers wlr-screencopy (sway,\n"
 "                       Hyprland), the desktop's ScreenCast portal in other\n"
 "                       Wayland sessions (GNOME, KDE: a dialog asks once),\n"
-"                       x11 with an X display, gdi on Windows, and says which; or\n"
+"                       x11 with an X display, on Windows dxgi (Desktop\n"
+"                       Duplication) or else gdi, and says which; or\n"
 "                       the built-in moving test pattern, or a photo-like\n"
 "                       pattern where every tile changes every frame (benchmarks)\n"
 "  --region WxH+X+Y     capture only this part of the screen (default: all)\n"
@@ -184,8 +185,8 @@ static int parse_one(options *o, int c, const char *v)
     case O_DISPLAY: o->display = v; return 0;
     case O_SOURCE:
         if (strcmp(v, "auto") && strcmp(v, "x11") && strcmp(v, "wlr") && strcmp(v, "portal") &&
-            strcmp(v, "gdi") && strcmp(v, "test") && strcmp(v, "test-video"))
-            return bad("--source", v, "must be auto, x11, wlr, portal, gdi, test or test-video");
+            strcmp(v, "gdi") && strcmp(v, "dxgi") && strcmp(v, "test") && strcmp(v, "test-video"))
+            return bad("--source", v, "must be auto, x11, wlr, portal, dxgi, gdi, test or test-video");
         o->source = v;
         return 0;
     case O_REGION:
@@ -395,7 +396,7 @@ static const char *pick_backend(char *why, size_t cap)
 {
 #ifdef _WIN32
     snprintf(why, cap, "auto: Windows");
-    return "gdi";
+    return "dxgi";
 #endif
     const char *wl = getenv("WAYLAND_DISPLAY"), *x = getenv("DISPLAY");
     const char *type = getenv("XDG_SESSION_TYPE");
@@ -420,7 +421,7 @@ static int open_source(options *o, source *src)
         backend = o->display ? "x11" : pick_backend(chose, sizeof(chose));
     src->backend = backend;
     src->screen = !strcmp(backend, "x11") || !strcmp(backend, "wlr") || !strcmp(backend, "portal") ||
-                  !strcmp(backend, "gdi");
+                  !strcmp(backend, "gdi") || !strcmp(backend, "dxgi");
     if (!src->screen && (o->rw || o->display))
         mc_log(0, "mcshare: --region/--display apply to screen capture only; ignored for --source %s",
                o->source);
@@ -430,6 +431,14 @@ static int open_source(options *o, source *src)
                             .cursor = o->cursor, .no_damage = !o->damage};
     char why[512];
     int err = mc_capture_create(&cc, &src->cap, why, sizeof(why));
+    if (err == MC_EDISPLAY && chose[0] && !strcmp(backend, "dxgi")) {
+        /* No Desktop Duplication (a remote session, an old driver): GDI. */
+        fprintf(stderr, "mcshare: %s; capturing through GDI instead\n", why);
+        size_t l = strlen(chose);
+        snprintf(chose + l, sizeof(chose) - l, ", no Desktop Duplication: GDI");
+        src->backend = backend = cc.backend = "gdi";
+        err = mc_capture_create(&cc, &src->cap, why, sizeof(why));
+    }
     if (err == MC_EDISPLAY && chose[0] && !strcmp(backend, "wlr") &&
         strstr(mc_capture_backends(), "portal")) {
         /* A Wayland desktop without wlr-screencopy (GNOME, KDE): its portal. */

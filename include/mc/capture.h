@@ -65,7 +65,7 @@ typedef struct {
 } mc_capture_backend;
 
 extern const mc_capture_backend mc_capture_x11, mc_capture_test, mc_capture_test_video,
-    mc_capture_wlr, mc_capture_portal, mc_capture_gdi;
+    mc_capture_wlr, mc_capture_portal, mc_capture_gdi, mc_capture_dxgi;
 
 /* Opens cfg->backend. Returns 0 or an MC_E* code with *why filled. */
 int mc_capture_create(const mc_capture_config *cfg, mc_capture **out, char *why, size_t cap);

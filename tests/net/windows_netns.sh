@@ -124,8 +124,11 @@ if [ -f "$WIN/mcshare.exe" ]; then
         >"$TMPDIR_TEST/ws.log" 2>&1 &
     PIDS+=($!)
     for _ in $(seq 300); do grep -q "key fingerprint" "$TMPDIR_TEST/ws.log" && break; sleep 0.1; done
-    grep -q "capturing ${W}x$H: Windows GDI (BitBlt) (auto: Windows)" "$TMPDIR_TEST/ws.log" ||
-        fail "mcshare.exe did not capture through GDI: $(cat "$TMPDIR_TEST/ws.log")"
+    # auto tries Desktop Duplication first; wine has none, so GDI, saying why.
+    grep -q "capturing ${W}x$H: Windows GDI (BitBlt) (auto: Windows, no Desktop Duplication: GDI)" \
+        "$TMPDIR_TEST/ws.log" && grep -q "capturing through GDI instead" "$TMPDIR_TEST/ws.log" ||
+        fail "mcshare.exe did not fall back to GDI, saying why: $(cat "$TMPDIR_TEST/ws.log")"
+    log "mcshare.exe: $(grep "capturing through GDI instead" "$TMPDIR_TEST/ws.log")"
     grep -q 'AppData\\Roaming\\mcshare\\sender.key' "$TMPDIR_TEST/ws.log" ||
         fail "mcshare.exe's key is not in %APPDATA%: $(cat "$TMPDIR_TEST/ws.log")"
     for n in a b; do
