@@ -279,6 +279,7 @@ static void control(mc_audio_rx *a, double dt_s, uint64_t now_us)
     }
 }
 
+MC_PIXEL_LOOP
 static void detect_clicks(mc_audio_rx *a, const int16_t *out, int frames, uint64_t play_us)
 {
     for (int i = 0; i < frames; i++) {
