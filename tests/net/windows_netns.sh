@@ -68,15 +68,20 @@ grep -q "trusting the sender" "$TMPDIR_TEST/p1.err" || fail "no trust on first u
 log "1. mcprobe.exe under wine: the picture exact; the sender remembered in %APPDATA%"
 
 # 2. 5 % loss on the student's side: still exact, repairs asked for over
-# the control channel.
-drop_incoming "mcwnB$$" "$PORT" 5
+# the control channel. Every 20th datagram is dropped, not 5 % at random:
+# a still picture sends few packets, and at random their loss would be
+# anywhere from 0 to 10 %.
+command -v nft >/dev/null || skip "nftables missing (tools/check installs it)"
+ip netns exec "mcwnB$$" nft add table inet mcloss
+ip netns exec "mcwnB$$" nft add chain inet mcloss in '{ type filter hook input priority 0; }'
+ip netns exec "mcwnB$$" nft add rule inet mcloss in udp dport "$PORT" numgen inc mod 20 \< 1 drop
 wprobe "$GROUP:$PORT" --iface "$ADDR_B" --duration 6 --no-audio --json -q \
     --snapshot "Z:$TMPDIR_TEST/got2.ppm" >"$TMPDIR_TEST/p2.json" 2>"$TMPDIR_TEST/p2.err" ||
     fail "mcprobe.exe failed under loss: $(cat "$TMPDIR_TEST/p2.err")"
 ae=$(compare -metric AE "$TMPDIR_TEST/got2.ppm" "$TMPDIR_TEST/a.ppm" null: 2>&1)
 [ "$ae" = 0 ] || fail "with 5 % loss the Windows student's picture differs in $ae pixels"
 loss=$(json_field "$TMPDIR_TEST/p2.json" loss_pct)
-python3 -c "import sys; sys.exit(0 if 2 <= $loss <= 10 else 1)" ||
+python3 -c "import sys; sys.exit(0 if 1 <= $loss <= 10 else 1)" ||
     fail "mcprobe.exe saw $loss % loss, not about 5 %"
 log "2. with $loss % loss the picture is still exact"
 
