@@ -34,6 +34,11 @@ unset XDG_CONFIG_HOME # the Windows build keeps its files in %APPDATA%
 WINESERVER=$(dirname "$WINE")/wineserver
 trap 'for ns in "mcwnA$$" "mcwnB$$"; do ip netns exec "$ns" timeout 20 "$WINESERVER" -k 2>/dev/null; done; cleanup' EXIT
 wprobe() { ip netns exec "mcwnB$$" timeout 180 "$WINE" "$WIN/mcprobe.exe" "$@"; }
+# A wineserver that stays between the programs: one that exits as the next
+# program connects resets its connection ("wine client error: recvmsg:
+# Connection reset by peer", seen once in a clean-clone run).
+mkdir -p "$WINEPREFIX"
+ip netns exec "mcwnB$$" "$WINESERVER" -p || fail "wineserver did not start"
 wprobe --version >/dev/null 2>&1 || fail "mcprobe.exe does not run under wine"
 
 convert -size ${W}x$H xc:'#264653' -fill '#e9c46a' -draw "rectangle 40,40 600,90" \
@@ -94,6 +99,7 @@ if [ -f "$WIN/mcview.exe" ]; then
     # wineserver: start a new one, with this screen.
     ip netns exec "mcwnB$$" timeout 20 "$WINESERVER" -k 2>/dev/null
     ip netns exec "mcwnB$$" timeout 20 "$WINESERVER" -w 2>/dev/null
+    ip netns exec "mcwnB$$" env DISPLAY=":$DV" "$WINESERVER" -p || fail "wineserver did not start"
     ip netns exec "mcwnB$$" env DISPLAY=":$DV" SDL_AUDIODRIVER=dummy timeout 120 "$WINE" \
         "$WIN/mcview.exe" "$GROUP:$PORT" --iface "$ADDR_B" --fullscreen --no-audio -v \
         >"$TMPDIR_TEST/v.log" 2>&1 &
