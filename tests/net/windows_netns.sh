@@ -30,10 +30,11 @@ ADDR_B="10.225.$(( $$ % 250 )).2"
 # wine in the student's namespace: its own prefix, and its wineserver
 # started there (it creates the sockets), stopped at the end.
 export WINEPREFIX=$TMPDIR_TEST/wine WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-unset XDG_CONFIG_HOME # the Windows build keeps its files in %APPDATA%
+# The Windows programs keep their files in %APPDATA% (inside the prefix):
+# XDG_CONFIG_HOME, which they would honour, is left out for them alone.
 WINESERVER=$(dirname "$WINE")/wineserver
 trap 'for ns in "mcwnA$$" "mcwnB$$"; do ip netns exec "$ns" timeout 20 "$WINESERVER" -k 2>/dev/null; done; cleanup' EXIT
-wprobe() { ip netns exec "mcwnB$$" timeout 180 "$WINE" "$WIN/mcprobe.exe" "$@"; }
+wprobe() { ip netns exec "mcwnB$$" env -u XDG_CONFIG_HOME timeout 180 "$WINE" "$WIN/mcprobe.exe" "$@"; }
 # A wineserver that stays between the programs: one that exits as the next
 # program connects resets its connection ("wine client error: recvmsg:
 # Connection reset by peer", seen once in a clean-clone run).
@@ -100,7 +101,7 @@ if [ -f "$WIN/mcview.exe" ]; then
     ip netns exec "mcwnB$$" timeout 20 "$WINESERVER" -k 2>/dev/null
     ip netns exec "mcwnB$$" timeout 20 "$WINESERVER" -w 2>/dev/null
     ip netns exec "mcwnB$$" env DISPLAY=":$DV" "$WINESERVER" -p || fail "wineserver did not start"
-    ip netns exec "mcwnB$$" env DISPLAY=":$DV" SDL_AUDIODRIVER=dummy timeout 120 "$WINE" \
+    ip netns exec "mcwnB$$" env -u XDG_CONFIG_HOME DISPLAY=":$DV" SDL_AUDIODRIVER=dummy timeout 120 "$WINE" \
         "$WIN/mcview.exe" "$GROUP:$PORT" --iface "$ADDR_B" --fullscreen --no-audio -v \
         >"$TMPDIR_TEST/v.log" 2>&1 &
     PIDS+=($!)
@@ -130,7 +131,7 @@ if [ -f "$WIN/mcshare.exe" ]; then
     echo "load 1 $TMPDIR_TEST/b.ppm" >&8
     ADDR_A="10.225.$(( $$ % 250 )).1"
     ip netns exec "mcwnA$$" timeout 20 "$WINESERVER" -k 2>/dev/null || true
-    ip netns exec "mcwnA$$" env DISPLAY=":$DS" timeout 120 "$WINE" "$WIN/mcshare.exe" \
+    ip netns exec "mcwnA$$" env -u XDG_CONFIG_HOME DISPLAY=":$DS" timeout 120 "$WINE" "$WIN/mcshare.exe" \
         --group "$GROUP" --port "$PORT" --iface "$ADDR_A" --cursor off --audio none \
         >"$TMPDIR_TEST/ws.log" 2>&1 &
     PIDS+=($!)
