@@ -65,7 +65,7 @@ static const char *hr_text(HRESULT hr)
     switch (hr) {
     case DXGI_ERROR_UNSUPPORTED: return "Desktop Duplication is not supported here";
     case DXGI_ERROR_NOT_CURRENTLY_AVAILABLE: return "too many programs duplicate the desktop";
-    case E_NOTIMPL: return "not implemented by this system (a virtual machine, or wine)";
+    case E_NOTIMPL: return "this system offers no duplication (a virtual machine, or wine)";
     case E_ACCESSDENIED: return "access denied (the secure desktop, or a service without a desktop)";
     case DXGI_ERROR_SESSION_DISCONNECTED: return "the session is disconnected (remote desktop)";
     default: return "it failed";
