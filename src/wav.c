@@ -10,31 +10,11 @@
 #include "bytes.h"
 #include "mc/common.h"
 #include "mc/files.h"
+#include "mc/pcm.h"
 #include "mc/wire.h"
 
 #define le16 mc__get16le
 #define le32 mc__get32le
-
-/* One sample as a double in [-1, 1). */
-static double sample(const uint8_t *p, unsigned bits, int is_float)
-{
-    switch (bits) {
-    case 8: return ((int)p[0] - 128) / 128.0; /* 8-bit WAV is unsigned */
-    case 16: return (int16_t)le16(p) / 32768.0;
-    case 24: {
-        int32_t v = (int32_t)((uint32_t)p[0] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 24);
-        return (v >> 8) / 8388608.0;
-    }
-    default:
-        if (is_float) {
-            float f;
-            uint32_t u = le32(p);
-            memcpy(&f, &u, 4);
-            return isfinite(f) ? (double)f : 0.0;
-        }
-        return (int32_t)le32(p) / 2147483648.0;
-    }
-}
 
 int mc_wav_decode(const uint8_t *buf, size_t len, int16_t **out, size_t *frames,
                   mc_wav_info *info, char *why, size_t cap)
@@ -130,32 +110,23 @@ int mc_wav_decode(const uint8_t *buf, size_t len, int16_t **out, size_t *frames,
                  info->truncated ? ": the file is cut short" : "");
         return MC_EINVAL;
     }
-    double out_frames_d = (double)in_frames * MC_AUDIO_RATE / rate;
-    if (out_frames_d > (double)(MC_WAV_MAX_BYTES / 4)) {
+    mc_pcm_conv conv;
+    if (mc_pcm_conv_init(&conv, bits, info->is_float, ch, rate)) { /* checked above */
+        snprintf(why, cap, "a sound format that cannot be used");
+        return MC_EINVAL;
+    }
+    size_t n = mc_pcm_out_max(&conv, in_frames);
+    if (n > MC_WAV_MAX_BYTES / 4) {
         snprintf(why, cap, "too long (%.0f s at 48 kHz stereo needs more than 512 MiB)",
                  info->seconds);
         return MC_ETOOBIG;
     }
-    size_t n = (size_t)out_frames_d;
     int16_t *o = malloc(n * 2 * sizeof(int16_t));
     if (!o) {
         snprintf(why, cap, "out of memory");
         return MC_ENOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
-        double x = (double)i * rate / MC_AUDIO_RATE;
-        size_t k = (size_t)x;
-        if (k + 1 >= in_frames)
-            k = in_frames - 2;
-        double fr = x - (double)k;
-        for (unsigned c = 0; c < 2; c++) {
-            unsigned sc = c < ch ? c : 0;
-            double s0 = sample(pcm + (k * ch + sc) * bps, bits, info->is_float);
-            double s1 = sample(pcm + ((k + 1) * ch + sc) * bps, bits, info->is_float);
-            double v = (s0 + (s1 - s0) * fr) * 32768.0;
-            o[2 * i + c] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : lrint(v));
-        }
-    }
+    n = mc_pcm_convert(&conv, pcm, in_frames, o, n);
     *out = o;
     *frames = n;
     return 0;
