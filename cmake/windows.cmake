@@ -22,11 +22,11 @@ add_library(mcshare_core STATIC
   src/testsrc.c src/net.c src/sender.c src/sender_plan.c
   src/receiver.c src/receiver_report.c src/receiver_av.c src/receiver_rx.c src/receiver_move.c
   src/capture.c src/capture_gdi.c src/capture_dxgi.c src/capture_test.c src/scale.c src/verify.c src/cli.c src/status.c src/fec.c src/fecrx.c src/ctrl.c src/ctrl_server.c src/ctrl_client.c
-  src/audio_tx.c src/audio_rx.c src/pcm.c src/auth.c src/trust.c src/files.c src/listen.c src/wav.c src/discovery.c src/config.c src/relay.c)
+  src/audio_tx.c src/audio_wasapi.c src/audio_rx.c src/pcm.c src/auth.c src/trust.c src/files.c src/listen.c src/wav.c src/discovery.c src/config.c src/relay.c)
 target_include_directories(mcshare_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(mcshare_core PRIVATE PkgConfig::TURBOJPEG PkgConfig::ISAL PkgConfig::ENET
   PkgConfig::OPUS PkgConfig::SDLCORE PkgConfig::SODIUM PkgConfig::ZSTD
-  PUBLIC ws2_32 iphlpapi bcrypt d3d11 dxgi dxguid gdi32 user32 ssp)
+  PUBLIC ws2_32 iphlpapi bcrypt d3d11 dxgi dxguid gdi32 user32 ole32 ssp)
 # Programs with no DLLs beside them but Windows' own; ASLR (64-bit) and DEP.
 add_link_options(-static -static-libgcc -Wl,--dynamicbase,--nxcompat,--high-entropy-va)
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audio_loopback.h"
 #include "mc/audio.h"
 #include "mc/common.h"
 #include "mc/wav.h"
@@ -54,6 +55,7 @@ struct mc_audio_tx {
     size_t wav_frames, wav_pos;
     /* device */
     SDL_AudioDeviceID dev;
+    mc_loopback *loop; /* Windows: what the computer plays */
     int16_t *ring; /* stereo */
     size_t ring_r, ring_n;
     uint64_t ring_ts; /* capture time of ring[ring_r] */
@@ -114,11 +116,9 @@ static int load_wav(mc_audio_tx *t, const char *path)
     return 0;
 }
 
-static void SDLCALL on_capture(void *ctx, Uint8 *stream, int len)
+/* n stereo frames just captured, into the ring the encoder reads. */
+static void ring_push(mc_audio_tx *t, const int16_t *in, size_t n)
 {
-    mc_audio_tx *t = ctx;
-    size_t n = (size_t)len / 4;
-    const int16_t *in = (const int16_t *)(void *)stream;
     uint64_t now = mc_now_us();
     mc_mutex_lock(&t->mu);
     if (t->ring_n + n > CAPTURE_RING) { /* the encoder fell behind: drop the oldest */
@@ -139,8 +139,38 @@ static void SDLCALL on_capture(void *ctx, Uint8 *stream, int len)
     mc_mutex_unlock(&t->mu);
 }
 
+static void SDLCALL on_capture(void *ctx, Uint8 *stream, int len)
+{
+    ring_push(ctx, (const int16_t *)(void *)stream, (size_t)len / 4);
+}
+
+#ifdef _WIN32
+static void on_loopback(void *ctx, const int16_t *stereo, size_t frames)
+{
+    ring_push(ctx, stereo, frames);
+}
+
+/* Windows offers no "monitor" input: WASAPI's loopback of the output. */
+static int open_loopback(mc_audio_tx *t)
+{
+    char name[192];
+    t->ring = calloc(CAPTURE_RING * 2, sizeof(int16_t));
+    if (!t->ring)
+        return MC_ENOMEM;
+    int err = mc_loopback_open(on_loopback, t, name, sizeof(name), &t->loop);
+    if (err)
+        return err == MC_ENOMEM ? err : MC_EAUDIO;
+    snprintf(t->desc, sizeof(t->desc), "what this computer plays: %s", name);
+    return 0;
+}
+#endif
+
 static int open_device(mc_audio_tx *t, int monitor)
 {
+#ifdef _WIN32
+    if (monitor)
+        return open_loopback(t);
+#endif
     if (SDL_InitSubSystem(SDL_INIT_AUDIO) != 0) {
         mc_log(0, "mcshare: no audio system (%s)", SDL_GetError());
         return MC_EAUDIO;
@@ -290,7 +320,8 @@ static void *audio_main(void *arg)
     int16_t pcm[2 * MC_AUDIO_MAX_SAMPLES];
     uint64_t fus = (uint64_t)t->frame_samples * 1000000u / MC_AUDIO_RATE;
     if (t->kind == SRC_DEVICE) {
-        SDL_PauseAudioDevice(t->dev, 0);
+        if (t->dev)
+            SDL_PauseAudioDevice(t->dev, 0);
         mc_mutex_lock(&t->mu);
         while (!atomic_load(&t->stop)) {
             if (t->ring_n < (size_t)t->frame_samples) {
@@ -427,6 +458,9 @@ void mc_audio_tx_destroy(mc_audio_tx *t)
         mc_mutex_unlock(&t->mu);
         mc_thread_join(t->thread);
     }
+#ifdef _WIN32
+    mc_loopback_close(t->loop);
+#endif
     if (t->dev) {
         SDL_CloseAudioDevice(t->dev);
         SDL_QuitSubSystem(SDL_INIT_AUDIO);

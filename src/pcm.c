@@ -90,3 +90,43 @@ size_t mc_pcm_convert(mc_pcm_conv *c, const void *in, size_t frames, int16_t *ou
     c->prev[1] = at(c, p, last, 1);
     return n;
 }
+
+void mc_pcm_gapfill_init(mc_pcm_gapfill *g, uint64_t now_us, uint64_t quiet_us, uint64_t lag_us)
+{
+    g->covered_us = (double)now_us;
+    g->last_us = now_us;
+    g->quiet = 0;
+    g->quiet_us = quiet_us;
+    g->lag_us = lag_us;
+}
+
+static size_t frames_in(double us) { return us > 0 ? (size_t)(us * MC_AUDIO_RATE / 1e6) : 0; }
+static double us_of(size_t frames) { return (double)frames * 1e6 / MC_AUDIO_RATE; }
+
+size_t mc_pcm_gapfill_idle(mc_pcm_gapfill *g, uint64_t now_us)
+{
+    if (!g->quiet && now_us <= g->last_us + g->quiet_us)
+        return 0;
+    g->quiet = 1;
+    size_t n = frames_in((double)now_us - (double)g->lag_us - g->covered_us);
+    g->covered_us += us_of(n);
+    return n;
+}
+
+size_t mc_pcm_gapfill_packet(mc_pcm_gapfill *g, size_t frames, uint64_t now_us, size_t *silence)
+{
+    size_t cut = 0;
+    *silence = 0;
+    g->last_us = now_us;
+    if (g->quiet) {
+        double start = (double)now_us - us_of(frames);
+        if (start > g->covered_us)
+            *silence = frames_in(start - g->covered_us);
+        else
+            cut = frames_in(g->covered_us - start);
+        cut = cut > frames ? frames : cut;
+        g->quiet = 0;
+    }
+    g->covered_us += us_of(*silence) + us_of(frames - cut);
+    return cut;
+}

@@ -188,6 +188,84 @@ static void test_cap_is_kept(void)
     ASSERT_LE_DBL(fabs(c.pos - d.pos), 1e-9);
 }
 
+/* A source like WASAPI's loopback: a 10 ms packet every 10 ms of its own
+ * clock (0.3 % fast) while sound plays, each reaching the poll 0 to 15 ms
+ * after it ends, nothing while nothing plays; polled every 5 ms, one poll
+ * in ten 30 ms late. Through forty pauses, what is handed over must keep
+ * to the clock (no creeping lag or lead), silence must begin soon after
+ * the sound stops, and none may be slipped into flowing sound. */
+static void test_gapfill_keeps_the_clock(void)
+{
+    const uint64_t quiet = 40000, lag = 10000;
+    mc_pcm_gapfill g;
+    uint64_t now = 1000000, t0 = now;
+    mc_pcm_gapfill_init(&g, now, quiet, lag);
+    double handed = 0; /* frames */
+    double worst_ahead = 0, worst_behind = 0;
+#define BEHIND_MS() (((double)(now - t0) - handed * 1e6 / MC_AUDIO_RATE) / 1000)
+    for (int cycle = 0; cycle < 40; cycle++) {
+        int packets = 50 + (int)test_rand_below(100);
+        uint64_t arrive[150];
+        double end = (double)now + 1000 * test_rand_below(10);
+        for (int p = 0; p < packets; p++) {
+            end += 9970;
+            arrive[p] = (uint64_t)end + 1000 * test_rand_below(16);
+            if (p && arrive[p] < arrive[p - 1])
+                arrive[p] = arrive[p - 1]; /* packets come in order */
+        }
+        size_t odd = 0;
+        int p = 0, batches = 0;
+        while (p < packets) {
+            now += test_rand_below(10) ? 5000 : 30000;
+            int k = 0;
+            while (p + k < packets && arrive[p + k] <= now)
+                k++;
+            if (k) {
+                size_t sil, cut = mc_pcm_gapfill_packet(&g, 480 * (size_t)k, now, &sil);
+                handed += (double)sil + 480.0 * k - (double)cut;
+                if (batches++) /* only the first batch after a pause is placed */
+                    odd += sil + cut;
+                else if (cycle > 0 && fabs(BEHIND_MS()) > 0.05) /* ... and ends now */
+                    FAIL("cycle %d: the sound after a pause placed %.2f ms from the clock",
+                         cycle, BEHIND_MS());
+                p += k;
+            } else {
+                size_t n = mc_pcm_gapfill_idle(&g, now);
+                if (batches) /* before the first packet the pause goes on */
+                    odd += n;
+                handed += (double)n;
+            }
+            double b = BEHIND_MS();
+            worst_ahead = b < worst_ahead ? b : worst_ahead;
+            worst_behind = b > worst_behind ? b : worst_behind;
+        }
+        if (odd)
+            FAIL("cycle %d: %zu frames of silence or cuts inside flowing sound", cycle, odd);
+        /* a pause of 0.1 to 3 s */
+        uint64_t pause_end = now + 100000 + test_rand_below(2900000), first_silence = 0;
+        uint64_t last_packet = now;
+        while (now < pause_end) {
+            now += 5000;
+            size_t n = mc_pcm_gapfill_idle(&g, now);
+            if (n && !first_silence)
+                first_silence = now;
+            handed += (double)n;
+        }
+        if (!first_silence || first_silence - last_packet > quiet + 10000)
+            FAIL("cycle %d: silence began %.0f ms after the last packet", cycle,
+                 first_silence ? (double)(first_silence - last_packet) / 1000 : -1.0);
+        /* At the end of a pause, what was handed over trails the clock by
+         * the lag, whatever happened before. */
+        if (fabs(BEHIND_MS() - lag / 1000.0) > 1)
+            FAIL("cycle %d: %.1f ms behind the clock after the pause", cycle, BEHIND_MS());
+    }
+    /* While sound flows, a late poll or a late packet moves it a little. */
+    if (worst_ahead < -25 || worst_behind > 50)
+        FAIL("handed over from %.1f ms ahead of the clock to %.1f ms behind it", -worst_ahead,
+             worst_behind);
+#undef BEHIND_MS
+}
+
 int main(void)
 {
     test_limit_seconds(60);
@@ -197,5 +275,6 @@ int main(void)
     RUN(test_rates_and_channels);
     RUN(test_sample_formats);
     RUN(test_cap_is_kept);
+    RUN(test_gapfill_keeps_the_clock);
     return 0;
 }

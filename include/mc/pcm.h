@@ -30,4 +30,29 @@ size_t mc_pcm_out_max(const mc_pcm_conv *c, size_t frames);
  * mc_pcm_out_max loses the rest of the block. */
 size_t mc_pcm_convert(mc_pcm_conv *c, const void *in, size_t frames, int16_t *out, size_t cap);
 
+/* A stream kept on the clock when its source delivers nothing while
+ * nothing plays (WASAPI's loopback): silence is handed over after `quiet_us`
+ * without a packet, `lag_us` behind the clock. When sound comes back, its
+ * first packet is placed on the clock: a gap before it is filled with
+ * silence, an overlap with the silence already handed over is cut from
+ * its start. While packets flow they are handed over as they come: the
+ * source's clock and this one may part a little (a late poll, a sound
+ * card's rate), which the next pause puts right. So the sound never lags
+ * more and more behind the picture. */
+typedef struct {
+    double covered_us; /* the clock up to which sound or silence was handed over */
+    uint64_t last_us;  /* when the last packet came */
+    int quiet;         /* silence is being handed over */
+    uint64_t quiet_us, lag_us;
+} mc_pcm_gapfill;
+
+void mc_pcm_gapfill_init(mc_pcm_gapfill *g, uint64_t now_us, uint64_t quiet_us, uint64_t lag_us);
+/* No packet came: the frames of silence to hand over now (0 while sound
+ * flows). */
+size_t mc_pcm_gapfill_idle(mc_pcm_gapfill *g, uint64_t now_us);
+/* A packet of `frames` came at now_us (all that came at one poll, as one
+ * packet: its end is now): *silence frames of silence go before it, and
+ * the returned number of its first frames is cut. */
+size_t mc_pcm_gapfill_packet(mc_pcm_gapfill *g, size_t frames, uint64_t now_us, size_t *silence);
+
 #endif
