@@ -53,31 +53,7 @@ start_bg ip netns exec "mcaB$$" env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=disk \
 VIEW=$LAST_PID
 sleep 6
 stop_checked "$VIEW" mcview
-python3 - "$WAV" <<'PY' || fail "mcview did not play the tone (see above)"
-import math, struct, sys
-raw = open(sys.argv[1], "rb").read()
-n = len(raw) // 4
-left = struct.unpack("<%dh" % (2 * n), raw[:4 * n])[0::2]
-start = next((i for i, v in enumerate(left) if abs(v) > 1000), None)
-if start is None:
-    print("audio_netns: mcview played only silence", file=sys.stderr); sys.exit(1)
-x = left[start + 2400:]                      # skip the codec's first 50 ms
-# frequency: the median over 100 ms windows (a marker click is 1 kHz)
-hzs = sorted(sum(1 for a, b in zip(x[i:i + 4800], x[i + 1:i + 4800]) if a < 0 <= b) * 10
-             for i in range(0, len(x) - 4800, 4800))
-hz = hzs[len(hzs) // 2] if hzs else 0
-# level without the marker clicks: the median of 10 ms RMS values
-rms = sorted(math.sqrt(sum(v * v for v in x[i:i + 480]) / 480) / 32767
-             for i in range(0, len(x) - 480, 480))
-level = rms[len(rms) // 2] if rms else 0
-run = gap = 0
-for v in x:
-    run = run + 1 if abs(v) < 300 else 0
-    gap = max(gap, run)
-print(f"audio_netns: mcview played {len(x) / 48000:.1f} s: {hz:.1f} Hz, level {level:.3f} "
-      f"(expected 0.177), longest quiet run {gap} samples", file=sys.stderr)
-ok = len(x) > 3 * 48000 and abs(hz - 440) < 5 and abs(level - 0.177) < 0.03 and gap <= 480
-sys.exit(0 if ok else 1)
-PY
+python3 "$(dirname "$0")/tone.py" "audio_netns: mcview played" "$WAV" ||
+    fail "mcview did not play the tone (see above)"
 stop_checked "$SENDER" mcshare
 log ok
