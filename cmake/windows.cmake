@@ -21,7 +21,7 @@ add_library(mcshare_core STATIC
   src/platform_win32.c src/common.c src/wire.c src/tiles.c src/motion.c src/codec.c src/codec_jpeg.c src/codec_lossless.c
   src/testsrc.c src/net.c src/sender.c src/sender_plan.c
   src/receiver.c src/receiver_report.c src/receiver_av.c src/receiver_rx.c src/receiver_move.c
-  src/capture.c src/capture_gdi.c src/capture_dxgi.c src/capture_test.c src/scale.c src/verify.c src/cli.c src/status.c src/fec.c src/fecrx.c src/ctrl.c src/ctrl_server.c src/ctrl_client.c
+  src/capture.c src/capture_win.c src/capture_gdi.c src/capture_dxgi.c src/capture_test.c src/scale.c src/verify.c src/cli.c src/status.c src/fec.c src/fecrx.c src/ctrl.c src/ctrl_server.c src/ctrl_client.c
   src/audio_tx.c src/audio_wasapi.c src/audio_rx.c src/pcm.c src/auth.c src/trust.c src/files.c src/listen.c src/wav.c src/discovery.c src/config.c src/relay.c)
 target_include_directories(mcshare_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/include)
 target_link_libraries(mcshare_core PRIVATE PkgConfig::TURBOJPEG PkgConfig::ISAL PkgConfig::ENET

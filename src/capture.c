@@ -152,6 +152,23 @@ void mc__monitor_names(const mc_monitor *m, int n, char *out, size_t cap)
         snprintf(out, cap, "none");
 }
 
+int mc__rects_copy(uint8_t *dst, size_t dst_pitch, int rx, int ry, int rw, int rh,
+                   const uint8_t *src, size_t src_pitch, const mc__rect *r, int n)
+{
+    int touched = 0;
+    for (int i = 0; i < n; i++) {
+        int x0 = r[i].x0 > rx ? r[i].x0 : rx, y0 = r[i].y0 > ry ? r[i].y0 : ry;
+        int x1 = r[i].x1 < rx + rw ? r[i].x1 : rx + rw, y1 = r[i].y1 < ry + rh ? r[i].y1 : ry + rh;
+        if (x0 >= x1 || y0 >= y1)
+            continue;
+        touched++;
+        for (int y = y0; y < y1; y++)
+            memcpy(dst + (size_t)(y - ry) * dst_pitch + (size_t)(x0 - rx) * 4,
+                   src + (size_t)y * src_pitch + (size_t)x0 * 4, (size_t)(x1 - x0) * 4);
+    }
+    return touched;
+}
+
 int mc_capture_monitors(const mc_capture *c, mc_monitor *out, int max)
 {
     return c->b->monitors && max > 0 ? c->b->monitors(c->state, out, max) : 0;

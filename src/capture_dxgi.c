@@ -4,9 +4,16 @@
  * the last one; nothing comes while nothing changes, so a still screen
  * costs nothing and a change wakes the sender at once (wait).
  *
- * Each frame: AcquireNextFrame; the move rectangles, then the dirty ones
- * (counted for the statistics; the copy itself is of the whole output into
- * a CPU-readable staging texture, whose rows go into our picture); release.
+ * Each frame: AcquireNextFrame; the move rectangles, then the dirty ones;
+ * the output into a CPU-readable staging texture, of which only what the
+ * rectangles cover (clipped to the region captured) is copied into the
+ * kept picture (mc__rects_copy, tested on Linux in test_tiles); release.
+ * A move's destination is copied like a dirty rectangle: the staging
+ * texture holds the whole new image, so no pixel is taken from the old
+ * picture. The first image, and the first after ACCESS_LOST or when the
+ * rectangles cannot be read, is copied whole. An image whose rectangles
+ * all lie outside the region is no change. The sender's own tile
+ * comparison stays behind this, as with the other backends.
  * ACCESS_LOST (a mode change, the secure desktop, a full-screen program)
  * recreates the duplication. The pointer is drawn in from its own shape and
  * position (GetCursorInfo, DrawIconEx on the picture, which is a DIB
@@ -24,6 +31,7 @@
 #include <dxgi1_2.h>
 
 #include "capture_internal.h"
+#include "capture_win.h"
 #include "mc/capture.h"
 #include "mc/common.h"
 
@@ -38,11 +46,14 @@ typedef struct {
     int ow, oh;           /* the output's size */
     int ox, oy;           /* its place on the desktop */
     int x, y, w, h;       /* the rectangle copied, within the output */
-    HDC mem;
-    HBITMAP dib, old;
-    uint8_t *bits;        /* the picture handed out (w x h BGRX), with the pointer */
+    mc_win_picture pic;   /* the picture handed out (w x h BGRX), with the pointer */
     uint8_t *clean;       /* the desktop image, without it */
     int have, dirty;      /* a picture copied; one not handed out yet */
+    int whole;            /* copy the next image whole */
+    uint8_t *meta;        /* the frame's rectangles, as DXGI gives them */
+    UINT meta_cap;
+    mc__rect *changed;    /* ... as rectangles to copy */
+    int changed_cap;
     int cursor;
     mc_monitor mons[MAX_OUT];
     int nmons;
@@ -169,23 +180,14 @@ static int dxgi_open(const mc_capture_config *cfg, void **state, char *why, size
                                .ArraySize = 1, .Format = DXGI_FORMAT_B8G8R8A8_UNORM,
                                .SampleDesc = {.Count = 1}, .Usage = D3D11_USAGE_STAGING,
                                .CPUAccessFlags = D3D11_CPU_ACCESS_READ};
-    BITMAPINFO bi = {.bmiHeader = {.biSize = sizeof(BITMAPINFOHEADER), .biWidth = c->w,
-                                   .biHeight = -c->h, .biPlanes = 1, .biBitCount = 32,
-                                   .biCompression = BI_RGB}};
-    HDC screen = GetDC(NULL);
-    c->mem = screen ? CreateCompatibleDC(screen) : NULL;
-    c->dib = c->mem ? CreateDIBSection(screen, &bi, DIB_RGB_COLORS, (void **)&c->bits, NULL, 0)
-                    : NULL;
-    if (screen)
-        ReleaseDC(NULL, screen);
     c->clean = malloc((size_t)c->w * (size_t)c->h * 4);
-    if (FAILED(ID3D11Device_CreateTexture2D(c->dev, &td, NULL, &c->staging)) || !c->dib ||
-        !c->clean) {
+    if (FAILED(ID3D11Device_CreateTexture2D(c->dev, &td, NULL, &c->staging)) || !c->clean ||
+        mc_win_picture_make(&c->pic, c->w, c->h)) {
         snprintf(why, cap, "cannot make a %dx%d picture to copy the desktop into", c->ow, c->oh);
         dxgi_close(c);
         return MC_ENOMEM;
     }
-    c->old = SelectObject(c->mem, c->dib);
+    c->whole = 1;
     c->cursor = cfg->cursor;
     /* The first image: duplication works, and grab always has one. */
     for (int i = 0; i < 3 && !c->have; i++)
@@ -208,6 +210,46 @@ static void dxgi_size(void *state, int *w, int *h)
     *h = c->h;
 }
 
+/* The frame's move rectangles (their destinations), then its dirty ones,
+ * into c->changed: how many, or -1 when they cannot be read (copy whole). */
+static int frame_rects(dxgi_cap *c, const DXGI_OUTDUPL_FRAME_INFO *fi)
+{
+    UINT size = fi->TotalMetadataBufferSize, used = 0;
+    if (!size) /* a new image that names no change: take it all */
+        return -1;
+    if (size > c->meta_cap) {
+        uint8_t *m = realloc(c->meta, size);
+        if (!m)
+            return -1;
+        c->meta = m;
+        c->meta_cap = size;
+    }
+    /* at most this many rectangles, of either kind */
+    int most = (int)(size / sizeof(RECT));
+    if (most > c->changed_cap) {
+        mc__rect *r = realloc(c->changed, (size_t)most * sizeof(*r));
+        if (!r)
+            return -1;
+        c->changed = r;
+        c->changed_cap = most;
+    }
+    int n = 0;
+    DXGI_OUTDUPL_MOVE_RECT *mv = (DXGI_OUTDUPL_MOVE_RECT *)(void *)c->meta;
+    if (FAILED(IDXGIOutputDuplication_GetFrameMoveRects(c->dup, size, mv, &used)))
+        return -1;
+    for (UINT i = 0; i < used / sizeof(*mv) && n < most; i++, n++)
+        c->changed[n] = (mc__rect){mv[i].DestinationRect.left, mv[i].DestinationRect.top,
+                                   mv[i].DestinationRect.right, mv[i].DestinationRect.bottom};
+    c->rects += used / sizeof(*mv);
+    RECT *d = (RECT *)(void *)c->meta;
+    if (FAILED(IDXGIOutputDuplication_GetFrameDirtyRects(c->dup, size, d, &used)))
+        return -1;
+    for (UINT i = 0; i < used / sizeof(*d) && n < most; i++, n++)
+        c->changed[n] = (mc__rect){d[i].left, d[i].top, d[i].right, d[i].bottom};
+    c->rects += used / sizeof(*d);
+    return n;
+}
+
 /* Takes the next desktop image if one comes within timeout_ms: 1 taken,
  * 0 none, < 0 failed (c->why). */
 static int take(dxgi_cap *c, UINT timeout_ms)
@@ -222,6 +264,7 @@ static int take(dxgi_cap *c, UINT timeout_ms)
     if (hr == DXGI_ERROR_ACCESS_LOST) { /* mode change, secure desktop: start again */
         release((IUnknown *)c->dup);
         c->dup = NULL;
+        c->whole = 1;
         return 0;
     }
     if (FAILED(hr)) {
@@ -231,17 +274,9 @@ static int take(dxgi_cap *c, UINT timeout_ms)
     }
     int got = 0;
     if (fi.LastPresentTime.QuadPart) { /* a new image (not only the pointer moving) */
-        /* The move rectangles first, then the dirty ones, as the API
-         * orders them; here they are counted. */
-        UINT size = fi.TotalMetadataBufferSize, used = 0;
-        void *meta = size ? malloc(size) : NULL;
-        if (meta) {
-            if (SUCCEEDED(IDXGIOutputDuplication_GetFrameMoveRects(c->dup, size, meta, &used)))
-                c->rects += used / sizeof(DXGI_OUTDUPL_MOVE_RECT);
-            if (SUCCEEDED(IDXGIOutputDuplication_GetFrameDirtyRects(c->dup, size, meta, &used)))
-                c->rects += used / sizeof(RECT);
-            free(meta);
-        }
+        int n = frame_rects(c, &fi);
+        if (n < 0)
+            c->whole = 1;
         ID3D11Texture2D *tex = NULL;
         if (SUCCEEDED(IDXGIResource_QueryInterface(res, &IID_ID3D11Texture2D, (void **)&tex))) {
             ID3D11DeviceContext_CopyResource(c->ctx, (ID3D11Resource *)c->staging,
@@ -249,15 +284,25 @@ static int take(dxgi_cap *c, UINT timeout_ms)
             D3D11_MAPPED_SUBRESOURCE m;
             if (SUCCEEDED(ID3D11DeviceContext_Map(c->ctx, (ID3D11Resource *)c->staging, 0,
                                                   D3D11_MAP_READ, 0, &m))) {
-                for (int row = 0; row < c->h; row++)
-                    memcpy(c->clean + (size_t)row * (size_t)c->w * 4,
-                           (const uint8_t *)m.pData + (size_t)(c->y + row) * m.RowPitch +
-                               (size_t)c->x * 4,
-                           (size_t)c->w * 4);
+                if (c->whole) {
+                    for (int row = 0; row < c->h; row++)
+                        memcpy(c->clean + (size_t)row * (size_t)c->w * 4,
+                               (const uint8_t *)m.pData + (size_t)(c->y + row) * m.RowPitch +
+                                   (size_t)c->x * 4,
+                               (size_t)c->w * 4);
+                    got = 1;
+                    c->whole = 0;
+                } else {
+                    got = mc__rects_copy(c->clean, (size_t)c->w * 4, c->x, c->y, c->w, c->h,
+                                         m.pData, m.RowPitch, c->changed, n) > 0;
+                }
                 ID3D11DeviceContext_Unmap(c->ctx, (ID3D11Resource *)c->staging, 0);
-                got = 1;
+            } else {
+                c->whole = 1;
             }
             release((IUnknown *)tex);
+        } else {
+            c->whole = 1;
         }
     } else if (fi.LastMouseUpdateTime.QuadPart && c->cursor && c->have) {
         got = 1; /* the pointer moved: the picture again, with it where it is */
@@ -283,25 +328,11 @@ static int dxgi_grab(void *state, uint32_t frame, const uint8_t **pixels, int *p
     }
     *changed = c->dirty;
     if (c->dirty) /* the image, then the pointer where it is now */
-        memcpy(c->bits, c->clean, (size_t)c->w * (size_t)c->h * 4);
-    if (c->dirty && c->cursor) {
-        CURSORINFO ci = {.cbSize = sizeof(ci)};
-        if (GetCursorInfo(&ci) && (ci.flags & CURSOR_SHOWING)) {
-            ICONINFO ii;
-            if (GetIconInfo(ci.hCursor, &ii)) {
-                int px = ci.ptScreenPos.x - (int)ii.xHotspot - c->ox - c->x;
-                int py = ci.ptScreenPos.y - (int)ii.yHotspot - c->oy - c->y;
-                if (ii.hbmMask)
-                    DeleteObject(ii.hbmMask);
-                if (ii.hbmColor)
-                    DeleteObject(ii.hbmColor);
-                DrawIconEx(c->mem, px, py, ci.hCursor, 0, 0, 0, NULL, DI_NORMAL);
-                GdiFlush();
-            }
-        }
-    }
+        memcpy(c->pic.bits, c->clean, (size_t)c->w * (size_t)c->h * 4);
+    if (c->dirty && c->cursor)
+        mc_win_draw_pointer(&c->pic, c->ox + c->x, c->oy + c->y);
     c->dirty = 0;
-    *pixels = c->bits;
+    *pixels = c->pic.bits;
     *pitch = c->w * 4;
     return 0;
 }
@@ -347,18 +378,15 @@ static void dxgi_close(void *state)
     dxgi_cap *c = state;
     if (!c)
         return;
-    if (c->mem && c->old)
-        SelectObject(c->mem, c->old);
-    if (c->dib)
-        DeleteObject(c->dib);
-    if (c->mem)
-        DeleteDC(c->mem);
+    mc_win_picture_free(&c->pic);
     release((IUnknown *)c->staging);
     release((IUnknown *)c->dup);
     release((IUnknown *)c->out);
     release((IUnknown *)c->ctx);
     release((IUnknown *)c->dev);
     free(c->clean);
+    free(c->meta);
+    free(c->changed);
     free(c);
 }
 

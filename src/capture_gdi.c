@@ -15,15 +15,15 @@
 #include <windows.h>
 
 #include "capture_internal.h"
+#include "capture_win.h"
 #include "mc/capture.h"
 #include "mc/common.h"
 
 #define MAX_MON 16
 
 typedef struct {
-    HDC screen, mem;
-    HBITMAP dib, old;
-    uint8_t *bits;
+    HDC screen;
+    mc_win_picture pic;
     int x, y, w, h; /* the rectangle, in virtual-screen coordinates */
     int cursor;
     mc_monitor mons[MAX_MON];
@@ -99,18 +99,11 @@ static int gdi_open(const mc_capture_config *cfg, void **state, char *why, size_
         gdi_close(c);
         return MC_EDISPLAY;
     }
-    BITMAPINFO bi = {.bmiHeader = {.biSize = sizeof(BITMAPINFOHEADER), .biWidth = c->w,
-                                   .biHeight = -c->h, /* top-down rows */
-                                   .biPlanes = 1, .biBitCount = 32, .biCompression = BI_RGB}};
-    c->mem = CreateCompatibleDC(c->screen);
-    c->dib = c->mem ? CreateDIBSection(c->screen, &bi, DIB_RGB_COLORS, (void **)&c->bits, NULL, 0)
-                    : NULL;
-    if (!c->dib) {
+    if (mc_win_picture_make(&c->pic, c->w, c->h)) {
         snprintf(why, cap, "cannot make a %dx%d picture to copy the screen into", c->w, c->h);
         gdi_close(c);
         return MC_ENOMEM;
     }
-    c->old = SelectObject(c->mem, c->dib);
     c->cursor = cfg->cursor;
     snprintf(c->desc, sizeof(c->desc), "Windows GDI (BitBlt)%s%s", c->nmons > 1 ? ", " : "",
              c->nmons > 1 ? (cfg->monitor ? cfg->monitor : "all monitors") : "");
@@ -125,36 +118,20 @@ static void gdi_size(void *state, int *w, int *h)
     *h = c->h;
 }
 
-static void draw_cursor(gdi_cap *c)
-{
-    CURSORINFO ci = {.cbSize = sizeof(ci)};
-    if (!GetCursorInfo(&ci) || !(ci.flags & CURSOR_SHOWING))
-        return;
-    ICONINFO ii;
-    if (!GetIconInfo(ci.hCursor, &ii))
-        return;
-    int x = ci.ptScreenPos.x - (int)ii.xHotspot - c->x, y = ci.ptScreenPos.y - (int)ii.yHotspot - c->y;
-    if (ii.hbmMask)
-        DeleteObject(ii.hbmMask);
-    if (ii.hbmColor)
-        DeleteObject(ii.hbmColor);
-    DrawIconEx(c->mem, x, y, ci.hCursor, 0, 0, 0, NULL, DI_NORMAL);
-}
-
 static int gdi_grab(void *state, uint32_t frame, const uint8_t **pixels, int *pitch, int *changed)
 {
     gdi_cap *c = state;
     (void)frame;
-    if (!BitBlt(c->mem, 0, 0, c->w, c->h, c->screen, c->x, c->y, SRCCOPY | CAPTUREBLT))
+    if (!BitBlt(c->pic.mem, 0, 0, c->w, c->h, c->screen, c->x, c->y, SRCCOPY | CAPTUREBLT))
         return MC_ECAPTURE; /* e.g. the secure desktop (UAC) is showing */
     if (c->cursor)
-        draw_cursor(c);
+        mc_win_draw_pointer(&c->pic, c->x, c->y);
     GdiFlush();
     /* GDI leaves the fourth byte as it pleases: X, as the sender expects. */
     for (size_t i = 3; i < (size_t)c->w * (size_t)c->h * 4; i += 4)
-        c->bits[i] = 0xFF;
+        c->pic.bits[i] = 0xFF;
     c->frames++;
-    *pixels = c->bits;
+    *pixels = c->pic.bits;
     *pitch = c->w * 4;
     *changed = 1;
     return 0;
@@ -179,12 +156,7 @@ static void gdi_close(void *state)
     gdi_cap *c = state;
     if (!c)
         return;
-    if (c->mem && c->old)
-        SelectObject(c->mem, c->old);
-    if (c->dib)
-        DeleteObject(c->dib);
-    if (c->mem)
-        DeleteDC(c->mem);
+    mc_win_picture_free(&c->pic);
     if (c->screen)
         ReleaseDC(NULL, c->screen);
     free(c);

@@ -26,7 +26,8 @@ static void make_sine(unsigned rate, unsigned ch, size_t n, double hz, double am
 {
     for (size_t i = 0; i < n; i++)
         for (unsigned c = 0; c < ch; c++)
-            fin[i * ch + c] = (float)((c == 1 ? -amp : amp) * sin(2 * M_PI * hz * (double)i / rate));
+            fin[i * ch + c] =
+                (float)((c == 1 ? -amp : amp) * sin(2 * M_PI * hz * (double)i / rate));
 }
 
 /* Rising zero crossings of channel c per second of 48 kHz output. */

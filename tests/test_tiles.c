@@ -1,6 +1,7 @@
 /* Tile geometry and change detection. */
 #include "mc/common.h"
 #include "mc/tiles.h"
+#include "../src/capture_internal.h"
 #include "test.h"
 
 #define W 200
@@ -60,11 +61,50 @@ static void test_tiles_diff_finds_exactly_the_changed_tiles(void)
     }
 }
 
+/* The capture's copy of changed rectangles (Desktop Duplication's move and
+ * dirty rectangles): where they meet the region the kept picture takes the
+ * new image, elsewhere it keeps the old; rectangles partly or wholly
+ * outside, empty or inverted do no harm. */
+static void test_rects_copy_takes_exactly_the_rectangles(void)
+{
+    enum { OW = 200, OH = 120, RX = 30, RY = 20, RW = 100, RH = 70 };
+    static uint8_t img[OH][OW * 4], pic[RH][RW * 4], want[RH][RW * 4];
+    for (int round = 0; round < 200; round++) {
+        for (int y = 0; y < OH; y++)
+            for (int x = 0; x < OW * 4; x++)
+                img[y][x] = (uint8_t)test_rand();
+        memset(pic, 0xAA, sizeof(pic));
+        memset(want, 0xAA, sizeof(want));
+        mc__rect r[8];
+        int n = (int)test_rand_below(8), touching = 0;
+        for (int i = 0; i < n; i++) {
+            r[i].x0 = (int)test_rand_below(OW + 40) - 20;
+            r[i].y0 = (int)test_rand_below(OH + 40) - 20;
+            r[i].x1 = r[i].x0 + (int)test_rand_below(80) - 5; /* sometimes empty or inverted */
+            r[i].y1 = r[i].y0 + (int)test_rand_below(60) - 5;
+            int hit = 0;
+            for (int y = 0; y < RH; y++)
+                for (int x = 0; x < RW; x++)
+                    if (RX + x >= r[i].x0 && RX + x < r[i].x1 && RY + y >= r[i].y0 &&
+                        RY + y < r[i].y1) {
+                        memcpy(&want[y][x * 4], &img[RY + y][(RX + x) * 4], 4);
+                        hit = 1;
+                    }
+            touching += hit;
+        }
+        int got = mc__rects_copy(&pic[0][0], RW * 4, RX, RY, RW, RH, &img[0][0], OW * 4, r, n);
+        ASSERT_EQ_INT(got, touching);
+        if (memcmp(pic, want, sizeof(pic)))
+            FAIL("round %d: the picture differs from the rectangles' copy", round);
+    }
+}
+
 int main(void)
 {
     test_limit_seconds(30);
     test_seed_init();
     RUN(test_grid_geometry);
     RUN(test_tiles_diff_finds_exactly_the_changed_tiles);
+    RUN(test_rects_copy_takes_exactly_the_rectangles);
     return 0;
 }
