@@ -33,6 +33,11 @@ add_link_options(-static -static-libgcc -Wl,--dynamicbase,--nxcompat,--high-entr
 add_executable(mcprobe tools/mcprobe.c tools/plot.c)
 target_link_libraries(mcprobe PRIVATE mcshare_core)
 
+# mcrelay: a Windows PC in another building or at the school's edge can
+# carry the broadcast to viewers multicast does not reach.
+add_executable(mcrelay tools/mcrelay.c)
+target_link_libraries(mcrelay PRIVATE mcshare_core)
+
 # mcshare: the screen through GDI; the dashboard with libmicrohttpd.
 pkg_check_modules(MHD IMPORTED_TARGET libmicrohttpd)
 if(MHD_FOUND)

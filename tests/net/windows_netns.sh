@@ -6,8 +6,9 @@
 # control channel's repairs come from the Windows build's ENet and Winsock);
 # its settings live in %APPDATA%; an unknown --iface lists Windows' names.
 # Then mcview.exe, full screen on an X screen through wine, must show the
-# teacher's picture exactly; last, mcshare.exe captures an X screen through
-# wine's GDI for a Linux student.
+# teacher's picture exactly; mcrelay.exe must carry it to a unicast viewer;
+# last, mcshare.exe captures an X screen through wine's GDI for a Linux
+# student.
 #   windows_netns.sh BUILD_DIR WIN_BUILD_DIR
 TEST_NAME=windows_netns
 BIN=${1:?usage: $0 BUILD_DIR WIN_BUILD_DIR}
@@ -117,12 +118,32 @@ if [ -f "$WIN/mcview.exe" ]; then
     grep -q "SDL video driver windows" "$TMPDIR_TEST/v.log" || fail "mcview.exe: $(cat "$TMPDIR_TEST/v.log")"
     log "3. mcview.exe under wine shows the teacher's picture exactly"
 fi
+
+# 4. mcrelay.exe in the student's namespace carries the broadcast over
+# unicast to a Linux viewer (here on loopback), who pins the teacher's key:
+# the picture exact.
+if [ -f "$WIN/mcrelay.exe" ]; then
+    FPR=$(sed -n 's/.*key fingerprint \([0-9a-f-]*\).*/\1/p' "$TMPDIR_TEST/s.log" | head -1)
+    LPORT=$(( PORT + 10 ))
+    ip netns exec "mcwnB$$" env -u XDG_CONFIG_HOME timeout 120 "$WINE" "$WIN/mcrelay.exe" \
+        "$GROUP:$PORT" --iface "$ADDR_B" --listen-port "$LPORT" -v >"$TMPDIR_TEST/r.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do grep -q "relaying" "$TMPDIR_TEST/r.log" && break; sleep 0.1; done
+    ip netns exec "mcwnB$$" "$BIN/mcprobe" "127.0.0.1:$LPORT" --trust "$FPR" --duration 4 \
+        --no-audio -q --name via-relay --snapshot "$TMPDIR_TEST/got-r.ppm" >/dev/null \
+        2>"$TMPDIR_TEST/pr.err" || fail "nothing through mcrelay.exe: $(cat "$TMPDIR_TEST/pr.err" "$TMPDIR_TEST/r.log")"
+    ae=$(compare -metric AE "$TMPDIR_TEST/got-r.ppm" "$TMPDIR_TEST/a.ppm" null: 2>&1)
+    [ "$ae" = 0 ] || fail "through mcrelay.exe the picture differs in $ae pixels"
+    grep -q "viewer 127.0.0.1:[0-9]* subscribed" "$TMPDIR_TEST/r.log" ||
+        fail "mcrelay.exe did not report the viewer: $(cat "$TMPDIR_TEST/r.log")"
+    log "4. mcrelay.exe under wine carried the picture exactly to a unicast viewer"
+fi
 stop_checked "$SENDER" mcshare
 grep -q "1 viewer\|2 viewers" "$TMPDIR_TEST/s.log" ||
     fail "the teacher never saw the Windows student on the control channel: $(cat "$TMPDIR_TEST/s.log")"
 log "the Windows students were in the teacher's roster"
 
-# 4. The other way: mcshare.exe under wine captures the teacher's X screen
+# 5. The other way: mcshare.exe under wine captures the teacher's X screen
 # through GDI (wine's Desktop Duplication is a stub) and a Linux mcprobe
 # gets the picture exactly, and the next one after it changes.
 if [ -f "$WIN/mcshare.exe" ]; then
@@ -151,7 +172,7 @@ if [ -f "$WIN/mcshare.exe" ]; then
         ae=$(compare -metric AE "$TMPDIR_TEST/got-w$n.ppm" "$TMPDIR_TEST/$n.ppm" null: 2>&1)
         [ "$ae" = 0 ] || fail "mcshare.exe's picture $n differs in $ae pixels"
     done
-    log "4. mcshare.exe under wine (GDI) to a Linux student: both pictures exact"
+    log "5. mcshare.exe under wine (GDI) to a Linux student: both pictures exact"
     ip netns exec "mcwnA$$" timeout 20 "$WINESERVER" -k 2>/dev/null || true
 fi
 log "PASS"
