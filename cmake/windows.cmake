@@ -41,14 +41,8 @@ target_link_libraries(mcrelay PRIVATE mcshare_core)
 # mcshare: the screen through GDI; the dashboard with libmicrohttpd.
 pkg_check_modules(MHD IMPORTED_TARGET libmicrohttpd)
 if(MHD_FOUND)
-  set(DASH_HTML ${CMAKE_CURRENT_SOURCE_DIR}/src/dashboard.html)
-  set(DASH_C ${CMAKE_CURRENT_BINARY_DIR}/dashboard_html.c)
-  add_custom_command(OUTPUT ${DASH_C}
-    COMMAND ${CMAKE_COMMAND} -DIN=${DASH_HTML} -DOUT=${DASH_C} -DNAME=mc_dashboard_html
-            -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake
-    DEPENDS ${DASH_HTML} ${CMAKE_CURRENT_SOURCE_DIR}/cmake/embed.cmake)
-  add_library(mcshare_dashboard STATIC src/dashboard.c ${DASH_C})
-  target_link_libraries(mcshare_dashboard PUBLIC mcshare_core PRIVATE PkgConfig::MHD PkgConfig::SODIUM ws2_32)
+  include(${CMAKE_CURRENT_LIST_DIR}/dashboard.cmake)
+  mc_dashboard_library(ws2_32)
   add_executable(mcshare tools/mcshare.c tools/mcshare_dash.c)
   target_link_libraries(mcshare PRIVATE mcshare_core mcshare_dashboard PkgConfig::MHD ws2_32)
 endif()

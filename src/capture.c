@@ -141,6 +141,14 @@ int mc__monitor_pick(const mc_monitor *m, int n, const char *which)
     return -1;
 }
 
+int mc__monitors_copy(const mc_monitor *m, int n, mc_monitor *out, int max)
+{
+    n = n < max ? n : max;
+    if (n > 0)
+        memcpy(out, m, (size_t)n * sizeof(*out));
+    return n > 0 ? n : 0;
+}
+
 void mc__monitor_names(const mc_monitor *m, int n, char *out, size_t cap)
 {
     size_t l = 0;

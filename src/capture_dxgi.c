@@ -368,9 +368,7 @@ static const char *dxgi_error(void *state)
 static int dxgi_monitors(void *state, mc_monitor *out, int max)
 {
     const dxgi_cap *c = state;
-    int n = c->nmons < max ? c->nmons : max;
-    memcpy(out, c->mons, (size_t)n * sizeof(*out));
-    return n;
+    return mc__monitors_copy(c->mons, c->nmons, out, max);
 }
 
 static void dxgi_close(void *state)

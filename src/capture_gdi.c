@@ -146,9 +146,7 @@ static void gdi_describe(void *state, char *out, size_t cap)
 static int gdi_monitors(void *state, mc_monitor *out, int max)
 {
     const gdi_cap *c = state;
-    int n = c->nmons < max ? c->nmons : max;
-    memcpy(out, c->mons, (size_t)n * sizeof(*out));
-    return n;
+    return mc__monitors_copy(c->mons, c->nmons, out, max);
 }
 
 static void gdi_close(void *state)

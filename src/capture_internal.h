@@ -13,6 +13,8 @@ void *mc__capture_state(const mc_capture *c);
 /* The monitor `which` names in m[0..n): by index ("0", "1", ...) or by
  * name; -1 when none. */
 int mc__monitor_pick(const mc_monitor *m, int n, const char *which);
+/* Copies up to max of the n monitors m into out; returns how many. */
+int mc__monitors_copy(const mc_monitor *m, int n, mc_monitor *out, int max);
 /* "0 'HDMI-1' 1920x1080+0+0, 1 '...' ..." (or "none"), for messages. */
 void mc__monitor_names(const mc_monitor *m, int n, char *out, size_t cap);
 
