@@ -40,10 +40,7 @@ done
 
 # The X11 teacher and mcview on mutter.
 DS=$(pick_display); start_xvfb "mcgA$$" "$DS" "${W}x$H"
-mkfifo "$TMPDIR_TEST/show"
-exec 8<>"$TMPDIR_TEST/show"
-ip netns exec "mcgA$$" env DISPLAY=":$DS" "$BIN/xshow" <"$TMPDIR_TEST/show" >/dev/null &
-PIDS+=($!)
+start_xshow "$BIN/xshow" "mcgA$$" "$DS" 8
 echo "load 0 $TMPDIR_TEST/a.ppm" >&8
 echo "load 1 $TMPDIR_TEST/b.ppm" >&8
 echo "show 0" >&8

@@ -110,6 +110,21 @@ pick_display() {
     fail "no free X display number"
 }
 
+# start_xshow XSHOW NS DISPLAY FD [FIFO]: tools/xshow (built as XSHOW) on
+# that X screen of NS, reading its commands from a FIFO (named FIFO under
+# $TMPDIR_TEST, default "show") that this shell keeps open on descriptor
+# FD, read-write, so opening it does not wait for the other end:
+# `echo "load 0 a.ppm" >&FD; echo "show 0" >&FD`.
+start_xshow() {
+    local fifo=$TMPDIR_TEST/${5:-show}
+    mkfifo "$fifo" || fail "cannot make $fifo"
+    eval "exec $4<>\"\$fifo\""
+    # (not start_bg: a background command's stdin is /dev/null unless the
+    # command itself redirects it, as this one does)
+    ip netns exec "$2" env DISPLAY=":$3" "$1" <"$fifo" >/dev/null &
+    PIDS+=($!)
+}
+
 # start_xvfb NS DISPLAY WxH: an Xvfb screen in NS, waited for until it answers.
 start_xvfb() {
     start_bg ip netns exec "$1" Xvfb ":$2" -screen 0 "${3}x24" -nolisten tcp -noreset

@@ -24,14 +24,7 @@ LINE_H=$(cat "$PIC/line-height")
 
 DS=$(pick_display); start_xvfb "mceA$$" "$DS" "${W}x$H"
 DV=$(pick_display); start_xvfb "mceB$$" "$DV" "${W}x$H"
-# xshow reads its commands from a FIFO this script keeps open (read-write,
-# so opening it does not wait for the other end).
-mkfifo "$TMPDIR_TEST/show"
-exec 7<>"$TMPDIR_TEST/show"
-# (Not through start_bg: a background command's stdin is /dev/null unless
-# the command itself redirects it.)
-ip netns exec "mceA$$" env DISPLAY=":$DS" "$BIN/xshow" <"$TMPDIR_TEST/show" >/dev/null &
-PIDS+=($!)
+start_xshow "$BIN/xshow" "mceA$$" "$DS" 7
 show() { echo "$@" >&7; }
 show "load 0 $PIC/slide.ppm"
 show "load 1 $PIC/code.ppm"

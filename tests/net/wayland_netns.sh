@@ -73,10 +73,7 @@ PY
 [ -x "$BIN/xshow" ] || skip "xshow not built"
 convert "$RT/a.png" "$TMPDIR_TEST/a.ppm"
 DS=$(pick_display); start_xvfb "mcwA$$" "$DS" "${W}x$H"
-mkfifo "$TMPDIR_TEST/show"
-exec 7<>"$TMPDIR_TEST/show"
-ip netns exec "mcwA$$" env DISPLAY=":$DS" "$BIN/xshow" <"$TMPDIR_TEST/show" >/dev/null &
-PIDS+=($!)
+start_xshow "$BIN/xshow" "mcwA$$" "$DS" 7
 echo "load 0 $TMPDIR_TEST/a.ppm" >&7
 echo "show 0" >&7
 start_bg ip netns exec "mcwA$$" "$BIN/mcshare" --display ":$DS" --group "$GROUP" --port "$PORT" \

@@ -47,10 +47,7 @@ convert -size ${W}x$H xc:'#264653' -fill '#e9c46a' -draw "rectangle 40,40 600,90
     -fill '#e76f51' -draw "circle 320,220 320,300" -fill white -font DejaVu-Sans -pointsize 28 \
     -annotate +60+330 "Windows student" -depth 8 "$TMPDIR_TEST/a.ppm"
 DS=$(pick_display); start_xvfb "mcwnA$$" "$DS" "${W}x$H"
-mkfifo "$TMPDIR_TEST/show"
-exec 8<>"$TMPDIR_TEST/show"
-ip netns exec "mcwnA$$" env DISPLAY=":$DS" "$BIN/xshow" <"$TMPDIR_TEST/show" >/dev/null &
-PIDS+=($!)
+start_xshow "$BIN/xshow" "mcwnA$$" "$DS" 8
 echo "load 0 $TMPDIR_TEST/a.ppm" >&8
 echo "show 0" >&8
 start_bg ip netns exec "mcwnA$$" "$BIN/mcshare" --display ":$DS" --group "$GROUP" --port "$PORT" \
