@@ -186,8 +186,15 @@ CONF
     sleep 1 # swaybg draws the picture
 }
 
+# sway first (SWAY_PID is its dbus-run-session): dbus-run-session ends its
+# bus when its child ends, but not when it is killed itself (its
+# dbus-daemon would stay behind).
 stop_sway() {
-    [ -n "$SWAY_PID" ] && kill "$SWAY_PID" 2>/dev/null
+    if [ -n "$SWAY_PID" ]; then
+        pkill -P "$SWAY_PID" -x sway 2>/dev/null
+        for _ in $(seq 30); do kill -0 "$SWAY_PID" 2>/dev/null || break; sleep 0.1; done
+        kill "$SWAY_PID" 2>/dev/null
+    fi
     [ -n "$SWAY_RT" ] && pkill -u 65534 -f "sway -c $SWAY_RT/sway.conf" 2>/dev/null
     [ -n "$SWAY_RT" ] && rm -rf "$SWAY_RT"
     SWAY_PID= SWAY_RT=
