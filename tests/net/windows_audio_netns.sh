@@ -52,11 +52,12 @@ for _ in $(seq 50); do [ -S "$rt/run/pulse/native" ] && break; sleep 0.1; done
 pw-cli create-node adapter '{ factory.name=support.null-audio-sink node.name=mcnull
     node.description="Classroom speakers" media.class=Audio/Sink object.linger=1
     audio.position=[FL FR] }' >/dev/null || fail "no null sink"
-# a 440 Hz tone at -12 dBFS, 44.1 kHz (the output converts it)
+# a 440 Hz tone at -12 dBFS, 44.1 kHz (the output converts it), long
+# enough for a slow start; each player is stopped when its step ends
 python3 - "$TMPDIR_TEST/tone.wav" <<'PY'
 import math, struct, sys, wave
 w = wave.open(sys.argv[1], "wb"); w.setnchannels(2); w.setsampwidth(2); w.setframerate(44100)
-v = [int(0.25 * 32767 * math.sin(2 * math.pi * 440 * i / 44100)) for i in range(44100 * 12)]
+v = [int(0.25 * 32767 * math.sin(2 * math.pi * 440 * i / 44100)) for i in range(44100 * 30)]
 w.writeframes(b"".join(struct.pack("<hh", s, s) for s in v)); w.close()
 PY
 
@@ -95,6 +96,7 @@ log "1. nothing playing: $frames frames in 4 s, $conc concealed"
 # A tone played into the output reaches a Linux student.
 pw-play --target mcnull "$TMPDIR_TEST/tone.wav" &
 PIDS+=($!)
+PLAYER=$!
 sleep 1
 start_bg ip netns exec "mcwaB$$" env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=disk \
     SDL_DISKAUDIOFILE="$TMPDIR_TEST/played.raw" ASAN_OPTIONS=detect_leaks=0 "$BIN/mcview" \
@@ -104,6 +106,7 @@ sleep 6
 stop_checked "$VIEW" mcview
 python3 "$TONE" "$TEST_NAME: 1. the Linux student played" "$TMPDIR_TEST/played.raw" ||
     fail "what the Windows teacher's computer played did not reach the student (see above)"
+kill "$PLAYER" 2>/dev/null
 wine_restart
 
 # 2. mcview.exe plays a Linux teacher's tone into the output.
@@ -135,6 +138,7 @@ pw-metadata 0 default.configured.audio.source '{ "name": "mcmic" }' >/dev/null
 # manager links players to sinks only)
 pw-play -P '{ node.name = "mcmicfeed" node.autoconnect = false }' "$TMPDIR_TEST/tone.wav" &
 PIDS+=($!)
+PLAYER=$!
 for _ in $(seq 50); do pw-link mcmicfeed:output_FL mcmic:input_FL 2>/dev/null && break; sleep 0.1; done
 pw-link mcmicfeed:output_FR mcmic:input_FR || fail "the tone is not linked into the microphone"
 wine_a "$WIN/mcshare.exe" --source test --size 320x180 --fps 10 --audio mic \
@@ -151,6 +155,7 @@ sleep 6
 stop_checked "$VIEW" mcview
 python3 "$TONE" "$TEST_NAME: 3. the microphone, heard by a Linux student" "$TMPDIR_TEST/mic.raw" ||
     fail "the Windows teacher's microphone did not reach the student: $(cat "$TMPDIR_TEST/wm.log")"
+kill "$PLAYER" 2>/dev/null
 wine_restart
 
 # 4. No sound system: refused, with the reason.
