@@ -121,10 +121,11 @@ sleep 2
 timeout 5 pw-record --target mcnull --rate 48000 --channels 2 --format s16 "$TMPDIR_TEST/rec.wav"
 wine_restart
 # What mcview.exe plays goes through wine's sound driver and PipeWire's
-# graph before it is recorded: one late period there (seen once: 512
-# samples quiet on a loaded machine) is not mcview's. Up to 50 ms of quiet
-# is let pass; the pitch and level are checked as elsewhere.
-python3 "$TONE" "$TEST_NAME: 2. mcview.exe played" "$TMPDIR_TEST/rec.wav" 3 2400 ||
+# graph before it is recorded, and a late period there leaves a gap (seen:
+# 416 and 512 samples on an idle machine, 2048 with both cores busy; the
+# Linux mcview into a file: a few samples). Up to 200 ms of quiet is let
+# pass; the pitch and level are checked as elsewhere.
+python3 "$TONE" "$TEST_NAME: 2. mcview.exe played" "$TMPDIR_TEST/rec.wav" 3 9600 ||
     fail "mcview.exe did not play the teacher's tone: $(cat "$TMPDIR_TEST/wv.log")"
 stop_checked "$TEACHER" mcshare
 
