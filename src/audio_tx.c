@@ -159,7 +159,7 @@ static int open_loopback(mc_audio_tx *t)
         return MC_ENOMEM;
     int err = mc_loopback_open(on_loopback, t, name, sizeof(name), &t->loop);
     if (err)
-        return err == MC_ENOMEM ? err : MC_EAUDIO;
+        return err;
     snprintf(t->desc, sizeof(t->desc), "what this computer plays: %s", name);
     return 0;
 }

@@ -2,7 +2,6 @@
 #include "mc/wav.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +10,6 @@
 #include "mc/common.h"
 #include "mc/files.h"
 #include "mc/pcm.h"
-#include "mc/wire.h"
 
 #define le16 mc__get16le
 #define le32 mc__get32le
