@@ -76,6 +76,18 @@ wine_restart() {
     ip netns exec "mcwaA$$" "$WINESERVER" -p || fail "wineserver did not start"
 }
 
+# student_hears NAME WHAT: a Linux mcview in the student's namespace plays
+# 6 s of the broadcast into $TMPDIR_TEST/NAME.raw; tone.py checks it.
+student_hears() {
+    start_bg ip netns exec "mcwaB$$" env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=disk \
+        SDL_DISKAUDIOFILE="$TMPDIR_TEST/$1.raw" ASAN_OPTIONS=detect_leaks=0 "$BIN/mcview" \
+        "$GROUP:$PORT" --iface "$IF_B"
+    local view=$LAST_PID
+    sleep 6
+    stop_checked "$view" mcview
+    python3 "$TONE" "$TEST_NAME: $2" "$TMPDIR_TEST/$1.raw"
+}
+
 # 1. mcshare.exe records what the computer plays.
 wine_a "$WIN/mcshare.exe" --source test --size 320x180 --fps 10 --audio default \
     --group "$GROUP" --port "$PORT" --iface "$ADDR_A" >"$TMPDIR_TEST/ws.log" 2>&1 &
@@ -98,13 +110,7 @@ pw-play --target mcnull "$TMPDIR_TEST/tone.wav" &
 PIDS+=($!)
 PLAYER=$!
 sleep 1
-start_bg ip netns exec "mcwaB$$" env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=disk \
-    SDL_DISKAUDIOFILE="$TMPDIR_TEST/played.raw" ASAN_OPTIONS=detect_leaks=0 "$BIN/mcview" \
-    "$GROUP:$PORT" --iface "$IF_B"
-VIEW=$LAST_PID
-sleep 6
-stop_checked "$VIEW" mcview
-python3 "$TONE" "$TEST_NAME: 1. the Linux student played" "$TMPDIR_TEST/played.raw" ||
+student_hears played "1. the Linux student played" ||
     fail "what the Windows teacher's computer played did not reach the student (see above)"
 kill "$PLAYER" 2>/dev/null
 wine_restart
@@ -148,13 +154,7 @@ PIDS+=($!)
 for _ in $(seq 300); do grep -q "key fingerprint" "$TMPDIR_TEST/wm.log" && break; sleep 0.1; done
 grep -q "sound: microphone" "$TMPDIR_TEST/wm.log" ||
     fail "mcshare.exe --audio mic did not record: $(cat "$TMPDIR_TEST/wm.log")"
-start_bg ip netns exec "mcwaB$$" env SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=disk \
-    SDL_DISKAUDIOFILE="$TMPDIR_TEST/mic.raw" ASAN_OPTIONS=detect_leaks=0 "$BIN/mcview" \
-    "$GROUP:$PORT" --iface "$IF_B"
-VIEW=$LAST_PID
-sleep 6
-stop_checked "$VIEW" mcview
-python3 "$TONE" "$TEST_NAME: 3. the microphone, heard by a Linux student" "$TMPDIR_TEST/mic.raw" ||
+student_hears mic "3. the microphone, heard by a Linux student" ||
     fail "the Windows teacher's microphone did not reach the student: $(cat "$TMPDIR_TEST/wm.log")"
 kill "$PLAYER" 2>/dev/null
 wine_restart
