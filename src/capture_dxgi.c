@@ -304,9 +304,11 @@ static int take(dxgi_cap *c, UINT timeout_ms)
         } else {
             c->whole = 1;
         }
-    } else if (fi.LastMouseUpdateTime.QuadPart && c->cursor && c->have) {
-        got = 1; /* the pointer moved: the picture again, with it where it is */
     }
+    /* The pointer moved (with or without a change in the region): the
+     * picture again, with it where it is. */
+    if (!got && fi.LastMouseUpdateTime.QuadPart && c->cursor && c->have)
+        got = 1;
     release((IUnknown *)res);
     IDXGIOutputDuplication_ReleaseFrame(c->dup);
     if (got) {
