@@ -15,21 +15,7 @@ need_root_netns
 for c in Xvfb xdpyinfo xwininfo xprop python3; do command -v $c >/dev/null || skip "$c missing"; done
 SW="mcdS$$" A="mcdA$$" B="mcdB$$" V="mcdV$$" F="mcdF$$"
 NET="10.214.$(( $$ % 250 ))"
-for ns in "$SW" "$A" "$B" "$V" "$F"; do
-    ip netns add "$ns" && NS_LIST+=("$ns") || fail "cannot create namespace $ns"
-    ip -n "$ns" link set lo up
-done
-ip -n "$SW" link add br0 type bridge mcast_snooping 0
-ip -n "$SW" link set br0 up
-i=1
-for ns in "$A" "$B" "$V" "$F"; do
-    ip link add "d${i}x$$" netns "$ns" type veth peer name "d${i}y$$" netns "$SW" || fail "veth"
-    ip -n "$SW" link set "d${i}y$$" master br0 up
-    ip -n "$ns" addr add "$NET.$i/24" dev "d${i}x$$"
-    ip -n "$ns" link set "d${i}x$$" up
-    ip -n "$ns" route add 224.0.0.0/4 dev "d${i}x$$"
-    i=$((i + 1))
-done
+make_lan d "$NET" "$SW" "$A" "$B" "$V" "$F"
 GA=$(unique_group 16) GB=$(unique_group 17) GF=$(unique_group 18)
 PORT=$(( 20000 + ($$ + 43) % 20000 ))
 C=$TMPDIR_TEST

@@ -14,22 +14,7 @@ CHECK_COST=${2:-1} # 0 in sanitizer builds: instrumented code costs several time
 need_root_netns
 SW="mcfS$$" T="mcfT$$" V="mcfV$$" F="mcfF$$"
 NET="10.208.$(( $$ % 250 ))"
-for ns in "$SW" "$T" "$V" "$F"; do
-    ip netns add "$ns" && NS_LIST+=("$ns") || fail "cannot create namespace $ns"
-    ip -n "$ns" link set lo up
-done
-ip -n "$SW" link add br0 type bridge mcast_snooping 0
-ip -n "$SW" link set br0 up
-i=1
-for ns in "$T" "$V" "$F"; do
-    dev="f${i}x$$"
-    ip link add "$dev" netns "$ns" type veth peer name "f${i}y$$" netns "$SW" || fail "veth"
-    ip -n "$SW" link set "f${i}y$$" master br0 up
-    ip -n "$ns" addr add "$NET.$i/24" dev "$dev"
-    ip -n "$ns" link set "$dev" up
-    ip -n "$ns" route add 224.0.0.0/4 dev "$dev"
-    i=$((i + 1))
-done
+make_lan f "$NET" "$SW" "$T" "$V" "$F"
 GROUP=$(unique_group 12)
 PORT=$(( 20000 + ($$ + 29) % 20000 ))
 SLOG=$TMPDIR_TEST/sender.log

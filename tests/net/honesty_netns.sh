@@ -22,21 +22,7 @@ need_root_netns
 for c in Xvfb xwininfo xdpyinfo python3 unshare; do command -v $c >/dev/null || skip "$c missing"; done
 SW="mchS$$" T="mchT$$" U="mchU$$" V="mchV$$" F="mchF$$"
 NET="10.209.$(( $$ % 250 ))"
-for ns in "$SW" "$T" "$U" "$V" "$F"; do
-    ip netns add "$ns" && NS_LIST+=("$ns") || fail "cannot create namespace $ns"
-    ip -n "$ns" link set lo up
-done
-ip -n "$SW" link add br0 type bridge mcast_snooping 0
-ip -n "$SW" link set br0 up
-i=1
-for ns in "$T" "$U" "$V" "$F"; do
-    ip link add "h${i}x$$" netns "$ns" type veth peer name "h${i}y$$" netns "$SW" || fail "veth"
-    ip -n "$SW" link set "h${i}y$$" master br0 up
-    ip -n "$ns" addr add "$NET.$i/24" dev "h${i}x$$"
-    ip -n "$ns" link set "h${i}x$$" up
-    ip -n "$ns" route add 224.0.0.0/4 dev "h${i}x$$"
-    i=$((i + 1))
-done
+make_lan h "$NET" "$SW" "$T" "$U" "$V" "$F"
 GROUP=$(unique_group 13)
 PORT=$(( 20000 + ($$ + 31) % 20000 ))
 CFG=$TMPDIR_TEST

@@ -58,6 +58,30 @@ make_pair() {
     IF_B="vb$$"
 }
 
+# make_lan P NET SW HOST...: one LAN, as a classroom's switch: the
+# namespace SW holds a bridge (no multicast snooping, as on a cheap
+# switch) and each HOST namespace, the i-th from 1, gets NET.i/24 on
+# interface P<i>x<pid> and a multicast route. Makes the namespaces.
+make_lan() {
+    local p=$1 net=$2 sw=$3 ns i=1
+    shift 3
+    for ns in "$sw" "$@"; do
+        ip netns add "$ns" && NS_LIST+=("$ns") || fail "cannot create namespace $ns"
+        ip -n "$ns" link set lo up
+    done
+    ip -n "$sw" link add br0 type bridge mcast_snooping 0
+    ip -n "$sw" link set br0 up
+    for ns in "$@"; do
+        ip link add "$p${i}x$$" netns "$ns" type veth peer name "$p${i}y$$" netns "$sw" ||
+            fail "cannot link $ns to the switch"
+        ip -n "$sw" link set "$p${i}y$$" master br0 up
+        ip -n "$ns" addr add "$net.$i/24" dev "$p${i}x$$"
+        ip -n "$ns" link set "$p${i}x$$" up
+        ip -n "$ns" route add 224.0.0.0/4 dev "$p${i}x$$"
+        i=$((i + 1))
+    done
+}
+
 # A multicast group unique to this test run.
 unique_group() { echo "239.$(( ($$ >> 8) % 200 + 20 )).$(( $$ % 250 )).$1"; }
 
