@@ -392,11 +392,8 @@ int mc_loopback_open(mc_loopback_fn fn, void *ctx, char *desc, size_t desc_cap,
         mc_cond_wait_until(&lb->cv, &lb->mu, mc_now_us() + 1000000u);
     int result = lb->result;
     mc_mutex_unlock(&lb->mu);
-    if (result) {
-        mc_thread_join(lb->thread);
-        mc_cond_destroy(&lb->cv);
-        mc_mutex_destroy(&lb->mu);
-        free(lb);
+    if (result) { /* the thread has ended */
+        mc_loopback_close(lb);
         return result;
     }
     *out = lb;

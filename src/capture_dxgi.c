@@ -52,8 +52,7 @@ typedef struct {
     int whole;            /* copy the next image whole */
     uint8_t *meta;        /* the frame's rectangles, as DXGI gives them */
     UINT meta_cap;
-    mc__rect *changed;    /* ... as rectangles to copy */
-    int changed_cap;
+    mc__rect *changed;    /* ... as rectangles to copy: room for meta_cap / sizeof(RECT) */
     int cursor;
     mc_monitor mons[MAX_OUT];
     int nmons;
@@ -217,21 +216,17 @@ static int frame_rects(dxgi_cap *c, const DXGI_OUTDUPL_FRAME_INFO *fi)
     UINT size = fi->TotalMetadataBufferSize, used = 0;
     if (!size) /* a new image that names no change: take it all */
         return -1;
-    if (size > c->meta_cap) {
-        uint8_t *m = realloc(c->meta, size);
-        if (!m)
-            return -1;
-        c->meta = m;
-        c->meta_cap = size;
-    }
     /* at most this many rectangles, of either kind */
     int most = (int)(size / sizeof(RECT));
-    if (most > c->changed_cap) {
-        mc__rect *r = realloc(c->changed, (size_t)most * sizeof(*r));
+    if (size > c->meta_cap) {
+        uint8_t *m = realloc(c->meta, size);
+        if (m)
+            c->meta = m;
+        mc__rect *r = m ? realloc(c->changed, (size_t)most * sizeof(*r)) : NULL;
         if (!r)
-            return -1;
+            return -1; /* meta_cap stays: the next frame tries again */
         c->changed = r;
-        c->changed_cap = most;
+        c->meta_cap = size;
     }
     int n = 0;
     DXGI_OUTDUPL_MOVE_RECT *mv = (DXGI_OUTDUPL_MOVE_RECT *)(void *)c->meta;
