@@ -304,6 +304,10 @@ static void on_param(void *data, uint32_t id, const struct spa_pod *param)
     src *s = data;
     if (!param || id != SPA_PARAM_Format)
         return;
+    /* A format agreed (after a resize too): the whole picture once its
+     * buffers come. A picture sent just after a resize may have gone into
+     * a buffer of the old format, and been dropped with it. */
+    s->first_pending = 1;
     uint8_t buf[1024];
     struct spa_pod_builder b = SPA_POD_BUILDER_INIT(buf, sizeof(buf));
     const struct spa_pod *p[4];
